@@ -1,0 +1,4 @@
+#ifndef WHISKER_CJANSSON_SHIM_H
+#define WHISKER_CJANSSON_SHIM_H
+#include <jansson.h>
+#endif

@@ -1,0 +1,1 @@
+// Placeholder: the HTTP server lands here (issue 4).

@@ -1,0 +1,1 @@
+// Placeholder: the pipeline stages land here (issues 2 and 3).

@@ -1,0 +1,1 @@
+// Placeholder: the ELF / Mach-O readers land here (issue 2).

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test: the Swift package's tests (unit, real-binary, end-to-end) and the Rust runtime's.
+# Installs whatever is missing first, so it works on a fresh Debian machine with Swift and Rust.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+WHISKER_SKIP_BUILD=1 ./scripts/setup.sh
+
+echo "== Rust runtime crate tests"
+cargo test --quiet --manifest-path runtime/Cargo.toml
+
+echo "== Swift package tests"
+swift build --build-tests
+swift test "$@"
