@@ -269,7 +269,7 @@ impl Session {
                 Some(device) => device,
                 None => match self.register() {
                     Ok(device) => {
-                        self.log(&format!("registered with {} as device {device}", self.base));
+                        self.log(&format!("registered with {} as device {device}", self.options.server));
                         self.device = Some(device.clone());
                         device
                     }
@@ -322,7 +322,7 @@ impl Session {
                 self.log(&format!("device {device} is unknown to the server; registering again"));
             }
             Trouble::Failed(err) => {
-                self.log(&format!("{what} failed: {err}; retrying in {:.1} s", delay.as_secs_f64()));
+                self.log(&format!("{what} failed: {err}; retrying in {} ms", delay.as_millis()));
             }
         }
         std::thread::sleep(delay);
@@ -425,10 +425,11 @@ impl Session {
         }
         let actual = sha256_hex(&response.body);
         if !actual.eq_ignore_ascii_case(expected.trim()) {
-            return failed(
-                self,
+            let mismatch = Error::new(
+                ErrorKind::Checksum,
                 format!("sha256 mismatch for {url}: expected {expected}, got {actual} ({} bytes)", response.body.len()),
             );
+            return failed(self, mismatch.to_string());
         }
         let path = match self.store(patch.id, &response.body) {
             Ok(path) => path,
