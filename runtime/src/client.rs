@@ -12,10 +12,12 @@ use crate::table::{apply, JumpTable};
 use std::path::PathBuf;
 use std::sync::{Arc, Once};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const SHORT_TIMEOUT: Duration = Duration::from_secs(15);
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60);
+/// The shortest time between two polls that brought nothing new.
+const MIN_EMPTY_POLL: Duration = Duration::from_millis(250);
 const MAX_JSON_BODY: usize = 64 * 1024 * 1024;
 const MAX_LIBRARY_BYTES: usize = 1024 * 1024 * 1024;
 
@@ -283,6 +285,7 @@ impl Session {
                 self.retry_later("sending acks", trouble);
                 continue;
             }
+            let started = Instant::now();
             let patches = match self.poll(&device) {
                 Ok(patches) => patches,
                 Err(trouble) => {
@@ -291,6 +294,11 @@ impl Session {
                 }
             };
             self.backoff.reset();
+            if patches.iter().all(|patch| patch.id <= self.after) {
+                // A server that answers an empty long poll at once must not turn this loop
+                // into a busy one.
+                std::thread::sleep(MIN_EMPTY_POLL.saturating_sub(started.elapsed()));
+            }
             for patch in patches {
                 if patch.id <= self.after {
                     continue;
