@@ -1,0 +1,100 @@
+//! The Whisker Hotpatch example: prints a numbered line per tick from a hot-called function.
+//! Edit `message()` (or `tick`), patch, and the same process prints the new text while the
+//! counter keeps counting.
+//!
+//! stdout protocol (one line each, flushed):
+//! - `whisker: aslr_reference=0x<hex>` and `whisker: pid=<pid>` at start;
+//! - `tick <n>: <message>` per tick;
+//! - `whisker: applied patch <patchId>` / `whisker: patch failed: <error>` per JumpTable path
+//!   read from stdin;
+//! - `whisker: tick panicked: <message>` when patched code panics (the app keeps running).
+//!
+//! Environment: `COUNTER_INTERVAL_MS` (default 500), `COUNTER_MAX_TICKS` (exit 0 after that many
+//! ticks), plus whisker-hot's `WHISKER_DEV_SERVER` & co. for `connect()`.
+
+use std::io::{BufRead, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+/// What the app keeps across patches.
+struct State {
+    ticks: u64,
+}
+
+fn message() -> &'static str {
+    "hello from counter"
+}
+
+fn tick(state: &mut State) {
+    state.ticks += 1;
+    say(&format!("tick {}: {}", state.ticks, message()));
+}
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout must not kill the app; there is nobody to tell anyway.
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|value| value.trim().parse().ok())
+}
+
+/// Applies the JumpTable at `path` and reports the outcome on stdout.
+fn apply_table_file(path: &str) {
+    let outcome = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read {path}: {err}"))
+        .and_then(|text| whisker_hot::JumpTable::from_json(&text).map_err(|err| err.to_string()))
+        .and_then(|table| whisker_hot::apply(&table).map_err(|err| err.to_string()));
+    match outcome {
+        Ok(applied) => {
+            let id = applied.patch_id.map_or_else(|| whisker_hot::patch_count().to_string(), |id| id.to_string());
+            say(&format!("whisker: applied patch {id}"));
+        }
+        Err(err) => say(&format!("whisker: patch failed: {err}")),
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+fn main() {
+    say(&format!("whisker: aslr_reference={:#x}", whisker_hot::aslr_reference()));
+    say(&format!("whisker: pid={}", std::process::id()));
+    whisker_hot::connect();
+
+    // Each stdin line names a JumpTable file; EOF ends only this reader, not the app.
+    let _ = std::thread::Builder::new().name("jump-tables".into()).spawn(|| {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let path = line.trim();
+            if !path.is_empty() {
+                apply_table_file(path);
+            }
+        }
+    });
+
+    let interval = Duration::from_millis(env_number("COUNTER_INTERVAL_MS").unwrap_or(500));
+    let max_ticks = env_number("COUNTER_MAX_TICKS");
+    let mut state = State { ticks: 0 };
+    let mut rounds = 0u64;
+    loop {
+        let outcome = catch_unwind(AssertUnwindSafe(|| whisker_hot::call(|| tick(&mut state))));
+        if let Err(payload) = outcome {
+            say(&format!("whisker: tick panicked: {}", panic_text(payload.as_ref())));
+        }
+        rounds += 1;
+        if max_ticks.is_some_and(|max| rounds >= max) {
+            return;
+        }
+        std::thread::sleep(interval);
+    }
+}

@@ -1,0 +1,50 @@
+//! # whisker-hot — the in-app runtime of Whisker Hotpatch
+//!
+//! Edit a Rust function, save, and the *running* process runs the new code. The dev server
+//! compiles the edit into a patch library and a jump table; this crate, linked into the app,
+//! loads them and routes calls.
+//!
+//! - [`call`] runs a closure through the current jump table: after a patch, the closure's new
+//!   code runs (and everything it calls from the patch), with the caller's state intact.
+//! - [`aslr_reference`] is the runtime address of the executable's `main`, which the server
+//!   needs to slide addresses for this process.
+//! - [`apply_json`] / [`apply`] load a patch library and install its jump table atomically.
+//! - [`connect`] talks to `whisker-dev serve` on a background thread (`WHISKER_DEV_SERVER`,
+//!   `WHISKER_DEV_TOKEN`, `WHISKER_DEVICE_NAME`, `WHISKER_BUILD_ID`) and applies patches as they
+//!   come.
+//!
+//! ```no_run
+//! # #[allow(clippy::needless_doctest_main)]
+//! fn main() {
+//!     println!("whisker: aslr_reference={:#x}", whisker_hot::aslr_reference());
+//!     whisker_hot::connect();
+//!     let mut ticks = 0u64;
+//!     loop {
+//!         whisker_hot::call(|| {
+//!             ticks += 1;
+//!             println!("tick {ticks}");
+//!         });
+//!         std::thread::sleep(std::time::Duration::from_millis(500));
+//!     }
+//! }
+//! ```
+//!
+//! Only code reached through a [`call`] changes; code already on the stack keeps running its old
+//! version until it returns. std only: no dependencies.
+
+mod anchor;
+mod client;
+mod dl;
+mod error;
+mod hot;
+mod http;
+mod json;
+mod sha256;
+mod table;
+
+pub use anchor::aslr_reference;
+pub use client::{connect, connect_with, env, target_triple, ConnectOptions};
+pub use error::{Error, ErrorKind};
+pub use hot::{call, hot_fn_address};
+pub use sha256::sha256_hex;
+pub use table::{apply, apply_json, patch_count, resolve, AppliedPatch, Addressing, JumpTable, NewBase};
