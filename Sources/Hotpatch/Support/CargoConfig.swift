@@ -56,17 +56,18 @@ public struct CargoConfig: Sendable {
     /// Parses the TOML subset described on the type into `dotted.key → string`.
     public static func parse(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
-        var table: [String] = []
+        // nil inside a table we don't understand: its keys are skipped.
+        var table: [String]? = []
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("[") {
                 // `[[array.of.tables]]` never holds what we read; treat as an unknown table.
-                guard !line.hasPrefix("[["), let close = line.lastIndex(of: "]") else { table = ["\u{0}"]; continue }
-                table = splitKey(String(line[line.index(after: line.startIndex)..<close])) ?? ["\u{0}"]
+                guard !line.hasPrefix("[["), let close = line.lastIndex(of: "]") else { table = nil; continue }
+                table = splitKey(String(line[line.index(after: line.startIndex)..<close]))
                 continue
             }
-            guard let equals = indexOfEqualsOutsideQuotes(line),
+            guard let table, let equals = indexOfEqualsOutsideQuotes(line),
                   let key = splitKey(String(line[..<equals])),
                   let value = parseString(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)) else { continue }
             values[(table + key).joined(separator: ".")] = value

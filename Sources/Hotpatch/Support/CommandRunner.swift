@@ -81,7 +81,8 @@ public enum CommandRunner {
             throw CommandError.launchFailed(path: executable, reason: (error as NSError).localizedDescription)
         }
         let pid = process.processIdentifier
-        let token = cancellation?.addHandler { kill(pid, SIGTERM) }
+        let exited = Locked(false)
+        let token = cancellation?.addHandler { stop(pid, exited: exited) }
         defer { cancellation?.removeHandler(token) }
 
         let group = DispatchGroup()
@@ -89,6 +90,7 @@ public enum CommandRunner {
         let stderrBox = drain(stderrPipe.fileHandleForReading, group: group, onLine: stderrLine)
         group.wait()
         process.waitUntilExit()
+        exited.withLock { $0 = true }
         let duration = clock.now - start
 
         if cancellation?.isCancelled == true { throw CommandError.cancelled(command: command.displayString) }
@@ -102,6 +104,18 @@ public enum CommandRunner {
             stderr: stderrBox.withLock { $0 },
             duration: duration
         )
+    }
+
+    /// SIGTERM, then SIGKILL if the child is still there after a grace period. Signals go to the
+    /// child's process group when it leads one (Foundation starts children in their own group on
+    /// Linux), so cargo's rustc processes stop too. SIGKILL matters: a child inherits ignored
+    /// signals, and some hosts (test runners, IDEs) ignore SIGTERM.
+    private static func stop(_ pid: Int32, exited: Locked<Bool>) {
+        let target = getpgid(pid) == pid ? -pid : pid
+        kill(target, SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            if !exited.withLock({ $0 }) { kill(target, SIGKILL) }
+        }
     }
 
     /// Reads `handle` to EOF on its own thread; lines go to `onLine` as they complete.

@@ -44,8 +44,8 @@ public enum Shim {
     }
 
     /// Writes `rustc/<crate>-<types>.json` for calls that compile a crate; probes are not recorded.
-    public static func recordRustc(rustc: String, arguments: [String], environment: [String: String], captureDirectory: URL) throws {
-        let cwd = FileManager.default.currentDirectoryPath
+    public static func recordRustc(rustc: String, arguments: [String], environment: [String: String], captureDirectory: URL,
+                                   workingDirectory cwd: String = FileManager.default.currentDirectoryPath) throws {
         let expanded = try ResponseFile.expandRustcArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
         guard CapturedRustcInvocation.isCompilation(expanded) else { return }
         let capture = try CapturedRustcInvocation(rustc: rustc, arguments: expanded, workingDirectory: cwd, environment: environment)
@@ -54,8 +54,8 @@ public enum Shim {
     }
 
     /// Writes `linker/<n>.json`, n being the first free number (links can run in parallel).
-    public static func recordLinker(linker: String, arguments: [String], extraArguments: [String], captureDirectory: URL) throws {
-        let cwd = FileManager.default.currentDirectoryPath
+    public static func recordLinker(linker: String, arguments: [String], extraArguments: [String], captureDirectory: URL,
+                                    workingDirectory cwd: String = FileManager.default.currentDirectoryPath) throws {
         let expanded = try ResponseFile.expandLinkerArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
         let capture = CapturedLinkerInvocation(linker: linker, arguments: expanded + extraArguments, extraArguments: extraArguments, workingDirectory: cwd)
         let data = try JSONFile.encode(capture)
