@@ -55,12 +55,15 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
 extension ProjectState {
     /// The state after a patch built from `plan` succeeded: fingerprints as measured when the plan
     /// was made, and the rebuilt crate re-tracked from the thin build's dep-info (an edit may have
-    /// added a module file). Save it once the patch is delivered.
+    /// added a module file); a file edited again while rustc ran stays "changed". Save it once the
+    /// patch is delivered.
     public func recordingThinRebuild(_ plan: ThinRebuildPlan, result: ThinBuildResult, build: FatBuild) throws -> ProjectState {
         var next = self
         next.sources = plan.changes.current
         let tip = try build.tipInvocation()
-        let retracked = try TrackedCrate.measure(tip, depInfo: URL(fileURLWithPath: result.depInfoPath), compiledAfter: Date(timeIntervalSince1970: result.rustcStartedAt))
+        let known = plan.changes.current.flatMap(\.files)
+        let retracked = try TrackedCrate.measure(tip, depInfo: URL(fileURLWithPath: result.depInfoPath),
+                                                 compiledAfter: Date(timeIntervalSince1970: result.rustcStartedAt), known: known)
         if let index = next.sources.firstIndex(where: { $0.captureFile == retracked.captureFile }) {
             next.sources[index] = retracked
         } else {

@@ -81,7 +81,9 @@ public struct TrackedCrate: Codable, Sendable, Equatable {
     /// Tracks `capture`'s crate from the dep-info file rustc wrote (`depInfo`, defaulting to the
     /// capture's `depInfoPath`), fingerprinting each listed file relative to the capture's cwd.
     /// `compiledAfter` is when that rustc started (default: when the shim captured it).
-    public static func measure(_ capture: CapturedRustcInvocation, depInfo: URL? = nil, compiledAfter: Date? = nil) throws -> TrackedCrate {
+    /// `known` are fingerprints taken before rustc started: a file whose size and mtime still
+    /// match one of them was not touched since, so its hash is the content rustc read.
+    public static func measure(_ capture: CapturedRustcInvocation, depInfo: URL? = nil, compiledAfter: Date? = nil, known: [TrackedFile] = []) throws -> TrackedCrate {
         guard let depInfoURL = depInfo ?? capture.depInfoPath.map(URL.init(fileURLWithPath:)) else {
             throw ThinBuildError.noDepInfo(crate: capture.crateName)
         }
@@ -89,8 +91,13 @@ public struct TrackedCrate: Codable, Sendable, Equatable {
             throw FileError.cannotRead(path: depInfoURL.path, reason: "rustc's dep-info file is missing")
         }
         let startNs = Int64((compiledAfter?.timeIntervalSince1970 ?? capture.capturedAt) * 1e9)
+        let before = Dictionary(known.compactMap { file in file.fingerprint.map { (file.path, $0) } }, uniquingKeysWith: { _, last in last })
         let files = DepInfo(parsing: String(decoding: data, as: UTF8.self)).files.map { file in
             let path = CapturedRustcInvocation.absolute(file, in: capture.workingDirectory)
+            if let old = before[path], old.sha256 != nil, let now = SourceFingerprint.fileStatus(path),
+               now.size == old.size, now.modifiedNs == old.modifiedNs {
+                return TrackedFile(path: path, fingerprint: old)
+            }
             return TrackedFile(path: path, fingerprint: SourceFingerprint.measure(path, compiledAfterNs: startNs))
         }
         return TrackedCrate(crateName: capture.crateName, crateTypes: capture.crateTypes, captureFile: capture.captureFilename, isBinary: capture.isBinary, files: files)

@@ -16,7 +16,7 @@ public enum Shim {
             do {
                 try recordRustc(rustc: rustc, arguments: rustcArguments, environment: environment, captureDirectory: URL(fileURLWithPath: captureDirectory))
             } catch {
-                warn("warning: whisker-rustc-shim could not record this rustc call (\(error)); hot-patching this crate will not work until the next build")
+                warn("warning: whisker-rustc-shim could not record this rustc call (\(oneLine(error))); hot-patching this crate will not work until the next build")
             }
         }
         execute(rustc, rustcArguments)
@@ -37,7 +37,7 @@ public enum Shim {
             do {
                 try recordLinker(linker: linker, arguments: linkerArguments, extraArguments: extra, captureDirectory: URL(fileURLWithPath: captureDirectory))
             } catch {
-                warn("warning: whisker-linker-shim could not record this link (\(error)); patches for this build cannot be linked")
+                warn("warning: whisker-linker-shim could not record this link (\(oneLine(error))); patches for this build cannot be linked")
             }
         }
         execute(linker, linkerArguments + extra)
@@ -98,6 +98,12 @@ public enum Shim {
         let error = errno
         warn("error: whisker shim cannot run \(tool): \(String(cString: strerror(error)))")
         exit(error == ENOENT ? 127 : 126)
+    }
+
+    /// An error as one line: the warning must not break the "one line" promise.
+    static func oneLine(_ error: Error) -> String {
+        let text = (error as? HotpatchError)?.message ?? "\(error)"
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     static func warn(_ line: String) {
