@@ -33,7 +33,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let printer = BuildProgressPrinter(enabled: !json)
-        printer.header(project: project)
+        printer.header(project: URL(fileURLWithPath: project).standardizedFileURL.path)
         // SEAM(h-objfile): once SymbolTable is merged, pass `{ try SymbolTable(contentsOf: $0.path).count }`
         // (or the HotpatchModuleCache equivalent) so build.json and --json carry "symbols".
         let symbolCount: (@Sendable (URL) throws -> Int)? = nil
@@ -67,7 +67,9 @@ func printError(_ error: Error) {
     let text: String
     if let error = error as? HotpatchError {
         let lines = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-        let head = String(lines.first ?? "") + (error.hint.map { " (hint: \($0))" } ?? "")
+        var summary = String(lines.first ?? "")
+        if lines.count > 1, summary.hasSuffix(":") { summary.removeLast() }
+        let head = summary + (error.hint.map { " (hint: \($0))" } ?? "")
         text = lines.count > 1 ? "\(lines[1])\nerror: \(head)" : "error: \(head)"
     } else {
         text = "error: \(error)"

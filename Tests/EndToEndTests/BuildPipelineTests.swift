@@ -180,6 +180,19 @@ import Hotpatch
         #expect(try runTool(tool.binary, []).stdoutText == "tool\n")
     }
 
+    @Test func explicitTargetTriple() throws {
+        let project = try BuildTestProject()
+        let host = try #require(extractTargetTriple(fromRustcVersionOutput: try runTool("/bin/sh", ["-c", "rustc -vV"]).stdoutText))
+        let build = try runFatBuild(project: project.project, target: host, cacheDir: project.cache, shims: shims)
+        #expect(build.target == host)
+        #expect(build.originalBinary.contains("/\(host)/debug/"))
+        let tip = try build.tipInvocation()
+        #expect(tip.target == host)
+        #expect(extractTargetTriple(fromRustcArguments: tip.arguments) == host)
+        #expect(try build.linkerInvocation().outputPath?.contains("/\(host)/debug/deps/") == true)
+        #expect(try runTool(build.binary, []).stdoutText == "hello v1 42 7\n")
+    }
+
     @Test func cargoFailureCarriesItsDiagnostics() throws {
         let project = try BuildTestProject()
         try project.write("src/main.rs", "fn main() { let x: u32 = \"no\"; }\n")
