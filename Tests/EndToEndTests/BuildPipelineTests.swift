@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Hotpatch
+@testable import Hotpatch
 
 /// The capture → fat build → thin rebuild stages on a real cargo workspace, with the real shims.
 @Suite(.serialized) struct BuildPipelineTests {
@@ -178,6 +178,42 @@ import Hotpatch
         let tool = try self.build(project, bin: "tool")
         #expect(URL(fileURLWithPath: tool.binary).lastPathComponent == "tool")
         #expect(try runTool(tool.binary, []).stdoutText == "tool\n")
+    }
+
+    /// A path dependency outside the workspace is never wrapped (cargo's rule) and must not make
+    /// each build clean and rebuild it; the workspace crates are still all captured.
+    @Test func pathDependencyOutsideTheWorkspaceIsNotRecaptured() throws {
+        let project = try BuildTestProject()
+        let external = project.root.appendingPathComponent("external-dep")
+        try FileManager.default.createDirectory(at: external.appendingPathComponent("src"), withIntermediateDirectories: true)
+        try Data("[package]\nname = \"ext-dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n".utf8).write(to: external.appendingPathComponent("Cargo.toml"))
+        try Data("pub fn ext() -> u32 { 1 }\n".utf8).write(to: external.appendingPathComponent("src/lib.rs"))
+        let manifest = try String(contentsOf: project.project.appendingPathComponent("Cargo.toml"), encoding: .utf8)
+        try project.write("Cargo.toml", manifest.replacingOccurrences(of: "[dependencies]\n", with: "[dependencies]\next-dep = { path = \"../external-dep\" }\n"))
+        _ = try build(project)
+        let second = try build(project)
+        #expect(second.recaptures == 0)
+        let ext = try #require(second.crates.first { $0.name == "ext_dep" })
+        #expect(ext.fresh && ext.capture == nil)
+        #expect(Set(second.crates.compactMap(\.capture)) == ["demo_app-bin.json", "demo_lib-lib.json"])
+    }
+
+    /// When cargo reuses the workspace crates (here: the wrapper path is kept stable on purpose),
+    /// the build cleans them and runs cargo again so that every one is captured.
+    @Test func recaptureFallbackWhenCargoReusesWorkspaceCrates() throws {
+        let project = try BuildTestProject()
+        func stableWrapperBuild() throws -> FatBuild {
+            try runFatBuild(project: project.project, bin: nil, package: nil, release: false, target: nil, cacheDir: project.cache,
+                            environment: ProcessInfo.processInfo.environment, shims: shims, symbolCount: nil, cancellation: nil,
+                            progress: { _ in }, perBuildWrapper: false)
+        }
+        let first = try stableWrapperBuild()
+        #expect(first.recaptures == 0)
+        let second = try stableWrapperBuild()
+        #expect(second.recaptures == 1)
+        #expect(second.phases.map(\.name).contains("recapture"))
+        #expect(Set(second.crates.compactMap(\.capture)) == ["demo_app-bin.json", "demo_lib-lib.json"])
+        #expect(try runTool(second.binary, []).stdoutText == "hello v1 42 7\n")
     }
 
     @Test func explicitTargetTriple() throws {

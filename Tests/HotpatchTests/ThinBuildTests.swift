@@ -78,7 +78,7 @@ import Testing
     @Test func dropsEverySpellingOfTheReplacedOptions() throws {
         let args = ["--crate-name", "x", "main.rs", "--error-format", "json", "--json", "artifacts", "-Cincremental=/i",
                     "--codegen", "codegen-units=16", "-Ccodegen-units=4", "--emit", "link", "-o", "/out/x", "-Clinker=cc",
-                    "-Copt-level=3", "--out-dir=/d"]
+                    "-Copt-level=3", "-C", "lto=fat", "--out-dir=/d"]
         let plan = ObjBuildPlan(invocation: try capture(args), outDirectory: URL(fileURLWithPath: "/o"), extraArguments: ["-Cdebuginfo=0"])
         #expect(plan.arguments == ["--crate-name", "x", "main.rs", "-Copt-level=3",
                                    "--emit=obj,dep-info", "--out-dir", "/o", "-Ccodegen-units=1", "-Cdebuginfo=0"])

@@ -10,8 +10,8 @@ import Foundation
 ///   wrapper is given to cargo through a symlink inside the new build directory, and cargo's
 ///   fingerprint of a workspace crate includes the wrapper's path, so each build recompiles exactly
 ///   the workspace crates (dependencies stay fresh) and every one of them is captured. Should a
-///   future cargo stop doing that, a workspace crate reported fresh without a capture is cleaned
-///   (`cargo clean -p`) and cargo runs again (`recaptures` counts this).
+///   future cargo stop doing that (the binary crate comes back fresh), the fresh path packages
+///   without a capture are cleaned (`cargo clean -p`) and cargo runs again (`recaptures` counts this).
 /// - `symbolCount` reads the kept binary's symbol table (the `symbols` field); nil leaves it out.
 public func runFatBuild(
     project: URL,
@@ -25,6 +25,27 @@ public func runFatBuild(
     symbolCount: (@Sendable (URL) throws -> Int)? = nil,
     cancellation: Cancellation? = nil,
     progress: @escaping @Sendable (BuildProgress) -> Void = { _ in }
+) throws -> FatBuild {
+    try runFatBuild(project: project, bin: bin, package: package, release: release, target: target, cacheDir: cacheDir,
+                    environment: environment, shims: shims, symbolCount: symbolCount, cancellation: cancellation,
+                    progress: progress, perBuildWrapper: true)
+}
+
+/// `perBuildWrapper: false` hands cargo the shim's own (stable) path, which defeats the forced
+/// recompilation of workspace crates; tests use it to exercise the recapture fallback.
+func runFatBuild(
+    project: URL,
+    bin: String?,
+    package: String?,
+    release: Bool,
+    target: String?,
+    cacheDir: URL?,
+    environment: [String: String],
+    shims: ShimPaths?,
+    symbolCount: (@Sendable (URL) throws -> Int)?,
+    cancellation: Cancellation?,
+    progress: @escaping @Sendable (BuildProgress) -> Void,
+    perBuildWrapper: Bool
 ) throws -> FatBuild {
     var clock = PhaseClock()
     let startedAt = Date()
@@ -63,7 +84,9 @@ public func runFatBuild(
     let linkerConfig = LinkerCaptureConfig(shim: shimPaths.linkerShim, realLinker: linker, captureDirectory: directory.captures, targetTriple: triple)
     var cargoEnvironment = Toolchain.environmentWithToolchainPath(environment)
     cargoEnvironment.merge(linkerConfig.cargoEnvironment) { _, new in new }
-    cargoEnvironment["RUSTC_WORKSPACE_WRAPPER"] = directory.shimDirectory.appendingPathComponent(ShimPaths.rustcShimName).path
+    cargoEnvironment["RUSTC_WORKSPACE_WRAPPER"] = perBuildWrapper
+        ? directory.shimDirectory.appendingPathComponent(ShimPaths.rustcShimName).path
+        : shimPaths.rustcShim.path
     cargoEnvironment["CARGO_TERM_PROGRESS_WHEN"] = "never"
     // A `-C linker` in the user's flags would win over the shim; the shim runs that linker instead.
     if let flags = RustFlags.fromEnvironment(environment), flags.linker != nil {
@@ -80,8 +103,12 @@ public func runFatBuild(
     finish("cargo")
 
     var recaptures = 0
+    var executable = try selectExecutable(outcome.crates, bin: bin, project: layout.projectDirectory.path, messages: outcome.result.stdoutText)
+    // The binary crate is certainly a workspace member; if cargo reused it, the wrapper trick
+    // above did not work and every fresh path package may be an uncaptured member. (Fresh path
+    // packages alone prove nothing: path dependencies outside the workspace are never wrapped.)
     let stale = uncapturedWorkspaceCrates(outcome.crates, captures: directory.rustcCaptures)
-    if !stale.isEmpty {
+    if executable.crate.fresh, !stale.isEmpty {
         progress(.phaseStarted("recapture"))
         let packages = Array(Set(stale.map(\.packageId))).sorted()
         let clean = try CommandRunner.run(cargo.cleanCommand(packages: packages), cancellation: cancellation)
@@ -90,11 +117,11 @@ public func runFatBuild(
         outcome = try CargoBuild.run(command, log: log, cancellation: cancellation, progress: progress)
         try checkCargo(outcome, log: directory.log)
         recaptures = 1
+        executable = try selectExecutable(outcome.crates, bin: bin, project: layout.projectDirectory.path, messages: outcome.result.stdoutText)
         finish("recapture")
     }
 
     progress(.phaseStarted("keep"))
-    let executable = try selectExecutable(outcome.crates, bin: bin, project: layout.projectDirectory.path, messages: outcome.result.stdoutText)
     let tipFile = CapturedRustcInvocation.captureFilename(crateName: executable.crate.crateName, crateTypes: executable.crate.crateTypes)
     let tipURL = directory.rustcCaptures.appendingPathComponent(tipFile)
     guard FileManager.default.fileExists(atPath: tipURL.path) else {
@@ -169,7 +196,8 @@ private func checkCargo(_ outcome: CargoBuild.Outcome, log: URL) throws {
     }
 }
 
-/// Workspace crates (path packages; not build scripts) cargo found up to date, so the wrapper never saw them.
+/// Path packages (not build scripts) cargo found up to date and the wrapper never saw: workspace
+/// members to recapture, or path dependencies outside the workspace.
 private func uncapturedWorkspaceCrates(_ crates: [BuiltCrate], captures: URL) -> [BuiltCrate] {
     crates.filter { crate in
         crate.fresh && crate.packageId.hasPrefix("path+file://") && !crate.kind.contains("custom-build")

@@ -8,6 +8,7 @@ import Foundation
 /// - `-C metadata` and `-C extra-filename` kept: symbol hashes must match the fat binary's;
 /// - `-C incremental` dropped: cargo's incremental directory must not be shared or corrupted;
 /// - `--error-format=json` / `--json` dropped: failures show rustc's human-readable diagnostics;
+/// - `-C lto` dropped: an LTO object would carry every dependency's code, not just this crate's;
 /// - `-C linker` dropped (nothing is linked); `CARGO_MAKEFLAGS` removed from the environment
 ///   (it names jobserver file descriptors that only existed inside cargo).
 public struct ObjBuildPlan: Codable, Sendable, Equatable {
@@ -23,7 +24,7 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
 
     public init(invocation: CapturedRustcInvocation, outDirectory: URL, extraArguments: [String] = []) {
         let dropped: Set<String> = ["--emit", "--out-dir", "-o", "--error-format", "--json"]
-        let droppedCodegen: Set<String> = ["incremental", "codegen-units", "linker"]
+        let droppedCodegen: Set<String> = ["incremental", "codegen-units", "linker", "lto"]
         var kept: [String] = []
         for argument in RustcCommandLine(invocation.arguments).arguments {
             if dropped.contains(argument.name) { continue }
