@@ -1,10 +1,130 @@
 import ArgumentParser
+import Foundation
+import Hotpatch
 
-/// `whisker-dev build` (placeholder until its issue lands).
+/// `whisker-dev build`: fat-builds a cargo project through the capture shims and keeps the binary,
+/// its captures and source fingerprints for `whisker-dev patch`.
 struct BuildCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "build", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a cargo project for hot-patching (captures rustc and linker calls, keeps the binary)."
+    )
+
+    @Option(help: "Directory of the cargo project (holds Cargo.toml).")
+    var project: String
+
+    @Option(help: "Binary target to build (cargo --bin).")
+    var bin: String?
+
+    @Option(help: "Package to build (cargo --package).")
+    var package: String?
+
+    @Flag(help: "Build with the release profile.")
+    var release = false
+
+    @Option(help: "Target triple (cargo --target); default: the host.")
+    var target: String?
+
+    @Flag(help: "Print the build record as JSON on stdout.")
+    var json = false
+
+    @Option(name: .customLong("cache-dir"), help: "Cache directory (default: $WHISKER_CACHE_DIR, $XDG_CACHE_HOME/whisker-hotpatch or ~/.cache/whisker-hotpatch).")
+    var cacheDir: String?
 
     func run() async throws {
-        throw ValidationError("'build' is not implemented yet")
+        let printer = BuildProgressPrinter(enabled: !json)
+        printer.header(project: URL(fileURLWithPath: project).standardizedFileURL.path)
+        // SEAM(h-objfile): once SymbolTable is merged, pass `{ try SymbolTable(contentsOf: $0.path).count }`
+        // (or the HotpatchModuleCache equivalent) so build.json and --json carry "symbols".
+        let symbolCount: (@Sendable (URL) throws -> Int)? = nil
+        let build: FatBuild
+        do {
+            build = try runFatBuild(
+                project: URL(fileURLWithPath: project),
+                bin: bin,
+                package: package,
+                release: release,
+                target: target,
+                cacheDir: cacheDir.map { URL(fileURLWithPath: $0) },
+                symbolCount: symbolCount,
+                progress: { printer.handle($0) }
+            )
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
+        if json {
+            FileHandle.standardOutput.write(try JSONFile.encode(build) + Data("\n".utf8))
+        } else {
+            printer.summary(build)
+        }
+    }
+}
+
+/// Prints `error: <message> (hint: <hint>)` to stderr; the message's first line is the summary and
+/// any further lines (compiler diagnostics) follow it.
+func printError(_ error: Error) {
+    let text: String
+    if let error = error as? HotpatchError {
+        let lines = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+        var summary = String(lines.first ?? "")
+        if lines.count > 1, summary.hasSuffix(":") { summary.removeLast() }
+        let head = summary + (error.hint.map { " (hint: \($0))" } ?? "")
+        text = lines.count > 1 ? "\(lines[1])\nerror: \(head)" : "error: \(head)"
+    } else {
+        text = "error: \(error)"
+    }
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Human-readable progress of a fat build: one line per finished phase, crate counts for cargo.
+final class BuildProgressPrinter: @unchecked Sendable {
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var compiled = 0
+    private var fresh = 0
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func header(project: String) {
+        guard enabled else { return }
+        print("Building \(project) for hot-patching")
+    }
+
+    func handle(_ event: BuildProgress) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case let .crateFinished(_, _, compiled, fresh):
+            self.compiled = compiled
+            self.fresh = fresh
+        case let .phaseFinished(timing):
+            var line = "  " + timing.name.padding(toLength: 12, withPad: " ", startingAt: 0) + formatDuration(timing.durationMs).leftPadded(9)
+            if timing.name == "cargo" || timing.name == "recapture" {
+                line += "   \(compiled) crate\(compiled == 1 ? "" : "s") compiled, \(fresh) up to date"
+            }
+            print(line)
+        case .phaseStarted, .output:
+            break
+        }
+    }
+
+    func summary(_ build: FatBuild) {
+        let captured = build.crates.filter { $0.capture != nil }.count
+        print("Built \(build.id) in \(formatDuration(build.durationMs)) (\(build.target), \(build.profile))")
+        print("  binary   \(build.binary)")
+        if let symbols = build.symbols { print("  symbols  \(symbols)") }
+        print("  crates   \(build.crates.count) (\(captured) captured for patching)")
+    }
+}
+
+func formatDuration(_ ms: Double) -> String {
+    ms >= 1000 ? String(format: "%.2f s", ms / 1000) : String(format: "%.1f ms", ms)
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

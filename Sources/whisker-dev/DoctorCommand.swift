@@ -1,10 +1,34 @@
 import ArgumentParser
+import Foundation
+import Hotpatch
 
-/// `whisker-dev doctor` (placeholder until its issue lands).
+/// `whisker-dev doctor`: checks the toolchain the pipeline needs and says how to fix what's missing.
 struct DoctorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "doctor", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check cargo, rustc, the C linker and lld (and a target, if given)."
+    )
+
+    @Option(help: "Directory of a cargo project, so its rust-toolchain and .cargo/config.toml apply.")
+    var project: String?
+
+    @Option(help: "Also check this target triple (installed, supported; the NDK for Android).")
+    var target: String?
+
+    @Flag(help: "Print the checks as JSON.")
+    var json = false
 
     func run() async throws {
-        throw ValidationError("'doctor' is not implemented yet")
+        let checks = validateEnvironment(projectDirectory: project.map { URL(fileURLWithPath: $0) }, target: target)
+        if json {
+            FileHandle.standardOutput.write(try JSONFile.encode(checks) + Data("\n".utf8))
+        } else {
+            for check in checks {
+                let mark = check.passed ? "✓" : (check.required ? "✗" : "!")
+                print("\(mark) \(check.name): \(check.detail)")
+                if !check.passed, let fix = check.fix { print("    fix: \(fix)") }
+            }
+        }
+        if checks.contains(where: { $0.required && !$0.passed }) { throw ExitCode.failure }
     }
 }

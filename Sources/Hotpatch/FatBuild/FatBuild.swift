@@ -1,0 +1,89 @@
+import Foundation
+
+/// The record of one fat build (`build.json`; also what `whisker-dev build --json` prints): where
+/// the kept binary is, what was captured, and how long each phase took.
+public struct FatBuild: Codable, Sendable, Equatable {
+    public var id: BuildID
+    /// The project directory (symlinks resolved).
+    public var project: String
+    /// The kept copy of the fat binary (`builds/<id>/bin/<name>`): what runs, and what patches link against.
+    public var binary: String
+    /// Where cargo wrote it (overwritten by the next build).
+    public var originalBinary: String
+    /// Symbols in the binary's symbol table; nil when the build was run without a symbol reader.
+    public var symbols: Int?
+    public var durationMs: Double
+    public var phases: [PhaseTiming]
+    /// Every crate cargo reported for this build (dependencies included).
+    public var crates: [BuiltCrate]
+    /// The triple the binary is for.
+    public var target: String
+    public var host: String
+    /// `release` or `debug` (cargo's profile directory).
+    public var profile: String
+    public var bin: String?
+    public var package: String?
+    /// The binary crate's rustc capture (`captures/rustc/<crate>-bin.json`).
+    public var tipCapture: String
+    /// The linker capture of the link that produced the binary.
+    public var linkerCapture: String
+    public var linker: ResolvedLinker
+    public var buildDirectory: String
+    public var captureDirectory: String
+    /// cargo's `--target-dir` (see `ProjectLayout.targetDirectory`).
+    public var targetDirectory: String
+    public var logPath: String
+    /// ISO 8601, UTC.
+    public var startedAt: String
+    /// The cargo command that ran (the last one, if a recapture was needed).
+    public var cargoCommand: [String]
+    /// Times cargo had to be re-run to capture crates it considered up to date (normally 0).
+    public var recaptures: Int
+}
+
+/// A unit cargo built (or found up to date) during a fat build.
+public struct BuiltCrate: Codable, Sendable, Equatable {
+    /// The cargo target's name (`my-app`).
+    public var name: String
+    /// rustc's crate name (`my_app`).
+    public var crateName: String
+    public var packageId: String
+    /// cargo's target kinds (`bin`, `lib`, `custom-build`…).
+    public var kind: [String]
+    public var crateTypes: [String]
+    /// cargo reused the artefact without running rustc.
+    public var fresh: Bool
+    /// The capture file name in `captures/rustc/` when the shim recorded this crate.
+    public var capture: String?
+}
+
+extension FatBuild {
+    /// Loads `builds/<id>/build.json`.
+    public static func load(_ layout: ProjectLayout, id: BuildID) throws -> FatBuild {
+        try JSONFile.read(FatBuild.self, from: layout.build(id).buildRecord)
+    }
+
+    /// The project's last successful build (state.json's `lastBuildId`).
+    public static func latest(_ layout: ProjectLayout) throws -> FatBuild {
+        guard let id = try ProjectState.load(layout).lastBuildId else {
+            throw ThinBuildError.noBuild(project: layout.projectDirectory.path)
+        }
+        return try load(layout, id: id)
+    }
+
+    /// The binary crate's captured rustc call.
+    public func tipInvocation() throws -> CapturedRustcInvocation {
+        try JSONFile.read(CapturedRustcInvocation.self, from: URL(fileURLWithPath: tipCapture))
+    }
+
+    /// The captured link that produced the binary.
+    public func linkerInvocation() throws -> CapturedLinkerInvocation {
+        try JSONFile.read(CapturedLinkerInvocation.self, from: URL(fileURLWithPath: linkerCapture))
+    }
+
+    /// A crate's captured rustc call by capture file name (`mylib-lib.json`).
+    public func rustcInvocation(captureFile: String) throws -> CapturedRustcInvocation {
+        let url = URL(fileURLWithPath: captureDirectory).appendingPathComponent("rustc").appendingPathComponent(captureFile)
+        return try JSONFile.read(CapturedRustcInvocation.self, from: url)
+    }
+}

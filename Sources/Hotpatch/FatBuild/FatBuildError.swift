@@ -1,0 +1,46 @@
+/// Why a fat build failed.
+public enum FatBuildError: HotpatchError {
+    case noCargoToml(project: String)
+    case cargoFailed(exitStatus: Int32, diagnostics: String, logPath: String)
+    case noBinary(project: String)
+    case ambiguousBinary(names: [String])
+    case captureMissing(crate: String, directory: String)
+    case linkerCaptureMissing(binary: String, directory: String)
+    case cannotKeepBinary(path: String, reason: String)
+
+    public var code: String {
+        switch self {
+        case .noCargoToml: "no_cargo_toml"
+        case .cargoFailed: "cargo_failed"
+        case .noBinary: "no_binary"
+        case .ambiguousBinary: "ambiguous_binary"
+        case .captureMissing: "capture_missing"
+        case .linkerCaptureMissing: "linker_capture_missing"
+        case .cannotKeepBinary: "cannot_keep_binary"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case let .noCargoToml(project): "no Cargo.toml in \(project)"
+        case let .cargoFailed(status, diagnostics, _):
+            "cargo build failed (exit status \(status))" + (diagnostics.isEmpty ? "" : ":\n\(diagnostics)")
+        case let .noBinary(project): "cargo built no executable in \(project)"
+        case let .ambiguousBinary(names): "cargo built several executables (\(names.joined(separator: ", "))); choose one"
+        case let .captureMissing(crate, directory): "rustc call for crate `\(crate)` was not captured in \(directory)"
+        case let .linkerCaptureMissing(binary, directory): "the link of \(binary) was not captured in \(directory)"
+        case let .cannotKeepBinary(path, reason): "cannot keep a copy of the binary at \(path): \(reason)"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .noCargoToml: "pass the directory that holds the package's Cargo.toml with --project"
+        case let .cargoFailed(_, _, logPath): "fix the errors above and build again; cargo's full output is in \(logPath)"
+        case .noBinary: "hot-patching needs a binary target: use --package/--bin to pick one"
+        case let .ambiguousBinary(names): "pass --bin \(names.first ?? "NAME")"
+        case .captureMissing, .linkerCaptureMissing: "check for a RUSTC_WRAPPER, RUSTC_WORKSPACE_WRAPPER or linker setting that bypasses whisker's shims, then build again"
+        case .cannotKeepBinary: "check free space and permissions of the cache directory"
+        }
+    }
+}

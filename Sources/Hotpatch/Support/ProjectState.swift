@@ -1,0 +1,55 @@
+import Foundation
+
+/// `state.json` of a project: what the next patch is compared against. Written by `runFatBuild`
+/// (new build id, fresh source fingerprints) and by the patcher (next patch id, fingerprints of
+/// what a patch rebuilt).
+public struct ProjectState: Codable, Sendable, Equatable {
+    /// The project directory this state belongs to (symlinks resolved).
+    public var project: String
+    public var lastBuildId: BuildID?
+    /// 0 before the first patch; patch ids count up per project and are never reused.
+    public var lastPatchId: Int
+    /// Source files of every captured workspace crate with their fingerprints at build/patch time.
+    public var sources: [TrackedCrate]
+
+    public init(project: String, lastBuildId: BuildID? = nil, lastPatchId: Int = 0, sources: [TrackedCrate] = []) {
+        self.project = project
+        self.lastBuildId = lastBuildId
+        self.lastPatchId = lastPatchId
+        self.sources = sources
+    }
+
+    /// The project's state, or an empty one when there is none yet.
+    public static func load(_ layout: ProjectLayout) throws -> ProjectState {
+        guard FileManager.default.fileExists(atPath: layout.stateFile.path) else {
+            return ProjectState(project: layout.projectDirectory.path)
+        }
+        return try JSONFile.read(ProjectState.self, from: layout.stateFile)
+    }
+
+    public func save(_ layout: ProjectLayout) throws {
+        try JSONFile.write(self, to: layout.stateFile)
+    }
+}
+
+extension ProjectLayout {
+    /// Takes the next patch id (persisting it in state.json so it is never handed out twice) and
+    /// creates that patch's directory. Also looks at existing patch directories, so a lost or
+    /// older state.json can't make a new patch overwrite an old one.
+    /// Not safe against two processes allocating at the same instant; the server runs one job per project.
+    public func allocatePatch() throws -> PatchDirectory {
+        var state = try ProjectState.load(self)
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: patchesDirectory.path)) ?? []
+        let highestOnDisk = existing.compactMap { Int($0) }.max() ?? 0
+        let id = max(state.lastPatchId, highestOnDisk) + 1
+        state.lastPatchId = id
+        try state.save(self)
+        let directory = patch(id)
+        do {
+            try directory.create()
+        } catch {
+            throw FileError.cannotWrite(path: directory.root.path, reason: "\(error)")
+        }
+        return directory
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The whole of `whisker-rustc-shim` and `whisker-linker-shim`: record the invocation, then replace
+/// the process with the real tool (`execvp`), so stdio, signals and the exit status are the tool's
+/// own. Recording problems never fail the build: they cost one `warning:` line on stderr.
+public enum Shim {
+    /// `RUSTC_WORKSPACE_WRAPPER` entry point: cargo runs `<shim> <real rustc> <args…>`.
+    public static func runRustcShim(arguments: [String], environment: [String: String]) -> Never {
+        let toolArguments = Array(arguments.dropFirst())
+        guard let rustc = toolArguments.first else {
+            warn("whisker-rustc-shim: expected `<rustc> <args…>` (it is meant to be RUSTC_WORKSPACE_WRAPPER)")
+            exit(2)
+        }
+        let rustcArguments = Array(toolArguments.dropFirst())
+        if let captureDirectory = environment[ShimEnvironment.captureDirectory], !captureDirectory.isEmpty {
+            do {
+                try recordRustc(rustc: rustc, arguments: rustcArguments, environment: environment, captureDirectory: URL(fileURLWithPath: captureDirectory))
+            } catch {
+                warn("warning: whisker-rustc-shim could not record this rustc call (\(oneLine(error))); hot-patching this crate will not work until the next build")
+            }
+        }
+        execute(rustc, rustcArguments)
+    }
+
+    /// `-Clinker` entry point: rustc runs `<shim> <linker args…>`; the real linker comes from
+    /// `WHISKER_REAL_LINKER` (default `cc`) and `WHISKER_LINK_ARGS` are appended.
+    public static func runLinkerShim(arguments: [String], environment: [String: String]) -> Never {
+        let linkerArguments = Array(arguments.dropFirst())
+        var linker = environment[ShimEnvironment.realLinker] ?? ""
+        if linker.isEmpty {
+            warn("warning: whisker-linker-shim: \(ShimEnvironment.realLinker) is not set; linking with `cc`")
+            linker = "cc"
+        }
+        let extra = (environment[ShimEnvironment.extraLinkArguments] ?? "")
+            .split(separator: ShimEnvironment.argumentSeparator).map(String.init)
+        if let captureDirectory = environment[ShimEnvironment.captureDirectory], !captureDirectory.isEmpty {
+            do {
+                try recordLinker(linker: linker, arguments: linkerArguments, extraArguments: extra, captureDirectory: URL(fileURLWithPath: captureDirectory))
+            } catch {
+                warn("warning: whisker-linker-shim could not record this link (\(oneLine(error))); patches for this build cannot be linked")
+            }
+        }
+        execute(linker, linkerArguments + extra)
+    }
+
+    /// Writes `rustc/<crate>-<types>.json` for calls that compile a crate; probes are not recorded.
+    public static func recordRustc(rustc: String, arguments: [String], environment: [String: String], captureDirectory: URL,
+                                   workingDirectory cwd: String = FileManager.default.currentDirectoryPath) throws {
+        let expanded = try ResponseFile.expandRustcArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
+        guard CapturedRustcInvocation.isCompilation(expanded) else { return }
+        let capture = try CapturedRustcInvocation(rustc: rustc, arguments: expanded, workingDirectory: cwd, environment: environment)
+        let file = captureDirectory.appendingPathComponent("rustc").appendingPathComponent(capture.captureFilename)
+        try JSONFile.write(capture, to: file, permissions: 0o600)
+    }
+
+    /// Writes `linker/<n>.json`, n being the first free number (links can run in parallel).
+    public static func recordLinker(linker: String, arguments: [String], extraArguments: [String], captureDirectory: URL,
+                                    workingDirectory cwd: String = FileManager.default.currentDirectoryPath) throws {
+        let expanded = try ResponseFile.expandLinkerArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
+        let capture = CapturedLinkerInvocation(linker: linker, arguments: expanded + extraArguments, extraArguments: extraArguments, workingDirectory: cwd)
+        let data = try JSONFile.encode(capture)
+        let directory = captureDirectory.appendingPathComponent("linker")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for n in 1...10_000 {
+            let path = directory.appendingPathComponent("\(n).json").path
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            if fd < 0 {
+                if errno == EEXIST { continue }
+                throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            }
+            defer { close(fd) }
+            try writeAll(fd, data, path: path)
+            return
+        }
+        throw FileError.cannotWrite(path: directory.path, reason: "10000 linker captures already")
+    }
+
+    private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
+        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Replaces this process with `tool` (looked up on PATH when it has no `/`). Only returns on
+    /// failure, with a shell's exit codes: 127 not found, 126 not runnable.
+    static func execute(_ tool: String, _ arguments: [String]) -> Never {
+        let argv = ([tool] + arguments).map { strdup($0) }
+        var pointers: [UnsafeMutablePointer<CChar>?] = argv + [nil]
+        execvp(tool, &pointers)
+        let error = errno
+        warn("error: whisker shim cannot run \(tool): \(String(cString: strerror(error)))")
+        exit(error == ENOENT ? 127 : 126)
+    }
+
+    /// An error as one line: the warning must not break the "one line" promise.
+    static func oneLine(_ error: Error) -> String {
+        let text = (error as? HotpatchError)?.message ?? "\(error)"
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    static func warn(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import Hotpatch
+
+/// The shim executables as cargo and rustc run them: record, then become the real tool.
+@Suite(.serialized) struct BuildShimTests {
+    let rustcShim = BuiltProducts.directory.appendingPathComponent("whisker-rustc-shim").path
+    let linkerShim = BuiltProducts.directory.appendingPathComponent("whisker-linker-shim").path
+
+    final class Scratch: @unchecked Sendable {
+        let url: URL
+        init() throws {
+            url = FileManager.default.temporaryDirectory.appendingPathComponent("whisker-shim-\(UUID().uuidString.prefix(8))").resolvingSymlinksInPath()
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        }
+        /// An executable shell script standing in for rustc or the linker.
+        func tool(_ name: String, _ body: String) throws -> String {
+            let path = url.appendingPathComponent(name).path
+            try Data("#!/bin/sh\n\(body)\n".utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+            return path
+        }
+        deinit { try? FileManager.default.removeItem(at: url) }
+    }
+
+    func environment(_ extra: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+    }
+
+    @Test func rustcShimRecordsAndPassesOutputAndExitStatusThrough() throws {
+        let scratch = try Scratch()
+        let fakeRustc = try scratch.tool("rustc", "echo \"ran with $*\"; echo diag >&2; exit 3")
+        let captures = scratch.url.appendingPathComponent("captures")
+        let result = try runTool(rustcShim, [fakeRustc, "--crate-name", "foo", "--crate-type", "lib", "foo.rs"],
+                                 environment: environment(["WHISKER_CAPTURE_DIR": captures.path, "CARGO_PRIMARY_PACKAGE": "1"]))
+        #expect(result.exitStatus == 3)
+        #expect(result.stdoutText == "ran with --crate-name foo --crate-type lib foo.rs\n")
+        #expect(result.stderrText == "diag\n")
+        let capture = try JSONFile.read(CapturedRustcInvocation.self, from: captures.appendingPathComponent("rustc/foo-lib.json"))
+        #expect(capture.rustc == fakeRustc && capture.isPrimary && capture.sourcePath == "foo.rs")
+    }
+
+    @Test func rustcShimExpandsArgfilesAndSkipsProbes() throws {
+        let scratch = try Scratch()
+        let fakeRustc = try scratch.tool("rustc", "exit 0")
+        let argfile = scratch.url.appendingPathComponent("args")
+        try Data("--crate-name\nbar\n--crate-type\nbin\nmain.rs\n".utf8).write(to: argfile)
+        let captures = scratch.url.appendingPathComponent("captures")
+        let env = environment(["WHISKER_CAPTURE_DIR": captures.path])
+        #expect(try runTool(rustcShim, [fakeRustc, "-vV"], environment: env).exitStatus == 0)
+        #expect(try runTool(rustcShim, [fakeRustc, "-", "--crate-name", "___", "--print=cfg"], environment: env).exitStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: captures.appendingPathComponent("rustc").path))
+        #expect(try runTool(rustcShim, [fakeRustc, "@\(argfile.path)"], environment: env).succeeded)
+        let capture = try JSONFile.read(CapturedRustcInvocation.self, from: captures.appendingPathComponent("rustc/bar-bin.json"))
+        #expect(capture.arguments == ["--crate-name", "bar", "--crate-type", "bin", "main.rs"])
+    }
+
+    @Test func linkerShimRunsTheRealLinkerWithExtraArgumentsAndRecords() throws {
+        let scratch = try Scratch()
+        let seen = scratch.url.appendingPathComponent("seen")
+        let fakeLinker = try scratch.tool("ld", "printf '%s\\n' \"$@\" > '\(seen.path)'; exit 5")
+        let rsp = scratch.url.appendingPathComponent("linker-arguments")
+        try Data("a.o\n/tmp/with\\ space.o\n".utf8).write(to: rsp)
+        let captures = scratch.url.appendingPathComponent("captures")
+        let result = try runTool(linkerShim, ["-m64", "@\(rsp.path)", "-o", "/tmp/out-bin"], environment: environment([
+            "WHISKER_CAPTURE_DIR": captures.path, "WHISKER_REAL_LINKER": fakeLinker, "WHISKER_LINK_ARGS": "-Wl,--export-dynamic\u{1F}-Wl,-z,now",
+        ]))
+        #expect(result.exitStatus == 5)
+        // The linker gets rustc's arguments untouched (the response file stays a response file) plus ours.
+        let received = try String(contentsOf: seen, encoding: .utf8)
+        #expect(received == "-m64\n@\(rsp.path)\n-o\n/tmp/out-bin\n-Wl,--export-dynamic\n-Wl,-z,now\n")
+        let capture = try JSONFile.read(CapturedLinkerInvocation.self, from: captures.appendingPathComponent("linker/1.json"))
+        #expect(capture.arguments == ["-m64", "a.o", "/tmp/with space.o", "-o", "/tmp/out-bin", "-Wl,--export-dynamic", "-Wl,-z,now"])
+        #expect(capture.outputPath == "/tmp/out-bin")
+        #expect(capture.linker == fakeLinker)
+    }
+
+    @Test func recordingFailureWarnsOnceAndStillRunsTheTool() throws {
+        let scratch = try Scratch()
+        let fakeRustc = try scratch.tool("rustc", "echo compiled; exit 0")
+        let blocker = scratch.url.appendingPathComponent("not-a-directory")
+        try Data().write(to: blocker)
+        let result = try runTool(rustcShim, [fakeRustc, "--crate-name", "foo", "x.rs"], environment: environment(["WHISKER_CAPTURE_DIR": blocker.path]))
+        #expect(result.exitStatus == 0)
+        #expect(result.stdoutText == "compiled\n")
+        let lines = result.stderrText.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("warning: whisker-rustc-shim could not record"), "\(result.stderrText)")
+
+        let fakeLinker = try scratch.tool("cc", "exit 0")
+        let linked = try runTool(linkerShim, ["-o", "x"], environment: environment(["WHISKER_CAPTURE_DIR": blocker.path, "WHISKER_REAL_LINKER": fakeLinker]))
+        #expect(linked.exitStatus == 0)
+        #expect(linked.stderrText.split(separator: "\n").count == 1 && linked.stderrText.hasPrefix("warning:"))
+    }
+
+    @Test func missingToolExitsLikeAShell() throws {
+        let result = try runTool(rustcShim, ["/nonexistent/rustc", "-vV"], environment: environment([:]))
+        #expect(result.exitStatus == 127)
+        #expect(result.stderrText.contains("/nonexistent/rustc"))
+    }
+}
