@@ -21,6 +21,11 @@ public struct NeededSymbols: Sendable, Equatable {
         public var name: String
         /// The candidates' file addresses, ascending.
         public var fileAddresses: [UInt64]
+
+        public init(name: String, fileAddresses: [UInt64]) {
+            self.name = name
+            self.fileAddresses = fileAddresses
+        }
     }
 
     /// Functions: each gets a hidden trampoline in the stub that jumps to the running code.
