@@ -48,6 +48,12 @@ enum OrderedJSON {
     /// RFC 8259 string escaping: quote, backslash and control characters; everything else as UTF-8.
     private static func appendQuoted(_ text: String, to out: inout String) {
         out += "\""
+        // Symbol names, paths and ids rarely need escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

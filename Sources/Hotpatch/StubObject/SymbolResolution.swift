@@ -22,6 +22,8 @@ enum SymbolResolution {
     /// names carry a hash of the instantiation, so equal Rust names are copies of the same code;
     /// equal C names are not.
     static func resolve(_ candidates: [SymbolInfo]) -> Outcome {
+        // The common case, one definition, without building anything.
+        if candidates.count == 1, let only = candidates.first { return .unique(only) }
         let distinct = distinctByAddress(candidates)
         guard let first = distinct.first else { return .none }
         if distinct.count == 1 { return .unique(first) }
@@ -33,14 +35,15 @@ enum SymbolResolution {
 
     /// One symbol per address (preferring a non-local one, then the first), sorted by address.
     static func distinctByAddress(_ symbols: [SymbolInfo]) -> [SymbolInfo] {
-        var byAddress: [UInt64: SymbolInfo] = [:]
-        for symbol in symbols {
-            if let existing = byAddress[symbol.address], existing.binding != .local || symbol.binding == .local {
+        var distinct: [SymbolInfo] = []
+        for symbol in symbols.sorted(by: { $0.address < $1.address }) {
+            if let last = distinct.last, last.address == symbol.address {
+                if last.binding == .local && symbol.binding != .local { distinct[distinct.count - 1] = symbol }
                 continue
             }
-            byAddress[symbol.address] = symbol
+            distinct.append(symbol)
         }
-        return byAddress.values.sorted { $0.address < $1.address }
+        return distinct
     }
 
     /// Whether `name` is a Rust symbol whose mangling pins one instantiation: legacy
