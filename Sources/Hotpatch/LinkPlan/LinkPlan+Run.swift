@@ -13,6 +13,7 @@ public struct LinkOutcome: Sendable, Hashable {
 extension LinkPlan {
     /// Runs the link and waits for it. Throws ``LinkPlanError`` with the command line and the
     /// linker's diagnostics when it fails or doesn't produce the library.
+    @discardableResult
     public func run() throws(LinkPlanError) -> LinkOutcome {
         guard let executable = Self.resolveExecutable(linker, environment: environment) else {
             throw .linkerNotFound(linker)
