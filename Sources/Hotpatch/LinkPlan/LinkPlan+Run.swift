@@ -1,0 +1,70 @@
+import Foundation
+
+/// What a successful link did.
+public struct LinkOutcome: Sendable, Hashable {
+    /// The library written (the plan's `outputPath`).
+    public var libraryPath: String
+    /// Wall time of the linker process.
+    public var duration: Duration
+    /// The linker's stdout and stderr, interleaved (warnings, usually empty).
+    public var output: String
+}
+
+extension LinkPlan {
+    /// Runs the link and waits for it. Throws ``LinkPlanError`` with the command line and the
+    /// linker's diagnostics when it fails or doesn't produce the library.
+    @discardableResult
+    public func run() throws(LinkPlanError) -> LinkOutcome {
+        guard let executable = Self.resolveExecutable(linker, environment: environment) else {
+            throw .linkerNotFound(linker)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        // One pipe for both streams, read to EOF before waiting: the linker can't block on a
+        // full pipe, and its diagnostics keep their order.
+        let pipe = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = pipe
+        process.standardError = pipe
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            try process.run()
+        } catch {
+            throw .linkerNotFound("\(linker) (\(error.localizedDescription))")
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let duration = clock.now - start
+
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        guard status == 0 else { throw .linkFailed(commandLine: commandLine, status: status, output: output) }
+        guard FileManager.default.fileExists(atPath: absoluteOutputPath) else {
+            throw .linkFailed(commandLine: commandLine, status: status, output: output + "\n(no library at \(outputPath))")
+        }
+        return LinkOutcome(libraryPath: outputPath, duration: duration, output: output)
+    }
+
+    private var absoluteOutputPath: String {
+        guard !outputPath.hasPrefix("/"), let workingDirectory else { return outputPath }
+        return workingDirectory + "/" + outputPath
+    }
+
+    /// `name` itself when it's a path, else the first executable `name` on the PATH the link
+    /// will see.
+    static func resolveExecutable(_ name: String, environment: [String: String]) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
