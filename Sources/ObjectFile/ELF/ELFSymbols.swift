@@ -31,10 +31,12 @@ extension ELFFile {
         }
     }
 
-    /// Number of entries in `table` (including the null symbol at index 0).
+    /// Number of entries in `table` (including the null symbol at index 0), counting only
+    /// entries that lie inside the file: a safe bound for reserving capacity.
     public func symbolCount(in table: Section) -> Int {
         let stride = max(UInt64(layout.symbolSize), table.entrySize)
-        return Int(table.size / stride)
+        let available = table.offset < UInt64(file.count) ? UInt64(file.count) - table.offset : 0
+        return Int(min(table.size, available) / stride)
     }
 
     /// The symbol at `index` of `table` (default: the preferred table), e.g. a relocation's
