@@ -16,10 +16,12 @@ public enum RustDemangler {
         } else {
             return nil
         }
-        // LLVM may add a `.llvm.1234` or similar suffix after the final `E`; keep it verbatim.
+        // LLVM may add a suffix after the final `E`: `.llvm.<hash>` (dropped, like rustc-demangle
+        // does) or e.g. `.cold` (kept verbatim).
         var suffix = ""
         if let dot = utf8[index...].firstIndex(of: 0x2e), dot > index, utf8[dot - 1] == 0x45 {  // "E."
             suffix = String(decoding: utf8[dot...], as: UTF8.self)
+            if suffix.hasPrefix(".llvm.") { suffix = "" }
             utf8.removeSubrange(dot...)
         }
         var segments: [String] = []
