@@ -81,6 +81,30 @@ struct SymbolTableTests {
         #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
     }
 
+    @Test("Mach-O objects: the table equals llvm-nm; kinds come from sections", arguments: ["arm64", "x86_64"])
+    func machOTable(architecture: String) throws {
+        let directory = try Tools.temporaryDirectory("macho-table")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("m.c")
+        try """
+            __thread int tls_counter = 1;
+            int global_data = 7;
+            int work(int x) { return x + global_data + tls_counter; }
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let object = directory.appendingPathComponent("m.o").path
+        _ = try Tools.runChecked(Tools.clang, ["-c", "--target=\(architecture)-apple-macos13", source.path, "-o", object])
+        let table = try SymbolTable(contentsOf: object)
+        #expect(table.format == .machO && table.architecture == architecture)
+        let (differences, compared) = try differencesFromLLVMNm(table, path: object)
+        #expect(compared >= 3)
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+        #expect(table["_work"]?.kind == .function)
+        #expect(table["_work"]?.section == "__TEXT,__text")
+        #expect(table["_global_data"]?.kind == .data)
+        #expect(table["_tls_counter"]?.kind == .tls)
+        #expect(table.tlsSegment == nil)
+    }
+
     @Test("a repeated name resolves to the defined global; allIndices lists every copy")
     func duplicateNames() throws {
         let directory = try Tools.temporaryDirectory("dup")
