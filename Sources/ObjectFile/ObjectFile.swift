@@ -54,7 +54,7 @@ public struct ObjectFile: Sendable {
             throw ObjectFileError(
                 file.count < 4 ? .truncated : .unknownFormat, path: file.path, offset: 0,
                 what: file.count < 4 ? "file too short for a magic number" : "unrecognised file format",
-                expected: "an ELF, Mach-O or universal Mach-O magic number", found: found)
+                expected: "an ELF, Mach-O or universal Mach-O magic number", found: "found \(found)")
         }
         containerFormat = format
         switch format {
@@ -75,8 +75,8 @@ public struct ObjectFile: Sendable {
         if format != .universal, let architecture,
            Self.canonicalArchitecture(architecture) != Self.canonicalArchitecture(self.architecture) {
             throw ObjectFileError(
-                .architectureNotFound, path: file.path, what: "file is not for \(architecture)",
-                expected: architecture, found: self.architecture)
+                .architectureNotFound, path: file.path, what: "wrong architecture",
+                expected: architecture, found: "found \(self.architecture)")
         }
     }
 

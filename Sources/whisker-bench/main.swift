@@ -1,1 +1,1 @@
-print("not yet implemented")
+print("whisker-bench: not yet")

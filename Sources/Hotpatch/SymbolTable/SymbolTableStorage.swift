@@ -29,10 +29,11 @@ struct SymbolColumnLayout: Equatable {
     /// Bytes per row across all columns; the on-disk reader uses it to bound `rows` by file size.
     static let bytesPerRow = 40
 
-    /// A power of two at least twice `rows` (load factor ≤ 0.5 keeps probe chains short).
+    /// A power of two at least 1.5 × `rows`: a load factor ≤ 2/3 keeps linear probe chains short
+    /// while keeping the index (which every cache load checksums) small.
     static func hashCapacity(forRows rows: Int) -> Int {
         var capacity = 16
-        while capacity < rows * 2 { capacity <<= 1 }
+        while capacity < rows + rows / 2 { capacity <<= 1 }
         return capacity
     }
 }
@@ -104,10 +105,16 @@ final class SymbolTableStorage: Sendable {
         }
     }
 
-    /// The name bytes of entry `index` (valid while `self` is alive).
+    /// The name bytes of entry `index` (valid while `self` is alive). Clamped to the blob, so a
+    /// damaged table loaded from disk can give a wrong name but never read out of bounds.
     @inline(__always)
     func nameBytes(_ index: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: names + Int(nameOffsets[index]), count: Int(nameLengths[index]))
+        let offset = Int(nameOffsets[index])
+        let length = Int(nameLengths[index])
+        guard offset <= nameBlobSize, length <= nameBlobSize - offset else {
+            return UnsafeRawBufferPointer(start: names, count: 0)
+        }
+        return UnsafeRawBufferPointer(start: names + offset, count: length)
     }
 
     /// Index of the best entry named `name` (see ``SymbolTable/lookup(_:)``).
@@ -120,7 +127,7 @@ final class SymbolTableStorage: Sendable {
             let stored = slots[slot]
             if stored == 0 { return nil }
             let index = Int(stored - 1)
-            if nameHashes[index] == tag, Self.equal(nameBytes(index), name) {
+            if index < count, nameHashes[index] == tag, Self.equal(nameBytes(index), name) {
                 return index
             }
             slot = (slot + 1) & mask

@@ -47,7 +47,7 @@ struct ByteView {
         let (total, overflow) = count.multipliedReportingOverflow(by: entrySize)
         guard !overflow else {
             throw error(.malformed, what(), at: offset, expected: "a table that fits in the file",
-                        found: "\(count) entries of \(entrySize) bytes")
+                        found: "found \(count) entries of \(entrySize) bytes")
         }
         return try range(offset, total, what())
     }
@@ -160,11 +160,11 @@ struct StringTable {
         if Int(offset) >= size {
             return view.error(
                 .malformed, "\(what) name offset out of range", at: UInt64(entryOffset),
-                expected: "an offset below the string table size \(size)", found: "\(offset)")
+                expected: "an offset below the string table size \(size)", found: "found \(offset)")
         }
         return view.error(
             .malformed, "unterminated string in string table", at: UInt64(start + Int(offset)),
-            expected: "a NUL byte before offset \(start + size)", found: "none")
+            expected: "a NUL byte before offset \(start + size)", found: "found none")
     }
 }
 

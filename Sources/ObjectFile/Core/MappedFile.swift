@@ -26,9 +26,11 @@ public final class MappedFile: Sendable {
 
     /// Maps the file at `path` read-only.
     ///
+    /// - Parameter prefault: map every page up front (Linux `MAP_POPULATE`) for a file that will be
+    ///   read completely, instead of taking page faults while reading it.
     /// - Throws: ``ObjectFileError`` with code `.cannotOpen` if the file cannot be opened, is not a
     ///   regular file, or cannot be mapped.
-    public init(path: String) throws(ObjectFileError) {
+    public init(path: String, prefault: Bool = false) throws(ObjectFileError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -42,7 +44,7 @@ public final class MappedFile: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw ObjectFileError(
                 .cannotOpen, path: path, what: "not a regular file", expected: "a regular file",
-                found: (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "a special file")
+                found: (info.st_mode & S_IFMT) == S_IFDIR ? "found a directory" : "found a special file")
         }
         let size = Int(info.st_size)
         count = size
@@ -51,7 +53,11 @@ public final class MappedFile: Sendable {
             ownership = .none
             return
         }
-        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        var flags = MAP_PRIVATE
+        #if os(Linux)
+        if prefault { flags |= MAP_POPULATE }
+        #endif
+        let address = mmap(nil, size, PROT_READ, flags, fd, 0)
         guard let address, address != MAP_FAILED else {
             throw ObjectFileError(.cannotOpen, path: path, what: "cannot map file", found: Self.errnoText())
         }
@@ -97,6 +103,10 @@ public final class MappedFile: Sendable {
     var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base, count: count)
     }
+
+    /// The bytes, for zero-copy consumers that keep this `MappedFile` referenced for as long as
+    /// they use the pointer (e.g. a cache entry whose storage owns its mapping).
+    public var unsafeBytes: UnsafeRawBufferPointer { bytes }
 
     /// A copy of `range` (clamped to the file).
     public func copyBytes(_ range: Range<Int>) -> [UInt8] {

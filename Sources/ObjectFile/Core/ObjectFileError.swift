@@ -15,7 +15,8 @@ public struct ObjectFileError: Error, Sendable, Hashable, CustomStringConvertibl
     public let what: String
     /// What the reader expected, e.g. "64 bytes".
     public let expected: String?
-    /// What it found instead, e.g. "12 available".
+    /// What it found instead, phrased to follow "expected …, " (e.g. "12 available", "found 3"),
+    /// or the system's reason when nothing was expected (e.g. "No such file or directory").
     public let found: String?
 
     /// Creates an error; `ObjectFile` readers create these, tests and callers usually only read them.

@@ -88,11 +88,11 @@ public struct ELFFile: Sendable {
         let data = unordered.u8(at: ELF.dataOffset)
         guard elfClass == ELF.class32 || elfClass == ELF.class64 else {
             throw unordered.error(.malformed, "bad ELF class", at: UInt64(ELF.classOffset),
-                                  expected: "1 (32-bit) or 2 (64-bit)", found: "\(elfClass)")
+                                  expected: "1 (32-bit) or 2 (64-bit)", found: "found \(elfClass)")
         }
         guard data == ELF.dataLSB || data == ELF.dataMSB else {
             throw unordered.error(.malformed, "bad ELF data encoding", at: UInt64(ELF.dataOffset),
-                                  expected: "1 (little-endian) or 2 (big-endian)", found: "\(data)")
+                                  expected: "1 (little-endian) or 2 (big-endian)", found: "found \(data)")
         }
         is64 = elfClass == ELF.class64
         isBigEndian = data == ELF.dataMSB
@@ -123,7 +123,7 @@ public struct ELFFile: Sendable {
         let is64 = layout.is64
         guard Int(entrySize) >= layout.sectionHeaderSize else {
             throw view.error(.malformed, "bad section header size (e_shentsize)", at: UInt64(is64 ? 58 : 46),
-                             expected: "at least \(layout.sectionHeaderSize)", found: "\(entrySize)")
+                             expected: "at least \(layout.sectionHeaderSize)", found: "found \(entrySize)")
         }
         // Extended numbering: with 0xff00 or more sections, e_shnum is 0 and section 0 holds the count.
         var count = UInt64(declared)
@@ -155,7 +155,7 @@ public struct ELFFile: Sendable {
         guard stringIndex != 0 else { return raw }
         guard stringIndex < count else {
             throw view.error(.malformed, "section name table index (e_shstrndx) out of range", at: UInt64(is64 ? 62 : 50),
-                             expected: "an index below \(count)", found: "\(stringIndex)")
+                             expected: "an index below \(count)", found: "found \(stringIndex)")
         }
         let nameSection = raw[Int(stringIndex)]
         let names = try StringTable(
@@ -176,7 +176,7 @@ public struct ELFFile: Sendable {
         let is64 = layout.is64
         guard Int(entrySize) >= layout.programHeaderSize else {
             throw view.error(.malformed, "bad program header size (e_phentsize)", at: UInt64(is64 ? 54 : 42),
-                             expected: "at least \(layout.programHeaderSize)", found: "\(entrySize)")
+                             expected: "at least \(layout.programHeaderSize)", found: "found \(entrySize)")
         }
         // PN_XNUM: the real count is in section 0's sh_info.
         var count = UInt64(declared)

@@ -48,7 +48,7 @@ extension ELFFile {
         let section = relocations.section
         guard section.entrySize == 0 || section.entrySize >= UInt64(entrySize) else {
             throw view.error(.malformed, "bad entry size of relocation section \(section.name)", at: section.offset,
-                             expected: "\(entrySize) bytes", found: "\(section.entrySize)")
+                             expected: "\(entrySize) bytes", found: "found \(section.entrySize)")
         }
         let stride = max(entrySize, Int(clamping: section.entrySize))
         let count = Int(section.size / UInt64(stride))

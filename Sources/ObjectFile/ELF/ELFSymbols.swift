@@ -48,7 +48,7 @@ extension ELFFile {
         let reader = try SymbolReader(file: self, table: table)
         guard index >= 0, index < reader.count else {
             throw view.error(.malformed, "symbol index out of range", at: table.offset,
-                             expected: "an index below \(reader.count)", found: "\(index)")
+                             expected: "an index below \(reader.count)", found: "found \(index)")
         }
         return try withExtendedLifetime(file) { () throws(ObjectFileError) -> ObjectSymbol in
             ObjectSymbol(try reader.decode(index))
@@ -82,18 +82,18 @@ private struct SymbolReader {
         let what = "symbol table \(table.name.isEmpty ? "#\(table.index)" : table.name)"
         guard table.type == ELF.shtSymtab || table.type == ELF.shtDynsym else {
             throw view.error(.malformed, "\(what) is not a symbol table", at: nil,
-                             expected: "SHT_SYMTAB or SHT_DYNSYM", found: "type \(table.type)")
+                             expected: "SHT_SYMTAB or SHT_DYNSYM", found: "found type \(table.type)")
         }
         guard table.entrySize == 0 || table.entrySize >= UInt64(layout.symbolSize) else {
             throw view.error(.malformed, "bad entry size of \(what)", at: table.offset,
-                             expected: "\(layout.symbolSize) bytes", found: "\(table.entrySize)")
+                             expected: "\(layout.symbolSize) bytes", found: "found \(table.entrySize)")
         }
         stride = max(layout.symbolSize, Int(clamping: table.entrySize))
         count = Int(table.size / UInt64(stride))
         start = try view.table(table.offset, count: UInt64(count), entrySize: UInt64(stride), what)
         guard Int(table.link) < file.sections.count, table.link != 0 else {
             throw view.error(.malformed, "string table link (sh_link) of \(what) out of range", at: table.offset,
-                             expected: "a section index below \(file.sections.count)", found: "\(table.link)")
+                             expected: "a section index below \(file.sections.count)", found: "found \(table.link)")
         }
         let names = file.sections[Int(table.link)]
         strings = try StringTable(view: view, offset: names.offset, size: names.size, what: "string table \(names.name)")

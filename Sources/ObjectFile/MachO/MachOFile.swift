@@ -79,13 +79,13 @@ public struct MachOFile: Sendable {
         case MachO.magic64: break
         case MachO.magic32, MachO.cigam32:
             throw view.error(.unsupported, "32-bit Mach-O is not supported", at: 0,
-                             expected: "a 64-bit Mach-O (arm64 or x86_64)", found: "magic 0x\(String(magic, radix: 16))")
+                             expected: "a 64-bit Mach-O (arm64 or x86_64)", found: "found magic 0x\(String(magic, radix: 16))")
         case MachO.cigam64:
             throw view.error(.unsupported, "big-endian Mach-O is not supported", at: 0,
-                             expected: "a little-endian 64-bit Mach-O", found: "magic 0x\(String(magic, radix: 16))")
+                             expected: "a little-endian 64-bit Mach-O", found: "found magic 0x\(String(magic, radix: 16))")
         default:
             throw view.error(.unknownFormat, "not a Mach-O image", at: 0,
-                             expected: "magic 0xfeedfacf", found: "0x\(String(magic, radix: 16))")
+                             expected: "magic 0xfeedfacf", found: "found 0x\(String(magic, radix: 16))")
         }
         let h = try view.range(0, UInt64(MachO.headerSize64), "Mach-O header")
         cpuType = view.u32(at: h + 4)
@@ -108,7 +108,7 @@ public struct MachOFile: Sendable {
             let size = Int(view.u32(at: cursor + 4))
             guard size >= 8, size <= end - cursor else {
                 throw view.error(.malformed, "bad size of load command \(number)", at: UInt64(cursor + 4),
-                                 expected: "8 to \(end - cursor) bytes", found: "\(size)")
+                                 expected: "8 to \(end - cursor) bytes", found: "found \(size)")
             }
             switch cmd {
             case MachO.lcSegment64:
@@ -122,7 +122,7 @@ public struct MachOFile: Sendable {
                     throw view.error(.malformed, "section count of segment \(segmentName) exceeds its command",
                                      at: UInt64(cursor + 64),
                                      expected: "at most \((size - MachO.segment64CommandSize) / MachO.section64Size)",
-                                     found: "\(sectionCount)")
+                                     found: "found \(sectionCount)")
                 }
                 for local in 0..<sectionCount {
                     let s = cursor + MachO.segment64CommandSize + local * MachO.section64Size

@@ -30,13 +30,13 @@ public struct UniversalFile: Sendable {
         let magic = try view.u32(0, "universal header")
         guard magic == MachO.fatMagic || magic == MachO.fatMagic64 else {
             throw view.error(.unknownFormat, "not a universal binary", at: 0,
-                             expected: "magic 0xcafebabe or 0xcafebabf", found: "0x\(String(magic, radix: 16))")
+                             expected: "magic 0xcafebabe or 0xcafebabf", found: "found 0x\(String(magic, radix: 16))")
         }
         is64 = magic == MachO.fatMagic64
         let count = try view.u32(4, "universal header")
         guard count <= Self.maximumSlices else {
             throw view.error(.malformed, "implausible slice count in universal header", at: 4,
-                             expected: "at most \(Self.maximumSlices) slices", found: "\(count)")
+                             expected: "at most \(Self.maximumSlices) slices", found: "found \(count)")
         }
         let entrySize = is64 ? MachO.fatArch64Size : MachO.fatArchSize
         let start = try view.table(
