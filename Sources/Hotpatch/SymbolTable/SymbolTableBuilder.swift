@@ -42,8 +42,11 @@ final class SymbolTableBuilder {
         name: UnsafeRawBufferPointer, address: UInt64, size: UInt64, kind: SymbolKind, binding: SymbolBinding,
         sectionIndex: Int?, flags: ObjectSymbolFlags
     ) throws(SymbolTableError) {
+        guard nameBytes + name.count <= Int(UInt32.max), count < Int(UInt32.max) - 1 else {
+            throw SymbolTableError(.tooLarge, "symbol names exceed 4 GiB or entries exceed 2^32")
+        }
         if count == layout.rows { grow() }
-        if nameBytes + name.count > nameCapacity { try growNames(needing: name.count) }
+        if nameBytes + name.count > nameCapacity { growNames(needing: name.count) }
         let index = count
         if let source = name.baseAddress, name.count > 0 {
             (names + nameBytes).copyMemory(from: source, byteCount: name.count)
@@ -127,11 +130,8 @@ final class SymbolTableBuilder {
         for index in 0..<count { insertIntoIndex(index) }
     }
 
-    private func growNames(needing extra: Int) throws(SymbolTableError) {
+    private func growNames(needing extra: Int) {
         let needed = nameBytes + extra
-        guard needed <= Int(UInt32.max) else {
-            throw SymbolTableError(.tooLarge, "symbol names exceed 4 GiB")
-        }
         var capacity = nameCapacity
         while capacity < needed { capacity = min(capacity * 2, Int(UInt32.max)) }
         let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)

@@ -48,7 +48,8 @@ public struct ObjectSection: Sendable, Hashable {
 
     /// The file bytes of the section as a range, or `nil` if it has none.
     public var fileRange: Range<UInt64>? {
-        fileSize == 0 ? nil : fileOffset..<(fileOffset &+ fileSize)
+        let (end, overflow) = fileOffset.addingReportingOverflow(fileSize)
+        return fileSize == 0 || overflow ? nil : fileOffset..<end
     }
 }
 
