@@ -107,7 +107,7 @@ public struct HotpatchModuleCache: Sendable {
         guard access(path, F_OK) == 0 else { return .absent }
         let file: MappedFile
         do {
-            file = try MappedFile(path: path)
+            file = try MappedFile(path: path, prefault: true)
         } catch {
             return .damaged("cannot read entry: \(error.found ?? error.what)")
         }

@@ -3,34 +3,48 @@ import Dispatch
 /// The 64-bit checksum that guards `.wsym` cache files against corruption and truncation.
 ///
 /// Not cryptographic: it only has to notice damage, at memory speed, because it runs on every
-/// cache load. The input is cut into 1 MiB chunks, checksummed on all cores; the chunk results and
-/// the length are then mixed in order. Within a chunk, eight independent lanes each absorb 8-byte
-/// words with xor, rotate and multiply by an odd constant — every step is a bijection of the lane,
-/// so any change confined to one word always changes that chunk's result.
+/// cache load. The input is cut into four equal parts (a fixed number, so the result does not
+/// depend on the machine) that are checksummed in parallel — one core cannot read memory as fast
+/// as two — and the part results and the length are mixed in order. Within a part, eight
+/// independent lanes each absorb 8-byte words with xor, rotate and multiply by an odd constant;
+/// every step is a bijection of the lane, so any change confined to one word always changes that
+/// part's result.
 enum PayloadChecksum {
     private static let prime: UInt64 = 0x9e37_79b1_85eb_ca87
-    static let chunkSize = 1 << 20
+    static let parts = 4
+    /// Below this size the parts are computed on the calling thread.
+    static let parallelThreshold = 1 << 20
 
     static func compute(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        let chunks = (bytes.count + chunkSize - 1) / chunkSize
-        guard chunks > 1, let base = bytes.baseAddress else { return chunk(bytes) }
-        let results = UnsafeMutablePointer<UInt64>.allocate(capacity: chunks)
-        defer { results.deallocate() }
-        // The input outlives the call and each iteration writes only its own slot.
-        nonisolated(unsafe) let slots = results
-        nonisolated(unsafe) let input = base
-        let total = bytes.count
-        DispatchQueue.concurrentPerform(iterations: chunks) { index in
-            let start = index * chunkSize
-            let length = Swift.min(chunkSize, total - start)
-            slots[index] = chunk(UnsafeRawBufferPointer(start: input + start, count: length))
+        let count = bytes.count
+        let partSize = ((count / parts) + 63) & ~63
+        var results = [UInt64](repeating: 0, count: parts)
+        if let base = bytes.baseAddress {
+            if count < parallelThreshold {
+                for index in 0..<parts { results[index] = part(base, index, partSize, count) }
+            } else {
+                results.withUnsafeMutableBufferPointer { slots in
+                    // The input outlives the call and each iteration writes only its own slot.
+                    nonisolated(unsafe) let output = slots
+                    nonisolated(unsafe) let input = base
+                    DispatchQueue.concurrentPerform(iterations: parts) { index in
+                        output[index] = part(input, index, partSize, count)
+                    }
+                }
+            }
         }
-        var h = UInt64(bytes.count) &* prime
-        for index in 0..<chunks {
-            h = (h ^ results[index]) &* prime
+        var h = UInt64(count) &* prime
+        for result in results {
+            h = (h ^ result) &* prime
             h = (h << 31) | (h >> 33)
         }
         return SymbolNameHash.mix(h)
+    }
+
+    private static func part(_ base: UnsafeRawPointer, _ index: Int, _ partSize: Int, _ count: Int) -> UInt64 {
+        let start = Swift.min(index * partSize, count)
+        let end = Swift.min(start + partSize, count)
+        return chunk(UnsafeRawBufferPointer(start: base + start, count: end - start))
     }
 
     /// The checksum of one chunk.

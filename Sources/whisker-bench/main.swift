@@ -1,1 +1,0 @@
-print("whisker-bench: not yet")
