@@ -215,4 +215,60 @@ struct ELFReaderTests {
         #expect(error.code == .truncated)
         #expect(error.description.hasPrefix("huge.o: truncated symbol table .symtab at offset"))
     }
+
+    @Test("more than 0xff00 sections: extended numbering and SHT_SYMTAB_SHNDX")
+    func extendedSectionNumbering() throws {
+        let directory = try Tools.temporaryDirectory("many")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let count = 66_000
+        var assembly = ""
+        assembly.reserveCapacity(count * 90)
+        for index in 0..<count {
+            assembly += ".section .text.f\(index),\"ax\",@progbits\n.globl f\(index)\n.type f\(index),@function\nf\(index):\n ret\n.size f\(index), 1\n"
+        }
+        let source = directory.appendingPathComponent("many.s")
+        try assembly.write(to: source, atomically: true, encoding: .utf8)
+        let path = directory.appendingPathComponent("many.o").path
+        _ = try Tools.runChecked(Tools.clang, ["-c", "--target=x86_64-linux-gnu", source.path, "-o", path])
+        let object = try ObjectFile(path: path)
+        let elf = try #require(object.elf)
+        #expect(elf.sections.count > 0xff00)
+        #expect(elf.sections.contains { $0.type == 18 })  // SHT_SYMTAB_SHNDX
+        let symbols = try object.symbols
+        let last = try #require(symbols.first { $0.name == "f\(count - 1)" })
+        #expect(object.sections[try #require(last.sectionIndex)].name == ".text.f\(count - 1)")
+        let difference = multisetDifference(try Comparison.ours(object), Comparison.theirs(try LLVMNm.symbols(path)))
+        #expect(difference.isEmpty, "\(difference.joined(separator: "\n"))")
+    }
+
+    @Test("STT_GNU_IFUNC and STT_COMMON kinds")
+    func ifuncAndCommonKinds() throws {
+        let directory = try Tools.temporaryDirectory("ifunc")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = """
+            static int impl(void) { return 1; }
+            static void *resolve(void) { return (void *)impl; }
+            int chosen(void) __attribute__((ifunc("resolve")));
+            int shared_block;
+            int use(void) { return chosen() + shared_block; }
+            """
+        let path = try Tools.compileC(source, flags: ["--target=x86_64-linux-gnu"], in: directory, name: "ifunc")
+        let object = try ObjectFile(path: path)
+        let chosen = try #require(try object.symbols.first { $0.name == "chosen" })
+        #expect(chosen.kind == .ifunc)
+        let nm = try LLVMNm.symbols(path)
+        #expect(nm.first { $0.name == "chosen" }?.type == "i")
+
+        // Rewrite the common symbol's type to STT_COMMON (what `as --elf-stt-common=yes` emits).
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let elf = try #require(object.elf)
+        let symtab = try #require(elf.symbolTableSection)
+        let block = try #require(try object.symbols.first { $0.name == "shared_block" })
+        #expect(block.kind == .common && block.flags.contains(.common) && block.isDefined)
+        let info = Int(symtab.offset) + block.index * 24 + 4
+        bytes[info] = (bytes[info] & 0xf0) | 5
+        let patched = try ObjectFile(file: MappedFile(bytes: bytes, name: "stt-common.o"))
+        let patchedBlock = try #require(try patched.symbols.first { $0.name == "shared_block" })
+        #expect(patchedBlock.kind == .common && patchedBlock.flags.contains(.common))
+    }
 }
