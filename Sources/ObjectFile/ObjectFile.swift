@@ -23,6 +23,7 @@ public enum ObjectFormat: String, Sendable, Hashable {
 ///
 /// Use ``elf`` / ``machO`` for format-specific details (program headers, relocations, load commands).
 public struct ObjectFile: Sendable {
+    /// The format-specific reader of the opened image.
     public enum Image: Sendable {
         case elf(ELFFile)
         case machO(MachOFile)
