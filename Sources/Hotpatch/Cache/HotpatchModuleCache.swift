@@ -1,0 +1,193 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import Logging
+import ObjectFile
+
+/// Where a symbol table came from.
+public enum CacheOutcome: Sendable, Hashable, CustomStringConvertible {
+    /// Loaded from a valid cache entry.
+    case hit
+    /// No entry for this binary: parsed and stored.
+    case miss
+    /// An entry existed but was damaged (the reason says how): parsed again and replaced.
+    case rebuiltCorrupt(reason: String)
+
+    public var description: String {
+        switch self {
+        case .hit: "hit"
+        case .miss: "miss"
+        case .rebuiltCorrupt(let reason): "rebuilt (corrupt entry: \(reason))"
+        }
+    }
+}
+
+/// Parsed symbol tables, persisted per binary content.
+///
+/// An entry lives at `<directory>/symbols/<sha256 of the binary>.wsym`, so a changed binary can
+/// never meet a stale table. Entries are verified (header, sizes, checksums, binary digest) on
+/// every load; a damaged one is parsed again and replaced. Writers write a temporary file in the
+/// same directory and rename it over the entry, so concurrent writers (threads or processes) never
+/// leave a torn file: the last rename wins and every candidate is complete.
+public struct HotpatchModuleCache: Sendable {
+    /// The cache root (`symbols/` lives below it).
+    public let directory: String
+    private let logger: Logger
+
+    /// Uses `directory` if given, else the environment's choice (see ``resolveDirectory(explicit:environment:)``).
+    public init(directory: String? = nil, logger: Logger = Logger(label: "whisker.cache")) {
+        self.directory = Self.resolveDirectory(explicit: directory)
+        self.logger = logger
+    }
+
+    /// `explicit` > `WHISKER_CACHE_DIR` > `$XDG_CACHE_HOME/whisker-hotpatch` > `~/.cache/whisker-hotpatch`.
+    /// Empty values count as unset.
+    public static func resolveDirectory(explicit: String? = nil, environment: [String: String]? = nil) -> String {
+        let environment = environment ?? Self.processEnvironment()
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let value = environment["WHISKER_CACHE_DIR"], !value.isEmpty { return value }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/whisker-hotpatch" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.passwdHome() ?? "/tmp"
+        return home + "/.cache/whisker-hotpatch"
+    }
+
+    /// `<directory>/symbols/<digest>.wsym`.
+    public func entryPath(forDigest digest: String) -> String {
+        "\(directory)/symbols/\(digest).wsym"
+    }
+
+    /// The symbol table of the binary at `path` (`architecture`: slice of a universal Mach-O),
+    /// from the cache when a valid entry exists, else parsed and stored. A cache that cannot be
+    /// written is logged as a warning; the parsed table is still returned.
+    ///
+    /// - Parameter digest: the binary's sha256 (lowercase hex) if the caller already knows it (e.g.
+    ///   computed when it copied the binary); hashing a 150 MB library costs ~0.1 s. `nil` hashes.
+    /// - Throws: `ObjectFileError` if the binary cannot be read or parsed.
+    public func symbolTable(
+        forBinaryAt path: String, architecture: String?, digest knownDigest: String? = nil
+    ) throws -> (SymbolTable, CacheOutcome) {
+        let binary = try MappedFile(path: path)
+        let digest = knownDigest?.lowercased() ?? Self.sha256(of: binary)
+        // The slice is part of the key: one universal file holds several tables.
+        let key = architecture.map { "\(digest)-\(ObjectFile.canonicalArchitecture($0))" } ?? digest
+        let entry = entryPath(forDigest: key)
+        var outcome = CacheOutcome.miss
+        switch loadEntry(at: entry, digest: digest) {
+        case .loaded(let table):
+            logger.debug("symbol cache hit", metadata: ["binary": "\(path)", "entry": "\(entry)"])
+            return (table, .hit)
+        case .absent:
+            break
+        case .damaged(let reason):
+            logger.warning("symbol cache entry damaged; rebuilding", metadata: ["entry": "\(entry)", "reason": "\(reason)"])
+            outcome = .rebuiltCorrupt(reason: reason)
+        }
+        let table = try SymbolTable(parsing: ObjectFile(file: binary, architecture: architecture))
+        do {
+            try store(table, digest: digest, at: entry)
+            logger.debug("symbol cache stored", metadata: ["binary": "\(path)", "entry": "\(entry)", "symbols": "\(table.count)"])
+        } catch {
+            logger.warning("symbol cache not written", metadata: ["error": "\(error)"])
+        }
+        return (table, outcome)
+    }
+
+    /// Result of reading one entry file.
+    enum EntryLoad {
+        case loaded(SymbolTable)
+        case absent
+        case damaged(String)
+    }
+
+    /// Maps and verifies the entry at `path` for a binary with `digest` (hex).
+    func loadEntry(at path: String, digest: String) -> EntryLoad {
+        guard access(path, F_OK) == 0 else { return .absent }
+        let file: MappedFile
+        do {
+            file = try MappedFile(path: path, prefault: true)
+        } catch {
+            return .damaged("cannot read entry: \(error.found ?? error.what)")
+        }
+        do {
+            return .loaded(try SymbolTableFile.decode(file, expectedDigest: Self.bytes(hex: digest)))
+        } catch {
+            return .damaged(error.description)
+        }
+    }
+
+    /// Loads a verified entry directly (for benchmarks and tools that already know the digest).
+    public func loadEntry(forDigest digest: String) -> SymbolTable? {
+        if case .loaded(let table) = loadEntry(at: entryPath(forDigest: digest), digest: digest) { return table }
+        return nil
+    }
+
+    /// Writes `table` for the binary with `digest` to `path` through a temporary file and rename.
+    func store(_ table: SymbolTable, digest: String, at path: String) throws(HotpatchModuleCacheError) {
+        let folder = "\(directory)/symbols"
+        try Self.makeDirectories(folder)
+        let bytes = SymbolTableFile.encode(table, binaryDigest: Self.bytes(hex: digest))
+        try AtomicFile.replace(path, with: bytes)
+    }
+
+    // MARK: Digests
+
+    /// Lowercase hex sha256 of the file's bytes, streamed over the mapping in 4 MiB steps.
+    public static func sha256(of file: MappedFile) -> String {
+        var hasher = SHA256()
+        file.withUnsafeBytes { bytes in
+            var offset = 0
+            let step = 4 << 20
+            while offset < bytes.count {
+                let end = Swift.min(offset + step, bytes.count)
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                offset = end
+            }
+        }
+        return hasher.finalize().map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    /// sha256 of the file at `path`.
+    public static func sha256(ofFileAt path: String) throws(ObjectFileError) -> String {
+        sha256(of: try MappedFile(path: path))
+    }
+
+    static func bytes(hex: String) -> [UInt8] {
+        var result: [UInt8] = []
+        var iterator = hex.utf8.prefix(64).makeIterator()
+        while let high = iterator.next(), let low = iterator.next() {
+            func nibble(_ c: UInt8) -> UInt8 { c >= 0x61 ? c - 0x61 + 10 : c >= 0x41 ? c - 0x41 + 10 : c &- 0x30 }
+            result.append(nibble(high) << 4 | nibble(low))
+        }
+        return result
+    }
+
+    // MARK: Environment
+
+    private static func processEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        for key in ["WHISKER_CACHE_DIR", "XDG_CACHE_HOME", "HOME"] {
+            if let value = getenv(key) { result[key] = String(cString: value) }
+        }
+        return result
+    }
+
+    private static func passwdHome() -> String? {
+        guard let entry = getpwuid(getuid()), let home = entry.pointee.pw_dir else { return nil }
+        return String(cString: home)
+    }
+
+    /// `mkdir -p`.
+    static func makeDirectories(_ path: String) throws(HotpatchModuleCacheError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0, errno != EEXIST {
+                throw HotpatchModuleCacheError(
+                    .cannotWrite, path: current, "cannot create cache directory: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
