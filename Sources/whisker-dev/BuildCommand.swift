@@ -34,9 +34,9 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         let printer = BuildProgressPrinter(enabled: !json)
         printer.header(project: URL(fileURLWithPath: project).standardizedFileURL.path)
-        // SEAM(h-objfile): once SymbolTable is merged, pass `{ try SymbolTable(contentsOf: $0.path).count }`
-        // (or the HotpatchModuleCache equivalent) so build.json and --json carry "symbols".
-        let symbolCount: (@Sendable (URL) throws -> Int)? = nil
+        // Parsing through the module cache also warms it for the first patch.
+        let cache = HotpatchModuleCache(directory: cacheDir)
+        let symbolCount: @Sendable (URL) throws -> Int = { try cache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count }
         let build: FatBuild
         do {
             build = try runFatBuild(

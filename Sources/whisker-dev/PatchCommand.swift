@@ -1,10 +1,76 @@
 import ArgumentParser
+import Foundation
+import Hotpatch
 
-/// `whisker-dev patch` (placeholder until its issue lands).
+/// `whisker-dev patch`: thin-rebuilds what changed since the last build or patch, links a patch
+/// library for the process whose `aslr_reference` is given, and writes its JumpTable.
 struct PatchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "patch", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "patch",
+        abstract: "Patch a running process: rebuild what changed, link, write the jump table it applies."
+    )
+
+    /// The JumpTable shapes `--format` can write.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case whisker, subsecond
+    }
+
+    @Option(help: "Directory of the cargo project (holds Cargo.toml).")
+    var project: String
+
+    @Option(
+        name: .customLong("aslr-reference"),
+        help: "Runtime address of `main` in the running process (what whisker_hot::aslr_reference() prints), e.g. 0x55d0c0a01234.")
+    var aslrReference: String
+
+    @Option(name: .customLong("jump-table-out"), help: "Where to write the JumpTable JSON.")
+    var jumpTableOut: String
+
+    @Option(help: "JumpTable shape: whisker (what whisker_hot::apply_json reads) or subsecond.")
+    var format: Format = .whisker
+
+    @Flag(help: "Rebuild the binary crate even if no source changed.")
+    var force = false
+
+    @Flag(help: "Print the PatchPlan as JSON on stdout.")
+    var json = false
+
+    @OptionGroup var cache: CacheOptions
 
     func run() async throws {
-        throw ValidationError("'patch' is not implemented yet")
+        // Bad input gets one line on stderr, not a usage dump: scripts read the first line.
+        guard let reference = HexAddress.parse(aslrReference) else {
+            FileHandle.standardError.write(Data("error: --aslr-reference '\(aslrReference)' is not a hex address (hint: pass what whisker_hot::aslr_reference() printed, e.g. 0x55d0c0a01234)\n".utf8))
+            throw ExitCode.failure
+        }
+        let projectURL = URL(fileURLWithPath: project).standardizedFileURL
+        guard FileManager.default.fileExists(atPath: projectURL.appendingPathComponent("Cargo.toml").path) else {
+            FileHandle.standardError.write(Data("error: \(projectURL.path) has no Cargo.toml (hint: pass the directory of a cargo project)\n".utf8))
+            throw ExitCode.failure
+        }
+        let layout = ProjectLayout(project: projectURL, cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory))
+        let patcher = Patcher(layout: layout, cache: cache.makeModuleCache())
+        let linked: LinkedPatch
+        do {
+            linked = try patcher.createPatch(aslrReference: reference, force: force)
+            let text = format == .whisker ? linked.jumpTable.json() : linked.jumpTable.subsecondJSON()
+            try JSONFile.writeAtomically(Data((text + "\n").utf8), to: URL(fileURLWithPath: jumpTableOut))
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
+        let plan = linked.plan
+        if json {
+            print(try plan.jsonString())
+            return
+        }
+        print("Patch \(plan.patchId) of build \(plan.buildId): \(plan.cratesRebuilt.joined(separator: ", ")) rebuilt")
+        for phase in plan.phases {
+            print("  " + phase.name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", phase.durationMs))
+        }
+        print("  " + "total".padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", plan.durationMs))
+        print("  \(plan.diff.summary); \(plan.library.routedFunctions) routed")
+        print("  library     \(plan.library.path) (\(plan.library.size) bytes)")
+        print("  jump table  \(URL(fileURLWithPath: jumpTableOut).standardizedFileURL.path)")
     }
 }

@@ -64,15 +64,29 @@ import Testing
         #expect(Set(nmAfter.keys) == Set(report.added + report.kept))
     }
 
-    @Test func diffCommandSeamSaysWhatIsMissing() {
-        do {
-            _ = try DiffReport.between(oldPath: "/bin/true", newPath: "/bin/false")
-            Issue.record("the placeholder seam returned symbols; update this test now that the reader is wired in")
-        } catch let error as SymbolLoadingError {
-            #expect(error.code == "symbol_reader_unavailable")
-            #expect(error.message.contains("/bin/true"))
-        } catch {
-            Issue.record("unexpected error \(error)")
-        }
+    /// `DiffReport.between` reads both files with the pipeline's own reader and agrees with
+    /// readelf's view of the same objects.
+    @Test func betweenReadsBothFilesWithTheSymbolTableReader() throws {
+        let directory = try LinkTestTools.makeScratchDirectory("diff-between")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let before = try LinkTestTools.compileC(
+            "int kept(int x) { return x; }\nint gone(void) { return 1; }\n", in: directory, name: "before", flags: ["-O0"])
+        let after = try LinkTestTools.compileC(
+            "int kept(int x) { return x + 1; }\nint fresh(void) { return 2; }\n", in: directory, name: "after", flags: ["-O0"])
+        let report = try DiffReport.between(oldPath: before, newPath: after)
+        let expected = DiffReport(
+            oldFunctions: try LinkTestTools.readelfSymbols(before), newFunctions: try LinkTestTools.readelfSymbols(after))
+        #expect(report == expected)
+        #expect(report.added == ["fresh"])
+        #expect(report.removed == ["gone"])
+        #expect(report.kept == ["kept"])
+    }
+
+    @Test func betweenRejectsAnUnreadableFile() throws {
+        let directory = try LinkTestTools.makeScratchDirectory("diff-bad")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bogus = directory + "/not-an-object"
+        try Data("definitely not ELF".utf8).write(to: URL(fileURLWithPath: bogus))
+        #expect(throws: SymbolLoadingError.self) { try DiffReport.between(oldPath: bogus, newPath: bogus) }
     }
 }

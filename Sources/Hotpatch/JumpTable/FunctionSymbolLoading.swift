@@ -11,18 +11,17 @@ public struct SymbolLoadingError: Error, Sendable, Equatable, CustomStringConver
     }
 }
 
-// TODO(lead, after merging h-objfile): SEAM. Replace the body with a read through `SymbolTable`,
-// e.g. `try SymbolTable.parse(path:)` and, per defined entry, `SymbolInfo(name: e.name,
-// address: e.address, size: e.size, kind: <.function/.data/.threadLocal/.other from e.kind; IFUNC
-// → .indirectFunction if the flags say so>, binding: <from e.binding>, isDefined: e.defined)`,
-// mapping SymbolTable errors to `SymbolLoadingError` (or rethrowing them). Conforming
-// `SymbolTable` to `SymbolSource` (two methods) lets the stages take it directly.
 /// The symbols of the binary or object at `path`, for ``DiffReport`` and `whisker-dev diff`.
 public func loadFunctionSymbols(path: String) throws -> [SymbolInfo] {
-    throw SymbolLoadingError(
-        code: "symbol_reader_unavailable",
-        message: "cannot read the symbols of \(path): the object-file reader is not wired into this build yet",
-        hint: "this build of whisker-dev predates the SymbolTable integration")
+    let table: SymbolTable
+    do {
+        table = try SymbolTable(contentsOf: path)
+    } catch {
+        throw SymbolLoadingError(
+            code: "unreadable_binary", message: "cannot read the symbols of \(path): \(error)",
+            hint: "pass an ELF or Mach-O binary, shared library or object file")
+    }
+    return table.indices.map(table.symbolInfo(at:))
 }
 
 extension DiffReport {

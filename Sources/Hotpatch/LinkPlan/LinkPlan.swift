@@ -2,7 +2,7 @@
 ///
 /// A plan is a value: it is built from the captured link of the fat build (so the same toolchain
 /// is used), shown in the PatchPlan, compared in tests, and only then run (``run()``).
-public struct LinkPlan: Sendable, Hashable {
+public struct LinkPlan: Sendable, Hashable, Codable {
     /// The C compiler driver that links (the captured linker: `cc`, a clang, the NDK's clang).
     public var linker: String
     public var arguments: [String]

@@ -1,5 +1,5 @@
 /// The operating systems a patch library can be linked for; each has its own link recipe.
-public enum LinkerOS: String, Sendable, Hashable, CaseIterable {
+public enum LinkerOS: String, Sendable, Hashable, CaseIterable, Codable {
     /// ELF `.so` with the host C compiler driver and lld.
     case linux
     /// Mach-O `.dylib` with `-undefined dynamic_lookup`.

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Everything one patch did and produced: which crates were rebuilt, the replayed rustc command,
+/// the link, the symbols the stub resolved, the diff, the library and per-phase timings.
+///
+/// It is what `whisker-dev patch --json` prints, what `plan.json` in the patch directory holds and
+/// what the server returns for `GET /api/patches/{id}`.
+public struct PatchPlan: Codable, Sendable, Equatable {
+    /// The library linked for one process (one ASLR slide).
+    public struct Library: Codable, Sendable, Equatable {
+        public var path: String
+        public var size: Int
+        public var sha256: String
+        /// The `aslr_reference` of the process this library's stub was written for.
+        public var aslrReference: String
+        public var linkPlan: LinkPlan
+        /// Functions the jump table routes old → new.
+        public var routedFunctions: Int
+    }
+
+    /// What the stub object resolved for the patch.
+    public struct StubSummary: Codable, Sendable, Equatable {
+        public var trampolines: Int
+        public var absoluteData: Int
+        public var boundByLoader: Int
+        public var leftUndefined: Int
+    }
+
+    /// Counts and names of the functions the patch added, removed and kept.
+    public struct Diff: Codable, Sendable, Equatable {
+        public var added: [String]
+        public var removed: [String]
+        public var keptCount: Int
+        public var summary: String
+    }
+
+    public var patchId: Int
+    public var buildId: String
+    public var project: String
+    public var state: String
+    public var cratesRebuilt: [String]
+    public var changedFiles: [String]
+    public var objectPlan: ObjBuildPlan
+    public var objects: [String]
+    public var stub: StubSummary
+    public var library: Library
+    public var diff: Diff
+    public var phases: [PhaseTiming]
+    public var durationMs: Double
+    /// rustc's warnings, if it printed any (the build still succeeded).
+    public var diagnostics: String
+    public var createdAt: String
+
+    /// The plan as pretty-printed JSON with stable key order.
+    public func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Phase name → milliseconds, in order, for one-line logs.
+    public var phaseSummary: String {
+        phases.map { "\($0.name) \(String(format: "%.1f", $0.durationMs)) ms" }.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+
+/// The result of the compile half of a patch: the thin rebuild's objects, before any process's
+/// slide is known. The server links one library per device slide from it.
+public struct PatchCompilation: Sendable {
+    public var build: FatBuild
+    public var patch: PatchDirectory
+    public var thinPlan: ThinRebuildPlan
+    public var thinResult: ThinBuildResult
+    /// The patch objects, in link order.
+    public var objects: [String]
+    /// The objects' symbols, parsed once for every link.
+    public var objectSymbols: SymbolTable
+    /// Change detection, rustc, object symbols.
+    public var phases: [PhaseTiming]
+}
+
+/// A patch library linked for one process, its jump table and the plan that describes it.
+public struct LinkedPatch: Sendable {
+    public var plan: PatchPlan
+    public var jumpTable: JumpTable
+}
+
+/// Why a patch could not be made, beyond the stages' own errors.
+public enum PatcherError: HotpatchError {
+    case anchorMissing(binary: String)
+    case libraryUnreadable(path: String, reason: String)
+
+    public var code: String {
+        switch self {
+        case .anchorMissing: "anchor_symbol_missing"
+        case .libraryUnreadable: "patch_library_unreadable"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .anchorMissing(let binary): "the fat binary \(binary) defines no 'main' symbol to compute the ASLR slide from"
+        case .libraryUnreadable(let path, let reason): "cannot read the linked patch library \(path): \(reason)"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .anchorMissing: "build a binary crate (not a library) with `whisker-dev build`"
+        case .libraryUnreadable: "check the linker output above; the link may have produced no file"
+        }
+    }
+}
+
+/// Makes patches for one project: thin-rebuilds what changed since the last build or patch,
+/// writes the stub for a process's slide, links the library and builds the jump table.
+///
+/// Stages stay separate values (`ObjBuildPlan`, `NeededSymbols`, `LinkPlan`, `JumpTable`), so the
+/// CLI runs them in one go and the server can compile once and link per device.
+public struct Patcher: Sendable {
+    public let layout: ProjectLayout
+    public let cache: HotpatchModuleCache
+    private let logger: Logger
+
+    public init(layout: ProjectLayout, cache: HotpatchModuleCache? = nil, logger: Logger = Logger(label: "whisker.patcher")) {
+        self.layout = layout
+        self.cache = cache ?? HotpatchModuleCache(directory: layout.cacheDirectory.path)
+        self.logger = logger
+    }
+
+    /// Compile, link for `aslrReference`, write `plan.json` and `jump-table.json` into the patch
+    /// directory, and record the new source fingerprints so the next patch starts from here.
+    public func createPatch(
+        aslrReference: UInt64, build: FatBuild? = nil, force: Bool = false, cancellation: Cancellation? = nil
+    ) throws -> LinkedPatch {
+        let compilation = try compile(build: build, force: force, cancellation: cancellation)
+        let linked = try link(compilation, aslrReference: aslrReference)
+        try JSONFile.writeAtomically(Data(linked.plan.jsonString().utf8), to: compilation.patch.plan)
+        try JSONFile.writeAtomically(Data(linked.jumpTable.json().utf8), to: compilation.patch.jumpTable)
+        try commit(compilation)
+        return linked
+    }
+
+    /// The compile half: change detection and the thin rustc replay into a fresh patch directory.
+    public func compile(build: FatBuild? = nil, force: Bool = false, cancellation: Cancellation? = nil) throws -> PatchCompilation {
+        let build = try build ?? FatBuild.latest(layout)
+        let patch = try layout.allocatePatch()
+        let state = try ProjectState.load(layout)
+        let thinPlan = try planThinRebuild(build: build, state: state, patch: patch, force: force)
+        logger.info("patch \(patch.id): rebuilding \(thinPlan.crateName)", metadata: ["build": "\(build.id)"])
+        let thinResult = try runThinRebuild(thinPlan, cancellation: cancellation)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let objectSymbols = try SymbolTable(contentsOf: thinResult.objectPath)
+        var phases = thinResult.phases
+        phases.append(PhaseTiming(name: "objectSymbols", duration: clock.now - start))
+        return PatchCompilation(
+            build: build, patch: patch, thinPlan: thinPlan, thinResult: thinResult,
+            objects: [thinResult.objectPath], objectSymbols: objectSymbols, phases: phases)
+    }
+
+    /// The link half for one process: stub for its slide, library, jump table, plan.
+    /// Each call links a library with a new file name (dlopen caches by path).
+    public func link(_ compilation: PatchCompilation, aslrReference: UInt64) throws -> LinkedPatch {
+        let clock = ContinuousClock()
+        var phases = compilation.phases
+        let build = compilation.build
+        let patch = compilation.patch
+
+        var start = clock.now
+        let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil)
+        guard let anchor = fatSymbols.definitions(named: "main").first(where: { $0.kind == .function }) ?? fatSymbols.definitions(named: "main").first
+        else { throw PatcherError.anchorMissing(binary: build.binary) }
+        let slide = ASLRSlide(aslrReference: aslrReference, anchorFileAddress: anchor.address)
+        phases.append(PhaseTiming(name: "symbols", duration: clock.now - start))
+
+        start = clock.now
+        let needed = computeNeededSymbols(undefinedInPatch: compilation.objectSymbols.undefinedNames, fatBinary: fatSymbols)
+        let architecture = StubArchitecture(triple: build.target) ?? StubArchitecture.host ?? .x86_64
+        let libraryName = libraryFilename(patchId: patch.id, fileExtension: LinkerOS(triple: build.target)?.libraryExtension ?? "so")
+        let stubPath = patch.root.appendingPathComponent("stub-\(libraryName).o").path
+        try StubObject.write(needed, slide: slide, architecture: architecture, to: stubPath)
+        phases.append(PhaseTiming(name: "stub", duration: clock.now - start))
+
+        start = clock.now
+        let capture = try build.linkerInvocation()
+        let libraryPath = patch.library(named: libraryName).path
+        let linkPlan = try LinkPlan.make(
+            os: LinkerOS(triple: build.target) ?? linkerOSForHost(), linker: capture.linker,
+            capturedArguments: capture.arguments, objects: compilation.objects, stubObject: stubPath,
+            outputPath: libraryPath, architecture: architecture, workingDirectory: capture.workingDirectory)
+        try linkPlan.run()
+        phases.append(PhaseTiming(name: "link", duration: clock.now - start))
+
+        start = clock.now
+        let librarySymbols = try SymbolTable(contentsOf: libraryPath)
+        let tableBuild = JumpTable.build(
+            patchId: patch.id, buildId: build.id.rawValue, libraryPath: libraryPath, slide: slide,
+            old: fatSymbols, new: librarySymbols, excluding: Set(needed.functions.map(\.name)))
+        let diff = crateDiff(crate: compilation.thinPlan.crateName, old: fatSymbols, new: compilation.objectSymbols)
+        phases.append(PhaseTiming(name: "jumpTable", duration: clock.now - start))
+
+        let libraryBytes: Data
+        do {
+            libraryBytes = try Data(contentsOf: URL(fileURLWithPath: libraryPath))
+        } catch {
+            throw PatcherError.libraryUnreadable(path: libraryPath, reason: "\(error)")
+        }
+        let plan = PatchPlan(
+            patchId: patch.id,
+            buildId: build.id.rawValue,
+            project: build.project,
+            state: "succeeded",
+            cratesRebuilt: [compilation.thinPlan.crateName],
+            changedFiles: compilation.thinPlan.changes.changed.flatMap(\.changedFiles),
+            objectPlan: compilation.thinPlan.objectPlan,
+            objects: compilation.objects,
+            stub: .init(
+                trampolines: needed.functions.count, absoluteData: needed.data.count,
+                boundByLoader: needed.boundByLoader.count, leftUndefined: needed.leftUndefined.count),
+            library: .init(
+                path: libraryPath, size: libraryBytes.count,
+                sha256: (try? HotpatchModuleCache.sha256(ofFileAt: libraryPath)) ?? "",
+                aslrReference: HexAddress.format(aslrReference), linkPlan: linkPlan,
+                routedFunctions: tableBuild.table.entries.count),
+            diff: .init(added: diff.added, removed: diff.removed, keptCount: diff.keptCount, summary: diff.summary),
+            phases: phases,
+            durationMs: phases.reduce(0) { $0 + $1.durationMs },
+            diagnostics: compilation.thinResult.diagnostics,
+            createdAt: ISO8601DateFormatter().string(from: Date()))
+        logger.info("patch \(patch.id) linked: \(plan.phaseSummary)")
+        return LinkedPatch(plan: plan, jumpTable: tableBuild.table)
+    }
+
+    /// Records the sources the compilation saw as the new baseline, so the next patch rebuilds
+    /// only what changes after it.
+    public func commit(_ compilation: PatchCompilation) throws {
+        let state = try ProjectState.load(layout)
+        try state.recordingThinRebuild(compilation.thinPlan, result: compilation.thinResult, build: compilation.build).save(layout)
+    }
+
+    /// Functions of the rebuilt crate before (fat binary) and after (patch object). Only the crate's
+    /// own functions count: the fat binary also holds every dependency.
+    private func crateDiff(crate: String, old: SymbolTable, new: SymbolTable) -> DiffReport {
+        func belongsToCrate(_ info: SymbolInfo) -> Bool {
+            // Cheap byte test first: demangling every symbol of the fat binary costs ~100 ms.
+            guard info.name.contains(crate) else { return false }
+            let display = RustDemangler.demangle(info.name) ?? info.name
+            return display.hasPrefix("\(crate)::") || display.hasPrefix("<\(crate)::")
+        }
+        return DiffReport(
+            oldFunctions: old.definedFunctions().filter(belongsToCrate),
+            newFunctions: new.definedFunctions().filter(belongsToCrate))
+    }
+}
