@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Logging
 
 /// `whisker-dev`: the command-line face of Whisker Hotpatch. Each subcommand lives in its own file
 /// and only parses arguments before calling into `Hotpatch` or `DevServer`.
@@ -16,4 +18,18 @@ struct WhiskerDev: AsyncParsableCommand {
             ServeCommand.self,
         ]
     )
+
+    /// Logs go to stderr so stdout stays clean for `--json`. `serve` logs one line per event
+    /// (info); the one-shot commands only warn. `WHISKER_LOG_LEVEL` overrides both.
+    static func main() async {
+        let isServe = CommandLine.arguments.dropFirst().first == "serve"
+        let level = ProcessInfo.processInfo.environment["WHISKER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+            ?? (isServe ? .info : .warning)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        await main(nil)
+    }
 }

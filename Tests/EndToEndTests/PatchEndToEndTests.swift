@@ -1,0 +1,105 @@
+import Foundation
+import Hotpatch
+import Testing
+
+/// Issue 3's promise, from the CLI: a running counter is patched in place — same pid, the new text,
+/// the count continuing — ten times in a row; a compile error changes nothing; bad input is one
+/// clear line.
+@Suite(.serialized) struct PatchEndToEndTests {
+    @Test func tenConsecutivePatchesOfALiveProcessKeepPidAndState() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let pid = app.pid
+        #expect(app.waitForLine { $0.hasSuffix(": hello from counter") } != nil)
+
+        var previousText = "hello from counter"
+        var lastTick = 0
+        for round in 1...10 {
+            let text = "patched text \(round)"
+            try workspace.setMessage(from: previousText, to: text)
+            let table = workspace.root.appendingPathComponent("jump-table-\(round).json").path
+            let mark = app.output.count
+            let result = try workspace.whiskerDev([
+                "patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table,
+            ])
+            try #require(result.succeeded, "patch \(round) failed: \(result.stderrText)")
+            #expect(result.stdoutText.contains("rustc"), "phase timings are printed")
+            app.send(table)
+            let applied = app.waitForLine(after: mark) { $0.hasPrefix("whisker: applied patch") || $0.hasPrefix("whisker: patch failed") }
+            #expect(applied?.hasPrefix("whisker: applied patch") == true, "round \(round): \(applied ?? "no answer")")
+            let line = try #require(app.waitForLine(after: mark) { $0.hasSuffix(": \(text)") }, "round \(round): \(app.output.suffix(5))")
+            let tick = try #require(tickNumber(line))
+            #expect(tick > lastTick, "the counter continues across patches")
+            lastTick = tick
+            #expect(app.isRunning && app.pid == pid)
+            previousText = text
+        }
+        // The table is what apply_json reads: our shape, runtime addresses for this process.
+        let tableText = try String(contentsOfFile: workspace.root.appendingPathComponent("jump-table-10.json").path, encoding: .utf8)
+        let table = try #require(try JSONSerialization.jsonObject(with: Data(tableText.utf8)) as? [String: Any])
+        #expect(table["aslrReference"] as? String == reference)
+        #expect(table["patchId"] as? Int == 10)
+        #expect(((table["map"] as? [[String]])?.count ?? 0) > 0)
+    }
+
+    @Test func compileErrorFailsWithDiagnosticsAndTheNextGoodEditPatches() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        let patch = ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table]
+
+        try workspace.editMain { $0.replacingOccurrences(of: "\"hello from counter\"", with: "\"broken\" +") }
+        let failed = try workspace.whiskerDev(patch)
+        #expect(!failed.succeeded)
+        #expect(failed.stderrText.contains("error"), "rustc's diagnostics reach the user")
+        #expect(failed.stderrText.contains("main.rs"), "diagnostics point at the source: \(failed.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: table))
+        // The app keeps running its old code.
+        let mark = app.output.count
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil)
+
+        try workspace.editMain { $0.replacingOccurrences(of: "\"broken\" +", with: "\"fixed after error\"") }
+        let good = try workspace.whiskerDev(patch + ["--json"])
+        try #require(good.succeeded, "\(good.stderrText)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: good.stdout) as? [String: Any])
+        #expect(plan["cratesRebuilt"] as? [String] == ["counter"])
+        #expect((plan["phases"] as? [[String: Any]])?.map { $0["name"] as? String } .contains("link") == true)
+        app.send(table)
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": fixed after error") } != nil)
+    }
+
+    @Test func badInputIsOneClearErrorLine() throws {
+        let workspace = try CounterWorkspace()
+        let table = workspace.root.appendingPathComponent("t.json").path
+
+        // Patch before any build.
+        let beforeBuild = try workspace.whiskerDev([
+            "patch", "--project", workspace.project.path, "--aslr-reference", "0x1000", "--jump-table-out", table,
+        ])
+        #expect(beforeBuild.exitStatus == 1)
+        #expect(beforeBuild.stderrText.contains("no build"))
+
+        // A project without Cargo.toml.
+        let noCargo = try workspace.whiskerDev([
+            "patch", "--project", workspace.root.path, "--aslr-reference", "0x1000", "--jump-table-out", table,
+        ])
+        #expect(noCargo.exitStatus == 1)
+        #expect(noCargo.stderrText.contains("Cargo.toml"))
+
+        // A malformed --aslr-reference.
+        let badReference = try workspace.whiskerDev([
+            "patch", "--project", workspace.project.path, "--aslr-reference", "0xnothex", "--jump-table-out", table,
+        ])
+        #expect(badReference.exitStatus == 1)
+        #expect(badReference.stderrText.contains("aslr-reference"))
+
+        for result in [beforeBuild, noCargo, badReference] {
+            let lines = result.stderrText.split(separator: "\n")
+            #expect(lines.count == 1, "one line, got: \(result.stderrText)")
+        }
+    }
+}
