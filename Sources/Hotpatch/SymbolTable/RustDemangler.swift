@@ -1,9 +1,20 @@
-/// Decodes Rust's legacy symbol mangling (`_ZN…E`, Itanium-style length-prefixed path segments)
-/// for display. The trailing `h<16 hex digits>` hash segment is dropped and `$…$` escapes are
-/// decoded (`$LT$` → `<`, `$u20$` → ` `, `..` → `::`). v0 names (`_R…`) are left to the caller.
+/// Decodes Rust symbol names for display.
+///
+/// Legacy mangling (`_ZN…E`, Itanium-style length-prefixed path segments): the trailing
+/// `h<16 hex digits>` hash segment is dropped and `$…$` escapes are decoded (`$LT$` → `<`,
+/// `$u20$` → ` `, `..` → `::`). v0 mangling (`_R…`, which std itself uses) is decoded by
+/// `RustV0Demangler` in the short form backtraces print.
 public enum RustDemangler {
-    /// The demangled form of `name`, or `nil` if it is not a legacy Rust/Itanium path.
+    /// The demangled form of `name`, or `nil` if it is not a Rust (or Itanium-style) path.
     public static func demangle(_ name: String) -> String? {
+        if name.utf8.first == 0x5f, let v0 = RustV0Demangler.demangle(name) {
+            return v0
+        }
+        return demangleLegacy(name)
+    }
+
+    /// Legacy (`_ZN…E`) names only.
+    static func demangleLegacy(_ name: String) -> String? {
         var utf8 = Array(name.utf8)
         // Accept `_ZN`, `ZN` and `__ZN` (Mach-O adds an underscore).
         var index: Int
