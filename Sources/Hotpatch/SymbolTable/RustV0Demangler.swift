@@ -8,8 +8,12 @@
 /// otherwise make a short hostile name expand exponentially.
 struct RustV0Demangler {
     private let bytes: [UInt8]
+    /// Where the mangled path starts (after `_R`): back-references count from here.
+    private let origin: Int
+    /// Where the path ends (before any vendor suffix).
+    private let end: Int
     private var position: Int
-    private var output = ""
+    private var output: [UInt8] = []
     private var skipping = 0
     private var depth = 0
     private var steps = 0
@@ -23,7 +27,7 @@ struct RustV0Demangler {
 
     /// The demangled form of `name`, or `nil`.
     static func demangle(_ name: String) -> String? {
-        var utf8 = Array(name.utf8)
+        let utf8 = Array(name.utf8)
         let start: Int
         if utf8.starts(with: [0x5f, 0x52]) {  // _R
             start = 2
@@ -35,35 +39,36 @@ struct RustV0Demangler {
         // A vendor suffix (`.llvm.123`, `.0`, `.cold`) follows the path; `.llvm.` ones are dropped,
         // others shown in parentheses like llvm-cxxfilt does.
         var suffix = ""
+        var end = utf8.count
         if let dot = utf8[start...].firstIndex(where: { $0 == 0x2e || $0 == 0x24 }) {  // '.' or '$'
             let text = String(decoding: utf8[dot...], as: UTF8.self)
             if !text.hasPrefix(".llvm.") { suffix = " (\(text))" }
-            utf8.removeSubrange(dot...)
+            end = dot
         }
-        var demangler = RustV0Demangler(bytes: Array(utf8[start...]), position: 0)
+        var demangler = RustV0Demangler(bytes: utf8, origin: start, end: end, position: start)
         do {
             // An encoding version number (decimal) would precede the path; only version 0 exists.
             if let first = demangler.peek(), first >= 0x30, first <= 0x39 { return nil }
             try demangler.printPath(inValue: true)
             // An optional instantiating-crate path follows; it is not shown.
-            if demangler.position < demangler.bytes.count {
+            if demangler.position < demangler.end {
                 demangler.skipping += 1
                 try demangler.printPath(inValue: false)
                 demangler.skipping -= 1
             }
-            guard demangler.position == demangler.bytes.count else { return nil }
+            guard demangler.position == demangler.end else { return nil }
         } catch {
             return nil
         }
-        return demangler.output + suffix
+        return String(decoding: demangler.output, as: UTF8.self) + suffix
     }
 
     // MARK: Reading
 
-    private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+    private func peek() -> UInt8? { position < end ? bytes[position] : nil }
 
     private mutating func next() throws(Invalid) -> UInt8 {
-        guard position < bytes.count else { throw Invalid() }
+        guard position < end else { throw Invalid() }
         defer { position += 1 }
         return bytes[position]
     }
@@ -76,7 +81,7 @@ struct RustV0Demangler {
 
     private mutating func tick() throws(Invalid) {
         steps += 1
-        guard steps < Self.maximumSteps, output.utf8.count < Self.maximumOutput else { throw Invalid() }
+        guard steps < Self.maximumSteps, output.count < Self.maximumOutput else { throw Invalid() }
     }
 
     /// `{0-9a-zA-Z} "_"`: "_" is 0, otherwise the base-62 value plus one.
@@ -116,35 +121,48 @@ struct RustV0Demangler {
         var value = 0
         while let digit = peek(), digit >= 0x30, digit <= 0x39 {
             value = value * 10 + Int(digit - 0x30)
-            guard value <= bytes.count else { throw Invalid() }
+            guard value <= end else { throw Invalid() }
             position += 1
         }
         return value
     }
 
+    /// An identifier's bytes (a range of `bytes`) and whether they are punycode.
+    struct Identifier {
+        var range: Range<Int>
+        var punycode: Bool
+        var isEmpty: Bool { range.isEmpty }
+    }
+
     /// `["u"] <decimal> ["_"] <bytes>`.
-    private mutating func undisambiguatedIdentifier() throws(Invalid) -> String {
+    private mutating func undisambiguatedIdentifier() throws(Invalid) -> Identifier {
         let punycode = eat(0x75)  // 'u'
         let length = try decimal()
         _ = eat(0x5f)
-        guard length <= bytes.count - position else { throw Invalid() }
-        let raw = String(decoding: bytes[position..<position + length], as: UTF8.self)
-        position += length
-        return punycode ? "punycode{\(raw)}" : raw
+        guard length <= end - position else { throw Invalid() }
+        defer { position += length }
+        return Identifier(range: position..<position + length, punycode: punycode)
     }
 
-    private mutating func identifier() throws(Invalid) -> (name: String, disambiguator: UInt64) {
+    private mutating func identifier() throws(Invalid) -> (name: Identifier, disambiguator: UInt64) {
         let disambiguator = try disambiguator()
         return (try undisambiguatedIdentifier(), disambiguator)
     }
 
+    private mutating func out(_ identifier: Identifier) {
+        guard skipping == 0 else { return }
+        if identifier.punycode { out("punycode{") }
+        output.append(contentsOf: bytes[identifier.range])
+        if identifier.punycode { out("}") }
+    }
+
     /// Runs `body` with the reader moved to a back-reference's target, then restores it.
     private mutating func backref(_ body: (inout RustV0Demangler) throws(Invalid) -> Void) throws(Invalid) {
-        let start = position - 1
+        let start = position - 1 - origin
         let target = try base62()
         guard target < UInt64(start) else { throw Invalid() }  // only backwards: no loops
         let saved = position
-        position = Int(target)
+        position = origin + Int(target)
         try body(&self)
         position = saved
     }
@@ -158,7 +176,7 @@ struct RustV0Demangler {
     }
 
     private mutating func out(_ text: String) {
-        if skipping == 0 { output += text }
+        if skipping == 0 { output.append(contentsOf: text.utf8) }
     }
 
     // MARK: Paths
@@ -181,10 +199,14 @@ struct RustV0Demangler {
                     case 0x53: this.out("shim")
                     default: this.out(String(UnicodeScalar(namespace)))
                     }
-                    if !name.isEmpty { this.out(":" + name) }
+                    if !name.isEmpty {
+                        this.out(":")
+                        this.out(name)
+                    }
                     this.out("#\(disambiguator)}")
                 } else if !name.isEmpty {
-                    this.out("::" + name)
+                    this.out("::")
+                    this.out(name)
                 }
             case 0x4d, 0x58:  // M: inherent impl, X: trait impl
                 _ = try this.disambiguator()
@@ -375,7 +397,8 @@ struct RustV0Demangler {
             if eat(0x43) {  // C
                 abi = "C"
             } else {
-                abi = String(try undisambiguatedIdentifier().map { $0 == "_" ? "-" : $0 })
+                let identifier = try undisambiguatedIdentifier()
+                abi = String(decoding: bytes[identifier.range].map { $0 == 0x5f ? 0x2d : $0 }, as: UTF8.self)
             }
             out("extern \"\(abi)\" ")
         }
