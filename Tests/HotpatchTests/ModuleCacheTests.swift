@@ -154,6 +154,17 @@ struct ModuleCacheTests {
         let (armAgain, again) = try cache.symbolTable(forBinaryAt: fat, architecture: "arm64")
         #expect(again == .hit && armAgain.architecture == "arm64")
         #expect(armAgain["_shared_fn"]?.kind == .function)
+        // Without a choice the host's slice (or the first) is used, and shares that slice's entry.
+        let (chosen, chosenOutcome) = try cache.symbolTable(forBinaryAt: fat, architecture: nil)
+        #expect(chosenOutcome == .hit)
+        #expect(chosen.architecture == (ObjectFile.hostArchitecture == "x86_64" ? "x86_64" : "arm64"))
+        let digest = try HotpatchModuleCache.sha256(ofFileAt: fat)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: "\(cache.directory)/symbols").sorted()
+        #expect(entries == ["\(digest)-arm64.wsym", "\(digest)-x86_64.wsym"])
+        // A thin file asked for another architecture fails, from the cache as from a parse.
+        let thin = directory.appendingPathComponent("arm64-apple-macos13.o").path
+        _ = try cache.symbolTable(forBinaryAt: thin, architecture: nil)
+        #expect(throws: ObjectFileError.self) { try cache.symbolTable(forBinaryAt: thin, architecture: "x86_64") }
     }
 
     @Test("an unwritable cache still returns the parsed table")
