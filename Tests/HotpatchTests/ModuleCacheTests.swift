@@ -132,6 +132,21 @@ struct ModuleCacheTests {
         #expect(after == .hit)
     }
 
+    @Test("temporary files abandoned by a killed writer are removed; fresh ones are left alone")
+    func abandonedTemporaries() throws {
+        let fixture = try Fixture("abandoned")
+        let folder = fixture.root.appendingPathComponent("cache/symbols")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let old = folder.appendingPathComponent("0000.wsym.tmp-1-2")
+        let fresh = folder.appendingPathComponent("0000.wsym.tmp-3-4")
+        try Data([1, 2, 3]).write(to: old)
+        try Data([1, 2, 3]).write(to: fresh)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: old.path)
+        _ = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        #expect(!FileManager.default.fileExists(atPath: old.path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+    }
+
     @Test("universal slices are cached separately")
     func universalSlices() throws {
         let directory = try Tools.temporaryDirectory("cache-fat")

@@ -141,6 +141,7 @@ public struct HotpatchModuleCache: Sendable {
         try Self.makeDirectories(folder)
         let bytes = SymbolTableFile.encode(table, binaryDigest: Self.bytes(hex: digest))
         try AtomicFile.replace(path, with: bytes)
+        AtomicFile.removeAbandonedTemporaries(in: folder)
     }
 
     // MARK: Digests
