@@ -53,14 +53,37 @@ struct SymbolsCommand: ParsableCommand {
             Self.writeError("whisker-dev symbols: \(error)")
             throw ExitCode.failure
         }
+        let needle = match.map { Array($0.utf8) }
         let selected = table.indices.filter { index in
             if definedOnly, !table.isDefined(at: index) { return false }
-            guard let match else { return true }
-            let name = table.name(at: index)
-            return name.contains(match) || table.demangledName(at: index).contains(match)
+            guard let needle else { return true }
+            return table.withNameBytes(at: index) { Self.contains($0, needle) }
+                || Self.contains(table.demangledName(at: index), needle)
         }
         let output = json ? SymbolsOutput.json(table, selected) : SymbolsOutput.table(table, selected)
         Self.writeOut(output)
+    }
+
+    /// Byte-wise substring test (`String.contains` compares characters, which is far slower).
+    static func contains(_ haystack: String, _ needle: [UInt8]) -> Bool {
+        var haystack = haystack
+        return haystack.withUTF8 { contains(UnsafeRawBufferPointer($0), needle) }
+    }
+
+    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count else { return false }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first {
+                var matched = 1
+                while matched < needle.count, haystack[index + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 
     static func writeError(_ line: String) {
@@ -134,6 +157,12 @@ enum SymbolsOutput {
 
     static func appendJSONString(_ value: String, to out: inout String) {
         out += "\""
+        // Symbol names almost never need escaping: append them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c }) {
+            out += value
+            out += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

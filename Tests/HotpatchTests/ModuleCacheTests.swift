@@ -132,6 +132,21 @@ struct ModuleCacheTests {
         #expect(after == .hit)
     }
 
+    @Test("temporary files abandoned by a killed writer are removed; fresh ones are left alone")
+    func abandonedTemporaries() throws {
+        let fixture = try Fixture("abandoned")
+        let folder = fixture.root.appendingPathComponent("cache/symbols")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let old = folder.appendingPathComponent("0000.wsym.tmp-1-2")
+        let fresh = folder.appendingPathComponent("0000.wsym.tmp-3-4")
+        try Data([1, 2, 3]).write(to: old)
+        try Data([1, 2, 3]).write(to: fresh)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: old.path)
+        _ = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        #expect(!FileManager.default.fileExists(atPath: old.path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+    }
+
     @Test("universal slices are cached separately")
     func universalSlices() throws {
         let directory = try Tools.temporaryDirectory("cache-fat")
@@ -154,6 +169,17 @@ struct ModuleCacheTests {
         let (armAgain, again) = try cache.symbolTable(forBinaryAt: fat, architecture: "arm64")
         #expect(again == .hit && armAgain.architecture == "arm64")
         #expect(armAgain["_shared_fn"]?.kind == .function)
+        // Without a choice the host's slice (or the first) is used, and shares that slice's entry.
+        let (chosen, chosenOutcome) = try cache.symbolTable(forBinaryAt: fat, architecture: nil)
+        #expect(chosenOutcome == .hit)
+        #expect(chosen.architecture == (ObjectFile.hostArchitecture == "x86_64" ? "x86_64" : "arm64"))
+        let digest = try HotpatchModuleCache.sha256(ofFileAt: fat)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: "\(cache.directory)/symbols").sorted()
+        #expect(entries == ["\(digest)-arm64.wsym", "\(digest)-x86_64.wsym"])
+        // A thin file asked for another architecture fails, from the cache as from a parse.
+        let thin = directory.appendingPathComponent("arm64-apple-macos13.o").path
+        _ = try cache.symbolTable(forBinaryAt: thin, architecture: nil)
+        #expect(throws: ObjectFileError.self) { try cache.symbolTable(forBinaryAt: thin, architecture: "x86_64") }
     }
 
     @Test("an unwritable cache still returns the parsed table")

@@ -92,4 +92,54 @@ struct SymbolTableFuzzTests {
             #expect(table.count == original.count)
         }
     }
+
+    @Test("mutated and exponentially back-referencing Rust names demangle or not, quickly")
+    func hostileNames() throws {
+        let directory = try Tools.temporaryDirectory("fuzz-names")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = try RustProgram.build(counterLikeRustSource, name: "names", in: directory)
+        let names = try SymbolTable(contentsOf: binary).map(\.name).filter { $0.hasPrefix("_R") || $0.hasPrefix("_ZN") }
+        #expect(names.count > 100)
+        var generator = SeededGenerator(state: 99)
+        let alphabet = Array("_RNvCsIEBKLGDFTAS0123456789abcxyz$.".utf8)
+        let start = ContinuousClock.now
+        for _ in 0..<5000 {
+            var bytes = Array(names[Int.random(in: 0..<names.count, using: &generator)].utf8)
+            for _ in 0..<Int.random(in: 1...3, using: &generator) where bytes.count > 3 {
+                let index = Int.random(in: 2..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes.remove(at: index)
+                case 1: bytes.insert(alphabet[Int.random(in: 0..<alphabet.count, using: &generator)], at: index)
+                default: bytes[index] = alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
+                }
+            }
+            _ = RustDemangler.demangle(String(decoding: bytes, as: UTF8.self))
+        }
+        // Each level is a tuple of the previous level twice: 2^levels nodes if expanded.
+        func bomb(levels: Int) -> String {
+            var name = "_RINvC1a1bTmmE"
+            var previous = 8  // position of the first tuple ("TmmE") after "_R"
+            for _ in 0..<levels {
+                let here = name.utf8.count - 2
+                name += "TB\(base62(previous))B\(base62(previous))E"
+                previous = here
+            }
+            return name + "E"
+        }
+        #expect(RustDemangler.demangle(bomb(levels: 2)) == "a::b::<(u32, u32), ((u32, u32), (u32, u32)), (((u32, u32), (u32, u32)), ((u32, u32), (u32, u32)))>")
+        #expect(RustDemangler.demangle(bomb(levels: 40)) == nil)
+        #expect(ContinuousClock.now - start < .seconds(20))
+    }
+
+    private func base62(_ value: Int) -> String {
+        guard value > 0 else { return "_" }
+        let digits = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        var n = value - 1
+        var text = ""
+        repeat {
+            text = String(digits[n % 62]) + text
+            n /= 62
+        } while n > 0
+        return text + "_"
+    }
 }

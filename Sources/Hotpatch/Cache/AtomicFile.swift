@@ -40,4 +40,27 @@ enum AtomicFile {
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// Removes temporary files in `directory` that a writer killed before its rename left behind
+    /// (older than `age` seconds, so a write in progress is never touched).
+    static func removeAbandonedTemporaries(in directory: String, olderThan age: Int = 600) {
+        guard let handle = opendir(directory) else { return }
+        defer { closedir(handle) }
+        let now = time(nil)
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.contains(".wsym.tmp-") else { continue }
+            let path = "\(directory)/\(name)"
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            #if canImport(Darwin)
+            let modified = info.st_mtimespec.tv_sec
+            #else
+            let modified = info.st_mtim.tv_sec
+            #endif
+            if now - modified > age { unlink(path) }
+        }
+    }
 }

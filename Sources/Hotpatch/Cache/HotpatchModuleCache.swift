@@ -27,8 +27,8 @@ public enum CacheOutcome: Sendable, Hashable, CustomStringConvertible {
 
 /// Parsed symbol tables, persisted per binary content.
 ///
-/// An entry lives at `<directory>/symbols/<sha256 of the binary>.wsym`, so a changed binary can
-/// never meet a stale table. Entries are verified (header, sizes, checksums, binary digest) on
+/// An entry lives at `<directory>/symbols/<sha256 of the binary>.wsym` (a universal file's at
+/// `<sha256>-<slice architecture>.wsym`), so a changed binary can never meet a stale table. Entries are verified (header, sizes, checksums, binary digest) on
 /// every load; a damaged one is parsed again and replaced. Writers write a temporary file in the
 /// same directory and rename it over the entry, so concurrent writers (threads or processes) never
 /// leave a torn file: the last rename wins and every candidate is complete.
@@ -71,13 +71,24 @@ public struct HotpatchModuleCache: Sendable {
     ) throws -> (SymbolTable, CacheOutcome) {
         let binary = try MappedFile(path: path)
         let digest = knownDigest?.lowercased() ?? Self.sha256(of: binary)
-        // The slice is part of the key: one universal file holds several tables.
-        let key = architecture.map { "\(digest)-\(ObjectFile.canonicalArchitecture($0))" } ?? digest
+        // A universal file holds one table per slice: the chosen slice is part of its key.
+        var key = digest
+        if ObjectFormat.detect(binary.unsafeBytes) == .universal {
+            let slice = try UniversalFile(file: binary).slice(for: architecture)
+            key += "-" + ObjectFile.canonicalArchitecture(slice.architecture)
+        }
         let entry = entryPath(forDigest: key)
         var outcome = CacheOutcome.miss
         switch loadEntry(at: entry, digest: digest) {
         case .loaded(let table):
             logger.debug("symbol cache hit", metadata: ["binary": "\(path)", "entry": "\(entry)"])
+            if let architecture,
+               ObjectFile.canonicalArchitecture(architecture) != ObjectFile.canonicalArchitecture(table.architecture) {
+                // What parsing a thin file for another architecture would throw.
+                throw ObjectFileError(
+                    .architectureNotFound, path: path, what: "wrong architecture", expected: architecture,
+                    found: "found \(table.architecture)")
+            }
             return (table, .hit)
         case .absent:
             break
@@ -130,6 +141,7 @@ public struct HotpatchModuleCache: Sendable {
         try Self.makeDirectories(folder)
         let bytes = SymbolTableFile.encode(table, binaryDigest: Self.bytes(hex: digest))
         try AtomicFile.replace(path, with: bytes)
+        AtomicFile.removeAbandonedTemporaries(in: folder)
     }
 
     // MARK: Digests

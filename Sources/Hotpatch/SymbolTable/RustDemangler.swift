@@ -1,10 +1,25 @@
-/// Decodes Rust's legacy symbol mangling (`_ZN…E`, Itanium-style length-prefixed path segments)
-/// for display. The trailing `h<16 hex digits>` hash segment is dropped and `$…$` escapes are
-/// decoded (`$LT$` → `<`, `$u20$` → ` `, `..` → `::`). v0 names (`_R…`) are left to the caller.
+/// Decodes Rust symbol names for display.
+///
+/// Legacy mangling (`_ZN…E`, Itanium-style length-prefixed path segments): the trailing
+/// `h<16 hex digits>` hash segment is dropped and `$…$` escapes are decoded (`$LT$` → `<`,
+/// `$u20$` → ` `, `..` → `::`). v0 mangling (`_R…`, which std itself uses) is decoded by
+/// `RustV0Demangler` in the short form backtraces print.
 public enum RustDemangler {
-    /// The demangled form of `name`, or `nil` if it is not a legacy Rust/Itanium path.
+    /// The demangled form of `name`, or `nil` if it is not a Rust (or Itanium-style) path.
     public static func demangle(_ name: String) -> String? {
-        var utf8 = Array(name.utf8)
+        if name.utf8.first == 0x5f, let v0 = RustV0Demangler.demangle(name) {
+            return v0
+        }
+        return demangleLegacy(name)
+    }
+
+    /// Legacy (`_ZN…E`) names only.
+    static func demangleLegacy(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { legacy($0) }
+    }
+
+    private static func legacy(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {
         // Accept `_ZN`, `ZN` and `__ZN` (Mach-O adds an underscore).
         var index: Int
         if utf8.starts(with: [0x5f, 0x5f, 0x5a, 0x4e]) {  // __ZN
@@ -18,74 +33,92 @@ public enum RustDemangler {
         }
         // LLVM may add a suffix after the final `E`: `.llvm.<hash>` (dropped, like rustc-demangle
         // does) or e.g. `.cold` (kept verbatim).
+        var end = utf8.count
         var suffix = ""
         if let dot = utf8[index...].firstIndex(of: 0x2e), dot > index, utf8[dot - 1] == 0x45 {  // "E."
-            suffix = String(decoding: utf8[dot...], as: UTF8.self)
-            if suffix.hasPrefix(".llvm.") { suffix = "" }
-            utf8.removeSubrange(dot...)
+            let text = String(decoding: utf8[dot...], as: UTF8.self)
+            if !text.hasPrefix(".llvm.") { suffix = text }
+            end = dot
         }
-        var segments: [String] = []
-        while index < utf8.count, utf8[index] != 0x45 {  // 'E'
+        var segments: [Range<Int>] = []
+        segments.reserveCapacity(8)
+        while index < end, utf8[index] != 0x45 {  // 'E'
             var length = 0
             var digits = 0
-            while index < utf8.count, utf8[index] >= 0x30, utf8[index] <= 0x39 {
+            while index < end, utf8[index] >= 0x30, utf8[index] <= 0x39 {
                 length = length * 10 + Int(utf8[index] - 0x30)
                 index += 1
                 digits += 1
-                if length > utf8.count { return nil }
+                if length > end { return nil }
             }
-            guard digits > 0, length > 0, index + length <= utf8.count else { return nil }
-            segments.append(String(decoding: utf8[index..<index + length], as: UTF8.self))
+            guard digits > 0, length > 0, index + length <= end else { return nil }
+            segments.append(index..<index + length)
             index += length
         }
-        guard index == utf8.count - 1, !segments.isEmpty else { return nil }
-        if segments.count > 1, let last = segments.last, isHash(last) { segments.removeLast() }
-        let decoded = segments.map(decodeSegment)
-        return decoded.joined(separator: "::") + suffix
+        guard index == end - 1, let last = segments.last else { return nil }
+        if segments.count > 1, isHash(utf8[last]) { segments.removeLast() }
+        var output: [UInt8] = []
+        output.reserveCapacity(end)
+        for (position, segment) in segments.enumerated() {
+            if position > 0 { output += [0x3a, 0x3a] }
+            decodeSegment(utf8[segment], into: &output)
+        }
+        return String(decoding: output, as: UTF8.self) + suffix
     }
 
     /// `h` followed by 16 hex digits.
-    private static func isHash(_ segment: String) -> Bool {
-        let bytes = Array(segment.utf8)
-        guard bytes.count == 17, bytes[0] == 0x68 else { return false }
-        return bytes.dropFirst().allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    private static func isHash(_ segment: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard segment.count == 17, segment.first == 0x68 else { return false }
+        return segment.dropFirst().allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
-    private static let escapes: [String: String] = [
-        "SP": "@", "BP": "*", "RF": "&", "LT": "<", "GT": ">", "LP": "(", "RP": ")", "C": ",",
-    ]
+    /// The character a `$code$` escape stands for.
+    private static func escape(_ code: Slice<UnsafeBufferPointer<UInt8>>) -> UInt8? {
+        switch Array(code) {
+        case [0x53, 0x50]: 0x40  // SP @
+        case [0x42, 0x50]: 0x2a  // BP *
+        case [0x52, 0x46]: 0x26  // RF &
+        case [0x4c, 0x54]: 0x3c  // LT <
+        case [0x47, 0x54]: 0x3e  // GT >
+        case [0x4c, 0x50]: 0x28  // LP (
+        case [0x52, 0x50]: 0x29  // RP )
+        case [0x43]: 0x2c  // C ,
+        default: nil
+        }
+    }
 
     /// Decodes `$..$` escapes and `..` path separators of one segment.
-    private static func decodeSegment(_ segment: String) -> String {
-        var text = Substring(segment)
+    private static func decodeSegment(_ segment: Slice<UnsafeBufferPointer<UInt8>>, into output: inout [UInt8]) {
+        var index = segment.startIndex
+        let end = segment.endIndex
+        let base = segment.base
         // A leading `_$` is an escape for a segment that would otherwise start with `$`.
-        if text.hasPrefix("_$") { text = text.dropFirst() }
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        while let first = text.first {
-            if first == "$", let end = text.dropFirst().firstIndex(of: "$") {
-                let code = String(text[text.index(after: text.startIndex)..<end])
-                if let replacement = escapes[code] {
-                    output += replacement
-                    text = text[text.index(after: end)...]
+        if end - index >= 2, base[index] == 0x5f, base[index + 1] == 0x24 { index += 1 }
+        while index < end {
+            let byte = base[index]
+            if byte == 0x24, let close = base[(index + 1)..<end].firstIndex(of: 0x24) {  // $…$
+                let code = base[(index + 1)..<close]
+                if let replacement = escape(code) {
+                    output.append(replacement)
+                    index = close + 1
                     continue
                 }
-                if code.hasPrefix("u"), let scalarValue = UInt32(code.dropFirst(), radix: 16),
-                   let scalar = Unicode.Scalar(scalarValue) {
-                    output.unicodeScalars.append(scalar)
-                    text = text[text.index(after: end)...]
+                if code.first == 0x75,  // u<hex>
+                   let value = UInt32(String(decoding: code.dropFirst(), as: UTF8.self), radix: 16),
+                   let scalar = Unicode.Scalar(value) {
+                    output += Array(String(scalar).utf8)
+                    index = close + 1
                     continue
                 }
-                output.append(first)
-                text = text.dropFirst()
-            } else if first == ".", text.dropFirst().first == "." {
-                output += "::"
-                text = text.dropFirst(2)
+                output.append(byte)
+                index += 1
+            } else if byte == 0x2e, index + 1 < end, base[index + 1] == 0x2e {  // ..
+                output += [0x3a, 0x3a]
+                index += 2
             } else {
-                output.append(first)
-                text = text.dropFirst()
+                output.append(byte)
+                index += 1
             }
         }
-        return output
     }
 }
