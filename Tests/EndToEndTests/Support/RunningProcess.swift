@@ -55,11 +55,12 @@ final class RunningProcess: @unchecked Sendable {
         return nil
     }
 
+    /// Ends the child with SIGKILL: children of the test runner may inherit an ignored SIGTERM.
     func terminate() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         stdoutPipe.fileHandleForReading.readabilityHandler = nil
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
