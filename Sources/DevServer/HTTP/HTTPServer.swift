@@ -123,12 +123,13 @@ public final class HTTPServer: Sendable {
         #endif
         let cls = Unmanaged.passUnretained(core).toOpaque()
         var options: [any CVarArg] = [
+            // The logger goes first so that messages about the other options reach it too.
+            option(.EXTERNAL_LOGGER), MHDCallbacks.loggerPointer, OpaquePointer(cls),
             option(.LISTEN_SOCKET), descriptor,
             option(.CONNECTION_TIMEOUT), configuration.connectionTimeoutSeconds,
             option(.CONNECTION_LIMIT), configuration.connectionLimit,
             option(.PER_IP_CONNECTION_LIMIT), configuration.perIPConnectionLimit,
             option(.NOTIFY_COMPLETED), MHDCallbacks.requestCompletedPointer, OpaquePointer(cls),
-            option(.EXTERNAL_LOGGER), MHDCallbacks.loggerPointer, OpaquePointer(cls),
         ]
         if configuration.threadCount > 1 {
             options += [option(.THREAD_POOL_SIZE), configuration.threadCount]

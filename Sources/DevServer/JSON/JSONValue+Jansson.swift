@@ -14,11 +14,12 @@ extension JSONValue {
     /// Parses one JSON document (any top-level value).
     ///
     /// Duplicate keys are rejected (`JSON_REJECT_DUPLICATES`) because a request such as
-    /// `{"pid": 1, "pid": 2}` has no single meaning. Invalid UTF-8, NUL characters in strings,
-    /// integers beyond `Int64` and nesting deeper than 2048 are rejected too.
+    /// `{"pid": 1, "pid": 2}` has no single meaning. Invalid UTF-8, integers beyond `Int64` and
+    /// nesting deeper than 2048 are rejected too. `\u0000` is accepted (`JSON_ALLOW_NUL`) so that
+    /// every Swift string survives a round trip.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
         var error = json_error_t()
-        let flags = Int(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
+        let flags = Int(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
         let root: UnsafeMutablePointer<json_t>? = bytes.withContiguousStorageIfAvailable { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 json_loadb(chars.baseAddress, chars.count, flags, &error)
