@@ -129,6 +129,7 @@ public final class HTTPServer: Sendable {
             option(.CONNECTION_TIMEOUT), configuration.connectionTimeoutSeconds,
             option(.CONNECTION_LIMIT), configuration.connectionLimit,
             option(.PER_IP_CONNECTION_LIMIT), configuration.perIPConnectionLimit,
+            option(.UNESCAPE_CALLBACK), MHDCallbacks.unescapePointer, Int(0), // no cls
             option(.NOTIFY_COMPLETED), MHDCallbacks.requestCompletedPointer, OpaquePointer(cls),
         ]
         if configuration.threadCount > 1 {

@@ -55,6 +55,44 @@ enum MHDCallbacks {
         Unmanaged<ResponseStream>.fromOpaque(cls).takeRetainedValue().released()
     }
 
+    /// Decodes `%HH` in the path and query in place, except `%00`: a decoded NUL would silently
+    /// cut the C string short (`/app.js%00.html` would serve `/app.js`), so it stays literal.
+    static let unescape: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = { _, _, text in
+        guard let text else { return 0 }
+        let length = strlen(text)
+        return text.withMemoryRebound(to: UInt8.self, capacity: length + 1) { bytes in
+            var read = 0
+            var written = 0
+            while read < length {
+                if bytes[read] == UInt8(ascii: "%"), read + 2 < length,
+                   let high = hexValue(bytes[read + 1]), let low = hexValue(bytes[read + 2]),
+                   high != 0 || low != 0 {
+                    bytes[written] = high << 4 | low
+                    read += 3
+                } else {
+                    bytes[written] = bytes[read]
+                    read += 1
+                }
+                written += 1
+            }
+            bytes[written] = 0
+            return written
+        }
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    static var unescapePointer: OpaquePointer {
+        unsafeBitCast(unescape, to: OpaquePointer.self)
+    }
+
     // Options in a va_list are read as `void *`, so function pointers travel as raw pointers.
     static var requestCompletedPointer: OpaquePointer {
         unsafeBitCast(requestCompleted, to: OpaquePointer.self)
