@@ -64,26 +64,21 @@ public final class EventHub: Sendable {
 
     public let configuration: Configuration
     let state: Locked<State>
-    private let heartbeat = Locked<Task<Void, Never>?>(nil)
+    private let heartbeat = Locked<Scheduler.Job?>(nil)
 
     /// `firstEventID` lets a restarted server continue the ids of its previous run, so browsers
     /// reconnecting with an old `Last-Event-ID` are not mistaken for being ahead.
     public init(configuration: Configuration = Configuration(), firstEventID: UInt64 = 1) {
         self.configuration = configuration
         self.state = Locked(State(nextID: max(1, firstEventID)))
-        let interval = configuration.heartbeatInterval
-        let task = Task.detached { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard let self, !Task.isCancelled else { return }
-                self.sendHeartbeat()
-            }
+        let job = Scheduler.shared.every(max(configuration.heartbeatInterval, .milliseconds(1))) { [weak self] in
+            self?.sendHeartbeat()
         }
-        heartbeat.withLock { $0 = task }
+        heartbeat.withLock { $0 = job }
     }
 
     deinit {
-        heartbeat.withLock { $0?.cancel() }
+        stopHeartbeat()
     }
 
     /// Publishes an event to every subscriber and the replay log; returns its id.
@@ -123,7 +118,10 @@ public final class EventHub: Sendable {
     }
 
     func stopHeartbeat() {
-        heartbeat.withLock { $0?.cancel() }
+        heartbeat.withLock { job in
+            job?.cancel()
+            job = nil
+        }
     }
 
     private func sendHeartbeat() {

@@ -1,5 +1,4 @@
 import CMicroHTTPD
-import Dispatch
 
 /// Delivers the answer of a deferred request; the first `respond` or `fail` wins.
 ///
@@ -56,11 +55,9 @@ public final class Responder: Sendable {
 
     /// Answers with `response()` after `delay` unless answered before (long-poll timeouts).
     public func respond(after delay: Duration, with response: @escaping @Sendable () -> Response) {
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(max(0, nanoseconds))) { [self] in
-            guard !isResolved else { return }
-            respond(response())
+        Scheduler.shared.after(delay) { [weak self] in
+            guard let self, !self.isResolved else { return }
+            self.respond(response())
         }
     }
 

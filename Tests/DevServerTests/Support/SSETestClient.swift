@@ -9,7 +9,8 @@ struct ReceivedEvent: Equatable {
 
 /// An `EventSource`-like client over a raw socket: sends the request, checks the response head,
 /// then parses events (and counts comments such as heartbeats) from the chunked body.
-final class SSETestClient {
+/// Used by one thread at a time (a test may hand it to a reader thread).
+final class SSETestClient: @unchecked Sendable {
     let socket: TestSocket
     let status: Int
     let headers: [(name: String, value: String)]
