@@ -16,7 +16,8 @@ extension JSONValue {
     /// Duplicate keys are rejected (`JSON_REJECT_DUPLICATES`) because a request such as
     /// `{"pid": 1, "pid": 2}` has no single meaning. Invalid UTF-8, integers beyond `Int64` and
     /// nesting deeper than 2048 are rejected too. `\u0000` is accepted (`JSON_ALLOW_NUL`) so that
-    /// every Swift string survives a round trip.
+    /// every Swift string value survives a round trip;
+    /// jansson cannot hold NUL in object keys, so such keys are a parse error.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
         var error = json_error_t()
         let flags = Int(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
