@@ -22,7 +22,7 @@ import Testing
     @Test func statusMergesTheProviderWithServerInfo() throws {
         try withTestApp { app, _ in
             let json = try TestHTTPClient.get(port: app.port, "/api/status").json()
-            #expect(json["project"] == "test")
+            #expect(json["project"]?["name"] == "test")
             #expect(json["server"]?["url"]?.stringValue == app.url)
             #expect(json["server"]?["lan"] == false)
             #expect(json["server"]?["uptimeMs"]?.intValue.map { $0 >= 0 } == true)

@@ -68,7 +68,7 @@ func withTestApp<Result>(
     let routes = TestRoutes()
     let app = DevServerApp(
         configuration: DevServerConfiguration(port: 0, lanToken: lanToken, webRoot: webRoot, events: events),
-        status: { ["project": "test"] },
+        status: { ["project": ["name": "test", "path": "/tmp/test"]] },
         routes: [routes],
         eventFilter: eventFilter
     )
