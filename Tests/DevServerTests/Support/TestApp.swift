@@ -6,6 +6,9 @@ import Foundation
 struct TestRoutes: RouteCollection {
     /// Deferred requests parked by `GET /api/test/parked`, released by the test.
     let parked = ParkedResponders()
+    /// Long polls on `/api/test/poll/{key}` wait for a message posted to the same path.
+    let pollWaiters = Waiters<String>()
+    let mailbox = Mailbox()
 
     func register(on router: inout Router) {
         router.post("/api/test/echo") { request in
@@ -31,10 +34,37 @@ struct TestRoutes: RouteCollection {
             struct Unexpected: Error {}
             throw Unexpected()
         }
+        router.get("/api/test/poll/{key}") { [pollWaiters, mailbox] request in
+            let key = try request.pathParameter("key")
+            let wait = try request.query.int("wait", in: 0...60) ?? 0
+            return pollWaiters.wait(
+                for: key,
+                timeout: .seconds(wait),
+                onTimeout: { .json(["message": nil]) },
+                ready: {
+                    mailbox.values.withLock { $0.removeValue(forKey: key) }.map { .json(["message": .string($0)]) }
+                }
+            )
+        }
+        router.post("/api/test/poll/{key}") { [pollWaiters, mailbox] request in
+            let key = try request.pathParameter("key")
+            let message = try request.jsonFields().string("message")
+            mailbox.values.withLock { $0[key] = message }
+            pollWaiters.notify(key)
+            return .noContent
+        }
+        router.get("/api/test/etag") { request in
+            Response.text("library bytes").withETag("abc123", for: request)
+        }
         router.get("/api/test/query") { request in
             .json(["since": JSONValue(try request.query.int("since") ?? -1), "wait": .bool(try request.query.bool("wait") ?? false)])
         }
     }
+}
+
+/// Messages posted to `/api/test/poll/{key}`.
+final class Mailbox: Sendable {
+    let values = Mutex<[String: String]>([:])
 }
 
 /// Responders handed out by `/api/test/parked`, so a test decides when those requests finish.
