@@ -59,7 +59,9 @@ import Testing
 
     @Test func asyncResponseRunsInATask() throws {
         try withTestApp { app, _ in
-            let response = try TestHTTPClient.get(port: app.port, "/api/test/async?ms=50")
+            // The task needs a free cooperative thread; other tests in this process block those
+            // threads with synchronous socket reads, hence the generous timeout.
+            let response = try TestHTTPClient.request(port: app.port, "GET", "/api/test/async?ms=50", timeout: .seconds(60))
             #expect(response.status == 200)
             #expect(try response.json() == ["slept": 50])
         }

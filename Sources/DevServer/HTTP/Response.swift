@@ -77,6 +77,10 @@ extension Response {
 
     /// Runs `work` in a task and answers with its result (errors go through `ErrorMapping`).
     /// For `?wait=true`: `return .async { try await queue.waitUntilFinished(job) }`.
+    ///
+    /// The task runs on Swift's cooperative thread pool (one thread per core): code that blocks
+    /// those threads (waiting on a process, sleeping) delays every `.async` answer. For waiting on
+    /// state changes, `Waiters` needs no task at all.
     public static func async(
         timeout: Duration? = .seconds(3600),
         _ work: @escaping @Sendable () async throws -> Response
