@@ -37,7 +37,7 @@ import Testing
             #expect(response.errorCode == "not_found")
             let error = try #require(try response.json()["error"])
             #expect(error["message"]?.stringValue?.contains("/api/nope/42") == true)
-            #expect(error["hint"]?.stringValue != nil)
+            #expect(error["hint"]?.stringValue == "see openapi/openapi.yaml for the endpoints")
         }
     }
 

@@ -41,6 +41,14 @@ struct StaticRoutes: RouteCollection {
     func register(on router: inout Router) {
         let files = root.map(StaticFiles.init(root:))
         let serve: Router.Handler = { request in
+            guard request.path != "/api", !request.path.hasPrefix("/api/") else {
+                throw HTTPError(
+                    .notFound,
+                    code: "not_found",
+                    message: "no route for \(request.method) \(request.path)",
+                    hint: "see openapi/openapi.yaml for the endpoints"
+                )
+            }
             guard let files else {
                 throw HTTPError(
                     .notFound,
