@@ -87,6 +87,19 @@ import Testing
         }
     }
 
+    @Test func replayLargerThanTheQueueLimitIsDeliveredWhole() throws {
+        let events = EventHub.Configuration(subscriberQueueCapacity: 16 * 1024)
+        try withTestApp(events: events) { app, _ in
+            let line = String(repeating: "z", count: 2048)
+            let ids = (0..<50).map { app.events.publish("build.log", ["n": JSONValue($0), "line": .string(line)]) }
+            let client = try Self.subscribe(app, headers: [("Last-Event-ID", "0")])
+            let replayed = try ids.map { _ in try #require(try client.next()) }
+            #expect(replayed.map(\.id) == ids.map { String($0) })
+            let live = app.events.publish("build.succeeded", [:])
+            #expect(try client.next()?.id == String(live))
+        }
+    }
+
     @Test func invalidLastEventIDIsA400() throws {
         try withTestApp { app, _ in
             let response = try TestHTTPClient.get(port: app.port, "/api/events", headers: [("Last-Event-ID", "abc")])

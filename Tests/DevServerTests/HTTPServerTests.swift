@@ -19,6 +19,21 @@ import Testing
         }
     }
 
+    @Test func appAndServerAreReleasedAfterShutdown() throws {
+        weak var server: HTTPServer?
+        weak var events: EventHub?
+        do {
+            let app = DevServerApp(configuration: DevServerConfiguration(port: 0))
+            try app.start()
+            server = app.server
+            events = app.events
+            #expect(try TestHTTPClient.get(port: app.port, "/api/status").status == 200)
+            app.shutdown()
+        }
+        #expect(server == nil)
+        #expect(events == nil)
+    }
+
     @Test func statusMergesTheProviderWithServerInfo() throws {
         try withTestApp { app, _ in
             let json = try TestHTTPClient.get(port: app.port, "/api/status").json()

@@ -40,7 +40,8 @@ public final class DevServerApp: Sendable {
         let events = events ?? EventHub(configuration: configuration.events)
         self.configuration = configuration
         self.events = events
-        let serverSlot = Locked<HTTPServer?>(nil)
+        // Weak: the server owns the router that owns this closure.
+        let serverSlot = Locked(WeakServer())
         let router = Self.makeRouter(
             configuration: configuration,
             core: CoreRoutes(
@@ -48,12 +49,12 @@ public final class DevServerApp: Sendable {
                 status: status,
                 eventFilter: eventFilter,
                 startedAt: startedAt,
-                serverInfo: { serverSlot.withLock { $0 } }
+                serverInfo: { serverSlot.withLock { $0.server } }
             ),
             routes: routes
         )
         let server = HTTPServer(configuration: configuration.http, router: router, errorMapping: errorMapping, logger: logger)
-        serverSlot.withLock { $0 = server }
+        serverSlot.withLock { $0.server = server }
         self.server = server
     }
 
@@ -101,4 +102,8 @@ public final class DevServerApp: Sendable {
         events.shutdown(reason: reason)
         server.stop()
     }
+}
+
+private struct WeakServer {
+    weak var server: HTTPServer?
 }

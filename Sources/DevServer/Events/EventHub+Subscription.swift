@@ -26,12 +26,10 @@ extension EventHub {
     /// before a restart that reset ids), an `event: replay.incomplete` without an `id:` precedes
     /// the replay so the client knows to reload its state.
     public func subscribe(lastEventID: UInt64?, filter: EventFilter? = nil) throws -> Response {
-        let stream = ResponseStream(capacity: configuration.subscriberQueueCapacity)
-        let subscriber = Subscriber(stream: stream, filter: filter)
-        let accepted = state.withLock { state in
-            guard !state.closed else { return false }
+        let stream: ResponseStream? = state.withLock { state in
+            guard !state.closed else { return nil }
             // Replay and registration happen under the publish lock: nothing is missed or doubled.
-            stream.write(Array("retry: \(configuration.retryMilliseconds)\n\n".utf8))
+            var initial = [Array("retry: \(configuration.retryMilliseconds)\n\n".utf8)]
             if let lastEventID {
                 let newest = state.nextID - 1
                 let oldest = state.log.first?.event.id ?? state.nextID
@@ -41,16 +39,20 @@ extension EventHub {
                         "oldestAvailable": .string(String(oldest)),
                         "newest": .string(String(newest)),
                     ]
-                    stream.write(Array("event: replay.incomplete\ndata: \(notice.jsonText)\n\n".utf8))
+                    initial.append(Array("event: replay.incomplete\ndata: \(notice.jsonText)\n\n".utf8))
                 }
                 for logged in state.log where logged.event.id > lastEventID {
-                    guard subscriber.send(logged.event, wire: logged.wire) else { break }
+                    if let bytes = Subscriber.bytes(for: logged, filter: filter) { initial.append(bytes) }
                 }
             }
-            state.subscribers.append(subscriber)
-            return true
+            // The replay may be larger than the queue limit; the limit applies to what comes after.
+            let replayBytes = initial.reduce(0) { $0 + $1.count }
+            let stream = ResponseStream(capacity: configuration.subscriberQueueCapacity + replayBytes)
+            for bytes in initial { stream.write(bytes) }
+            state.subscribers.append(Subscriber(stream: stream, filter: filter))
+            return stream
         }
-        guard accepted else { throw HTTPError.shuttingDown }
+        guard let stream else { throw HTTPError.shuttingDown }
         return .stream(stream, contentType: MediaType.eventStream, headers: [
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",

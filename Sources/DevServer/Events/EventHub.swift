@@ -41,11 +41,17 @@ public final class EventHub: Sendable {
             self.filter = filter
         }
 
-        /// Queues `event` as this subscriber sees it; `false` when the subscriber is gone.
-        func send(_ event: ServerEvent, wire: [UInt8]) -> Bool {
-            guard let filter else { return stream.write(wire) }
-            guard let seen = filter(event) else { return stream.isOpen }
-            return stream.write(seen == event ? wire : seen.wireBytes)
+        /// Queues `logged` as this subscriber sees it; `false` when the subscriber is gone.
+        func send(_ logged: LoggedEvent) -> Bool {
+            guard let bytes = Self.bytes(for: logged, filter: filter) else { return stream.isOpen }
+            return stream.write(bytes)
+        }
+
+        /// The wire form of `logged` through `filter`; `nil` when the filter skips it.
+        static func bytes(for logged: LoggedEvent, filter: EventFilter?) -> [UInt8]? {
+            guard let filter else { return logged.wire }
+            guard let seen = filter(logged.event) else { return nil }
+            return seen == logged.event ? logged.wire : seen.wireBytes
         }
     }
 
@@ -85,16 +91,18 @@ public final class EventHub: Sendable {
     @discardableResult
     public func publish(_ name: String, _ data: JSONValue = [:]) -> UInt64 {
         let safeName = String(name.filter { $0 != "\n" && $0 != "\r" })
+        // Serialize outside the lock; only the id line is added under it.
+        let rest = ServerEvent.wireBytes(name: safeName, data: data)
         return state.withLock { state in
             let event = ServerEvent(id: state.nextID, name: safeName, data: data)
             state.nextID += 1
-            let logged = LoggedEvent(event: event, wire: event.wireBytes)
+            let logged = LoggedEvent(event: event, wire: Array("id: \(event.id)\n".utf8) + rest)
             state.log.append(logged)
             let limit = max(1, configuration.replayLimit)
             if state.log.count >= limit + max(1, limit / 4) {
                 state.log.removeFirst(state.log.count - limit)
             }
-            state.subscribers.removeAll { !$0.send(event, wire: logged.wire) }
+            state.subscribers.removeAll { !$0.send(logged) }
             return event.id
         }
     }

@@ -17,10 +17,12 @@ public struct ServerEvent: Sendable, Equatable {
     /// The event in SSE wire form. Compact JSON has no raw newlines, so one `data:` line suffices;
     /// a name never contains a newline (it would end the field), which `publish` ensures.
     public var wireBytes: [UInt8] {
-        var bytes = Array("id: \(id)\nevent: \(name)\ndata: ".utf8)
-        bytes += data.serialized()
-        bytes += Array("\n\n".utf8)
-        return bytes
+        Array("id: \(id)\n".utf8) + Self.wireBytes(name: name, data: data)
+    }
+
+    /// Everything after the `id:` line.
+    static func wireBytes(name: String, data: JSONValue) -> [UInt8] {
+        Array("event: \(name)\ndata: ".utf8) + data.serialized() + Array("\n\n".utf8)
     }
 }
 

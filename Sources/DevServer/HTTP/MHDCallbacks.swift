@@ -39,7 +39,13 @@ enum MHDCallbacks {
         _ = vsnprintf(&buffer, buffer.count, format, arguments)
         let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
-        core.logger.warning("libmicrohttpd: \(line.trimmingCharacters(in: "\n"))")
+        let message = line.trimmingCharacters(in: "\n")
+        // A stream we aborted on purpose (a subscriber that stopped reading) is not a problem.
+        if message.contains("application error generating response") {
+            core.logger.debug("libmicrohttpd: \(message)")
+        } else {
+            core.logger.warning("libmicrohttpd: \(message)")
+        }
     }
 
     /// Pulls bytes out of a `ResponseStream` (`cls` is a retained reference to it).
