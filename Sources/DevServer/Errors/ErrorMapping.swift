@@ -4,6 +4,7 @@
 /// then a 500 `internal_error` carrying the error's description. The lead registers a mapper
 /// per module (e.g. `Hotpatch` errors → 422 `build_failed`) instead of scattering `catch` blocks.
 public struct ErrorMapping: Sendable {
+    /// Returns the HTTP form of errors it knows, `nil` for the rest.
     public typealias Mapper = @Sendable (any Error) -> (any HTTPResponseError)?
 
     private var mappers: [Mapper] = []
