@@ -1,0 +1,91 @@
+import CMicroHTTPD
+
+/// Delivers the answer of a deferred request; the first `respond` or `fail` wins.
+///
+/// Safe to call from any thread, and more than once: later calls return `false`, which makes
+/// "answer on the event or on the timeout, whichever comes first" a two-liner for long polls.
+public final class Responder: Sendable {
+    private enum State {
+        /// Waiting for an answer; `connection` is set once libmicrohttpd's connection is suspended.
+        case pending(connection: OpaquePointer?)
+        case resolved(Response)
+        case delivered
+    }
+
+    private let state = Locked(State.pending(connection: nil))
+    private let errorMapping: ErrorMapping
+
+    init(errorMapping: ErrorMapping) {
+        self.errorMapping = errorMapping
+    }
+
+    /// `true` once an answer has been given.
+    public var isResolved: Bool {
+        state.withLock { if case .pending = $0 { false } else { true } }
+    }
+
+    /// Answers with `response`; `false` if the request was already answered.
+    ///
+    /// `response` must not itself be deferred (that becomes a 500).
+    @discardableResult
+    public func respond(_ response: Response) -> Bool {
+        var response = response
+        if case .deferred = response.body {
+            response = Response(error: HTTPError(
+                .internalServerError,
+                code: "internal_error",
+                message: "a deferred request was answered with another deferred response"
+            ))
+        }
+        return state.withLock { state in
+            guard case .pending(let connection) = state else { return false }
+            state = .resolved(response)
+            // Resume under the lock: the MHD thread suspends under the same lock, so it can
+            // never miss this wake-up nor be resumed before it was suspended.
+            if let connection { MHD_resume_connection(connection) }
+            return true
+        }
+    }
+
+    /// Answers with the error response for `error`; `false` if already answered.
+    @discardableResult
+    public func fail(_ error: any Error) -> Bool {
+        respond(errorMapping.response(for: error))
+    }
+
+    /// Answers with `response()` after `delay` unless answered before (long-poll timeouts).
+    public func respond(after delay: Duration, with response: @escaping @Sendable () -> Response) {
+        Scheduler.shared.after(delay) { [weak self] in
+            guard let self, !self.isResolved else { return }
+            self.respond(response())
+        }
+    }
+
+    // MARK: used by the server on libmicrohttpd's thread
+
+    /// Suspends `connection` unless the answer is already there, which is then returned.
+    func suspendOrTake(_ connection: OpaquePointer) -> Response? {
+        state.withLock { state in
+            switch state {
+            case .pending(nil):
+                MHD_suspend_connection(connection)
+                state = .pending(connection: connection)
+                return nil
+            case .resolved(let response):
+                state = .delivered
+                return response
+            case .pending, .delivered:
+                return nil
+            }
+        }
+    }
+
+    /// The answer after the connection was resumed.
+    func take() -> Response? {
+        state.withLock { state in
+            guard case .resolved(let response) = state else { return nil }
+            state = .delivered
+            return response
+        }
+    }
+}

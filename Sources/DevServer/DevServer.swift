@@ -1,1 +1,0 @@
-// Placeholder: the HTTP server lands here (issue 4).

@@ -1,0 +1,108 @@
+import DevServer
+import Synchronization
+import Foundation
+import Testing
+
+/// Deferred and async responses: the connection waits suspended while others are served.
+@Suite struct DeferredResponseTests {
+    @Test func parkedRequestDoesNotBlockOthersAndFinishesWhenAnswered() throws {
+        try withTestApp { app, routes in
+            let result = Mutex<TestResponse?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            let port = app.port
+            Thread.detachNewThread {
+                let response = try? TestHTTPClient.get(port: port, "/api/test/parked")
+                result.withLock { $0 = response }
+                done.signal()
+            }
+            #expect(eventually { routes.parked.count == 1 })
+            // While the parked request waits, other requests are answered.
+            for _ in 0..<20 {
+                #expect(try TestHTTPClient.get(port: app.port, "/healthz").status == 200)
+            }
+            #expect(result.withLock { $0 } == nil)
+            routes.parked.releaseAll(with: ["released": true])
+            #expect(done.wait(timeout: .now() + 5) == .success)
+            let response = try #require(result.withLock { $0 })
+            #expect(response.status == 200)
+            #expect(try response.json() == ["released": true])
+        }
+    }
+
+    @Test func manyParkedRequestsAllComplete() throws {
+        try withTestApp { app, routes in
+            let group = DispatchGroup()
+            let statuses = Mutex<[Int]>([])
+            let port = app.port
+            for _ in 0..<50 {
+                group.enter()
+                Thread.detachNewThread {
+                    let status = (try? TestHTTPClient.get(port: port, "/api/test/parked"))?.status ?? -1
+                    statuses.withLock { $0.append(status) }
+                    group.leave()
+                }
+            }
+            #expect(eventually { routes.parked.count == 50 })
+            routes.parked.releaseAll(with: ["ok": true])
+            #expect(group.wait(timeout: .now() + 10) == .success)
+            #expect(statuses.withLock { $0 } == Array(repeating: 200, count: 50))
+        }
+    }
+
+    @Test func unansweredDeferredRequestTimesOutWith504() throws {
+        try withTestApp { app, _ in
+            let response = try TestHTTPClient.get(port: app.port, "/api/test/timeout")
+            #expect(response.status == 504)
+            #expect(response.errorCode == "timeout")
+        }
+    }
+
+    @Test func asyncResponseRunsInATask() throws {
+        try withTestApp { app, _ in
+            // The task needs a free cooperative thread; other tests in this process block those
+            // threads with synchronous socket reads, hence the generous timeout.
+            let response = try TestHTTPClient.request(port: app.port, "GET", "/api/test/async?ms=50", timeout: .seconds(60))
+            #expect(response.status == 200)
+            #expect(try response.json() == ["slept": 50])
+        }
+    }
+
+    @Test func shutdownAnswersParkedRequestsWith503() throws {
+        let routes = TestRoutes()
+        let app = DevServerApp(configuration: DevServerConfiguration(port: 0), routes: [routes])
+        try app.start()
+        let result = Mutex<TestResponse?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let port = app.port
+        Thread.detachNewThread {
+            result.withLock { $0 = try? TestHTTPClient.get(port: port, "/api/test/parked") }
+            done.signal()
+        }
+        #expect(eventually { routes.parked.count == 1 })
+        app.shutdown()
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        let response = try #require(result.withLock { $0 })
+        #expect(response.status == 503)
+        #expect(response.errorCode == "shutting_down")
+        // Answering after shutdown is a harmless no-op.
+        routes.parked.releaseAll(with: ["late": true])
+        #expect(throws: (any Error).self) { try TestSocket(port: port) }
+    }
+
+    @Test func responderAnswersOnlyOnce() throws {
+        try withTestApp { app, routes in
+            let port = app.port
+            let done = DispatchSemaphore(value: 0)
+            let result = Mutex<TestResponse?>(nil)
+            Thread.detachNewThread {
+                result.withLock { $0 = try? TestHTTPClient.get(port: port, "/api/test/parked") }
+                done.signal()
+            }
+            #expect(eventually { routes.parked.count == 1 })
+            routes.parked.releaseAll(with: ["first": true])
+            #expect(done.wait(timeout: .now() + 5) == .success)
+            let response = try #require(result.withLock { $0 })
+            #expect(try response.json() == ["first": true])
+        }
+    }
+}
