@@ -1,10 +1,57 @@
 import ArgumentParser
+import DevServer
+import Foundation
+import Hotpatch
 
-/// `whisker-dev serve` (placeholder until its issue lands).
+/// `whisker-dev serve`: the dev server — builds, watches, patches and feeds devices over HTTP.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a cargo project: build it, watch its sources, and patch every connected app on save."
+    )
+
+    @Option(help: "Directory of the cargo project (holds Cargo.toml).")
+    var project: String
+
+    @Option(help: "Binary target to build (cargo --bin).")
+    var bin: String?
+
+    @Option(help: "Package to build (cargo --package).")
+    var package: String?
+
+    @Flag(help: "Build with the release profile.")
+    var release = false
+
+    @Option(help: "Address to listen on (loopback unless --lan).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free port and prints it.")
+    var port: UInt16 = 9630
+
+    @Flag(help: "Listen on every interface; every API request then needs the bearer token.")
+    var lan = false
+
+    @Option(help: "Bearer token for LAN mode (default: a random one, printed at start-up).")
+    var token: String?
+
+    @Flag(name: .customLong("no-watch"), help: "Do not watch the sources; patch only on POST /api/patches.")
+    var noWatch = false
+
+    @Option(name: .customLong("web-root"), help: "Directory of the status page (default: the checkout's web/).")
+    var webRoot: String?
+
+    @OptionGroup var cache: CacheOptions
 
     func run() async throws {
-        throw ValidationError("'serve' is not implemented yet")
+        let options = ServeOptions(
+            project: URL(fileURLWithPath: project).standardizedFileURL, bin: bin, package: package, release: release,
+            host: host ?? (lan ? "0.0.0.0" : "127.0.0.1"), port: port, lan: lan, token: token, watch: !noWatch,
+            cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot)
+        do {
+            try await ServeRunner.run(options)
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
     }
 }

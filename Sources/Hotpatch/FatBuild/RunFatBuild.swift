@@ -24,11 +24,12 @@ public func runFatBuild(
     shims: ShimPaths? = nil,
     symbolCount: (@Sendable (URL) throws -> Int)? = nil,
     cancellation: Cancellation? = nil,
+    id: BuildID? = nil,
     progress: @escaping @Sendable (BuildProgress) -> Void = { _ in }
 ) throws -> FatBuild {
     try runFatBuild(project: project, bin: bin, package: package, release: release, target: target, cacheDir: cacheDir,
                     environment: environment, shims: shims, symbolCount: symbolCount, cancellation: cancellation,
-                    progress: progress, perBuildWrapper: true)
+                    progress: progress, perBuildWrapper: true, id: id)
 }
 
 /// `perBuildWrapper: false` hands cargo the shim's own (stable) path, which defeats the forced
@@ -45,7 +46,8 @@ func runFatBuild(
     symbolCount: (@Sendable (URL) throws -> Int)?,
     cancellation: Cancellation?,
     progress: @escaping @Sendable (BuildProgress) -> Void,
-    perBuildWrapper: Bool
+    perBuildWrapper: Bool,
+    id requestedID: BuildID? = nil
 ) throws -> FatBuild {
     var clock = PhaseClock()
     let startedAt = Date()
@@ -68,7 +70,8 @@ func runFatBuild(
     let triple = target ?? configuredTarget ?? rustc.host
     try ensureTargetSupported(triple)
 
-    let id = BuildID.make(date: startedAt)
+    // The server names a queued build before it runs, so its id is known to clients at once.
+    let id = requestedID ?? BuildID.make(date: startedAt)
     let directory = layout.build(id)
     do {
         try directory.create()

@@ -79,9 +79,12 @@ public struct Patcher: Sendable {
     }
 
     /// The compile half: change detection and the thin rustc replay into a fresh patch directory.
-    public func compile(build: FatBuild? = nil, force: Bool = false, cancellation: Cancellation? = nil) throws -> PatchCompilation {
+    /// `patch`: a directory allocated earlier (the server names queued patches); nil allocates one.
+    public func compile(
+        build: FatBuild? = nil, patch allocated: PatchDirectory? = nil, force: Bool = false, cancellation: Cancellation? = nil
+    ) throws -> PatchCompilation {
         let build = try build ?? FatBuild.latest(layout)
-        let patch = try layout.allocatePatch()
+        let patch = try allocated ?? layout.allocatePatch()
         let state = try ProjectState.load(layout)
         let thinPlan = try planThinRebuild(build: build, state: state, patch: patch, force: force)
         logger.info("patch \(patch.id): rebuilding \(thinPlan.crateName)", metadata: ["build": "\(build.id)"])
@@ -188,5 +191,38 @@ public struct Patcher: Sendable {
         return DiffReport(
             oldFunctions: old.definedFunctions().filter(belongsToCrate),
             newFunctions: new.definedFunctions().filter(belongsToCrate))
+    }
+}
+
+/// What a compilation needs to be linked again later (another device, a restarted server):
+/// the objects stay in the patch directory, so only the plan and paths are stored.
+public struct StoredCompilation: Codable, Sendable {
+    public var buildId: BuildID
+    public var patchId: Int
+    public var thinPlan: ThinRebuildPlan
+    public var thinResult: ThinBuildResult
+    public var objects: [String]
+    public var phases: [PhaseTiming]
+
+    public init(_ compilation: PatchCompilation) {
+        buildId = compilation.build.id
+        patchId = compilation.patch.id
+        thinPlan = compilation.thinPlan
+        thinResult = compilation.thinResult
+        objects = compilation.objects
+        phases = compilation.phases
+    }
+}
+
+extension Patcher {
+    /// Rebuilds a `PatchCompilation` from what was stored: the build record and the objects on disk.
+    public func restore(_ stored: StoredCompilation) throws -> PatchCompilation {
+        let build = try FatBuild.load(layout, id: stored.buildId)
+        var symbols: SymbolTable?
+        for object in stored.objects { symbols = try SymbolTable(contentsOf: object) }
+        guard let objectSymbols = symbols else { throw LinkPlanError.noObjects }
+        return PatchCompilation(
+            build: build, patch: layout.patch(stored.patchId), thinPlan: stored.thinPlan, thinResult: stored.thinResult,
+            objects: stored.objects, objectSymbols: objectSymbols, phases: stored.phases)
     }
 }

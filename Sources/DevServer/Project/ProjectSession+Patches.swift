@@ -1,0 +1,174 @@
+import Foundation
+import Hotpatch
+
+extension ProjectSession {
+    func patchRecord(_ id: Int) -> PatchRecord? {
+        journal.withLock { $0.patches.first { $0.id == id } }
+    }
+
+    func updatePatch(_ id: Int, _ change: (inout PatchRecord) -> Void) {
+        journal.withLock { journal in
+            if let index = journal.patches.firstIndex(where: { $0.id == id }) { change(&journal.patches[index]) }
+        }
+    }
+
+    /// Queues a patch of the current sources. A save (trigger `watch`) while a patch waits to start
+    /// joins that patch instead of queueing another: one follow-up patch covers every save.
+    @discardableResult
+    public func enqueuePatch(trigger: JobTrigger) throws -> Int {
+        guard currentBuild != nil else {
+            throw HTTPError.conflict(code: "no_build", "there is no successful fat build to patch yet",
+                                     hint: "wait for the build to finish or POST /api/builds")
+        }
+        if trigger == .watch, let queued = queue.firstQueued(.patch), let id = Int(queued) { return id }
+        let directory = try layout.allocatePatch()
+        let record = PatchRecord(id: directory.id, buildId: nil, state: .queued, trigger: trigger, createdAt: Date())
+        journal.withLock { $0.patches.append(record) }
+        publishPatch("patch.queued", directory.id)
+        let accepted = queue.enqueue(JobQueue.Job(
+            kind: .patch, key: String(directory.id), queuedAt: record.createdAt, cancellation: Cancellation(),
+            run: { [self] cancellation in runPatch(directory, cancellation: cancellation) },
+            cancelled: { [self] in finishPatch(directory.id, state: .cancelled, error: nil) }))
+        guard accepted else {
+            finishPatch(directory.id, state: .cancelled, error: JobFailure(code: "shutting_down", message: "the server is shutting down"))
+            throw HTTPError.shuttingDown
+        }
+        saveJournal()
+        return directory.id
+    }
+
+    /// Cancels a queued or running patch.
+    public func cancelPatch(_ id: Int) throws {
+        guard let record = patchRecord(id) else { throw HTTPError.notFound("patch", id: String(id)) }
+        guard !record.state.isFinished else {
+            throw HTTPError.conflict(code: "job_finished", "patch \(id) is already \(record.state.rawValue)")
+        }
+        _ = queue.cancel(kind: .patch, key: String(id))
+    }
+
+    private func runPatch(_ directory: PatchDirectory, cancellation: Cancellation) {
+        let id = directory.id
+        let started = ContinuousClock.now
+        guard let build = currentBuild?.build else {
+            finishPatch(id, state: .failed, error: JobFailure(code: "no_build", message: "there is no successful fat build to patch"))
+            return
+        }
+        updatePatch(id) { $0.state = .running; $0.startedAt = Date(); $0.buildId = build.id }
+        publishPatch("patch.started", id)
+        publishProgress(id, phase: "rustc", since: started)
+        do {
+            let compilation = try patcher.compile(build: build, patch: directory, cancellation: cancellation)
+            updatePatch(id) {
+                $0.compilation = StoredCompilation(compilation)
+                $0.phases = compilation.phases
+                $0.cratesRebuilt = [compilation.thinPlan.crateName]
+                $0.changedFiles = compilation.thinPlan.changes.changed.flatMap(\.changedFiles)
+            }
+            publishProgress(id, phase: "link", since: started)
+            // One link per distinct slide among the build's live devices; with none, one link at
+            // slide 0 proves the patch links and gives curl users a plan with a library.
+            let references = liveDevices(of: build.id).map(\.aslrReference)
+            let anchor = try? cache.symbolTable(forBinaryAt: build.binary, architecture: nil).0.lookup("main")?.address
+            var linked = Set<UInt64>()
+            for reference in references.isEmpty ? [anchor ?? 0] : references where linked.insert(reference).inserted {
+                try cancellationCheck(cancellation)
+                try link(compilation, patchId: id, aslrReference: reference)
+            }
+            try patcher.commit(compilation)
+            updatePatch(id) { record in
+                if let plan = record.links.first?.plan { record.phases = plan.phases }
+            }
+            finishPatch(id, state: .succeeded, error: nil)
+            if let record = patchRecord(id) {
+                let total = record.phases.reduce(0) { $0 + $1.durationMs }
+                logger.info("patch \(id) succeeded in \(Int(total)) ms (\(record.phases.map { "\($0.name) \(Int($0.durationMs))" }.joined(separator: ", ")))")
+            }
+            sourcesChanged.withLock { $0 }?()
+        } catch {
+            let state: JobState = cancellation.isCancelled ? .cancelled : .failed
+            finishPatch(id, state: state, error: JobFailure(error))
+            logger.error("patch \(id) \(state.rawValue): \(JobFailure(error).message)")
+        }
+    }
+
+    private func cancellationCheck(_ cancellation: Cancellation) throws {
+        if cancellation.isCancelled { throw CancellationError() }
+    }
+
+    /// Links `compilation` for one process and records the library; publishes its jump table.
+    @discardableResult
+    func link(_ compilation: PatchCompilation, patchId: Int, aslrReference: UInt64) throws -> LinkRecord {
+        linkLock.lock()
+        defer { linkLock.unlock() }
+        if let existing = patchRecord(patchId)?.link(for: aslrReference) { return existing }
+        let linked = try patcher.link(compilation, aslrReference: aslrReference)
+        let plan = linked.plan
+        let record = LinkRecord(
+            aslrReference: aslrReference, libraryPath: plan.library.path, sha256: plan.library.sha256,
+            size: plan.library.size, jumpTableJSON: linked.jumpTable.json(), subsecondJSON: linked.jumpTable.subsecondJSON(),
+            plan: plan)
+        updatePatch(patchId) { $0.links.append(record) }
+        for device in liveDevices(of: compilation.build.id) where device.aslrReference == aslrReference {
+            var data: JSONObject = ["patchId": .int(Int64(patchId)), "device": .string(device.id)]
+            data["libraryUrl"] = .string(libraryURL(patchId: patchId, deviceId: device.id))
+            data["sha256"] = .string(record.sha256)
+            data["jumpTable"] = (try? JSONValue.parse(Array(record.jumpTableJSON.utf8))) ?? .null
+            _ = events.publish("jump-table", .object(data))
+        }
+        saveJournal()
+        return record
+    }
+
+    private func publishProgress(_ id: Int, phase: String, since start: ContinuousClock.Instant) {
+        _ = events.publish("patch.progress", [
+            "id": .int(Int64(id)), "state": "running", "phase": .string(phase),
+            "elapsedMs": .int(Int64((ContinuousClock.now - start).milliseconds)),
+        ])
+    }
+
+    func finishPatch(_ id: Int, state: JobState, error: JobFailure?) {
+        updatePatch(id) {
+            $0.state = state
+            $0.finishedAt = Date()
+            $0.error = error
+        }
+        publishPatch("patch.\(state.rawValue)", id)
+        saveJournal()
+        jobWaiters.notifyAll()
+        devicePolls.notifyAll()
+    }
+
+    func publishPatch(_ name: String, _ id: Int) {
+        guard let record = patchRecord(id) else { return }
+        var data: JSONObject = ["id": .int(Int64(id)), "state": .string(record.state.rawValue)]
+        if let error = record.error { data["error"] = Self.failureJSON(error) }
+        data["patch"] = patchJSON(record)
+        _ = events.publish(name, .object(data))
+    }
+
+    /// The library linked for a device, or the first link when no device is named.
+    func library(patchId: Int, deviceId: String?, aslrReference: UInt64?) throws -> LinkRecord {
+        guard let record = patchRecord(patchId) else { throw HTTPError.notFound("patch", id: String(patchId)) }
+        var reference = aslrReference
+        if let deviceId {
+            guard let device = deviceRecord(deviceId) else { throw HTTPError.notFound("device", id: deviceId) }
+            reference = device.aslrReference
+        }
+        if let reference {
+            if let link = record.link(for: reference) { return link }
+            // A device's library is linked on demand if the patch job did not know the device.
+            if record.state == .succeeded, let stored = record.compilation {
+                return try link(try patcher.restore(stored), patchId: patchId, aslrReference: reference)
+            }
+        } else if let first = record.links.first {
+            return first
+        }
+        throw HTTPError.conflict(
+            code: "no_library", "patch \(patchId) has no library\(record.state == .succeeded ? " for that process" : " (it \(record.state.rawValue))")",
+            hint: "libraries exist for succeeded patches; name a registered device with ?device=ID")
+    }
+
+    func libraryURL(patchId: Int, deviceId: String) -> String {
+        "/api/patches/\(patchId)/library?device=\(deviceId)"
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Hotpatch
+
+/// The one vocabulary of job states, shared by the CLI, the API, SSE and the page.
+public enum JobState: String, Codable, Sendable {
+    case queued, running, succeeded, failed, cancelled
+
+    var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// Why a job failed, as the API shows it (`JobError` in the spec).
+public struct JobFailure: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public var hint: String?
+    /// rustc's, cargo's or the linker's output, when that is what failed.
+    public var diagnostics: String?
+
+    init(_ error: any Error) {
+        if let error = error as? HotpatchError {
+            code = error.code
+            hint = error.hint
+            // Pipeline messages put the tool's output after the first line.
+            let parts = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            message = String(parts.first ?? "")
+            diagnostics = parts.count > 1 ? String(parts[1]) : nil
+        } else {
+            code = "internal_error"
+            message = "\(error)"
+        }
+    }
+
+    init(code: String, message: String, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+    }
+}
+
+/// What started a job.
+public enum JobTrigger: String, Codable, Sendable {
+    case watch, api, cli, startup
+}
+
+/// A fat build as the server tracks it, from queued to finished.
+struct BuildRecord: Codable, Sendable {
+    var id: BuildID
+    var state: JobState
+    var trigger: JobTrigger
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+    var phases: [PhaseTiming] = []
+    var build: FatBuild?
+    var binarySize: Int?
+    var error: JobFailure?
+}
+
+/// One library linked from a patch's objects for one ASLR reference.
+struct LinkRecord: Codable, Sendable {
+    var aslrReference: UInt64
+    var libraryPath: String
+    var sha256: String
+    var size: Int
+    /// The jump table in our JSON form, for that process.
+    var jumpTableJSON: String
+    var subsecondJSON: String
+    var plan: PatchPlan
+}
+
+/// A patch as the server tracks it: the compile, then one link per device slide.
+struct PatchRecord: Codable, Sendable {
+    var id: Int
+    var buildId: BuildID?
+    var state: JobState
+    var trigger: JobTrigger
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+    var phases: [PhaseTiming] = []
+    var changedFiles: [String] = []
+    var cratesRebuilt: [String] = []
+    var compilation: StoredCompilation?
+    var links: [LinkRecord] = []
+    var error: JobFailure?
+    var appliedBy: [String] = []
+    /// Devices whose ack said the patch failed, with their error text.
+    var failedBy: [String: String] = [:]
+
+    func link(for aslrReference: UInt64) -> LinkRecord? {
+        links.first { $0.aslrReference == aslrReference }
+    }
+}
+
+/// Device states on the page and in the API.
+public enum DeviceState: String, Codable, Sendable {
+    case connected, applying, up_to_date, failed, lost
+}
+
+/// A running app that registered with the server.
+struct DeviceRecord: Codable, Sendable {
+    var id: String
+    var name: String
+    var pid: Int64
+    var triple: String
+    var buildId: BuildID
+    var aslrReference: UInt64
+    var slide: UInt64?
+    var state: DeviceState
+    var registeredAt: Date
+    var lastSeenAt: Date
+    var lastAppliedPatch: Int?
+    var lastError: String?
+    var removed: Bool = false
+}
+
+/// Everything the server journals, so a restart keeps builds, patches and devices.
+struct Journal: Codable, Sendable {
+    var builds: [BuildRecord] = []
+    var patches: [PatchRecord] = []
+    var devices: [DeviceRecord] = []
+    var lastEventId: UInt64 = 0
+}
