@@ -21,6 +21,14 @@ extension ProjectSession {
                                      hint: "wait for the build to finish or POST /api/builds")
         }
         if trigger == .watch, let queued = queue.firstQueued(.patch), let id = Int(queued) { return id }
+        // Asked for a patch with nothing to patch: say so now instead of recording a failed patch.
+        // (With a patch queued or running, the sources it will see are unknown: queue it.)
+        if trigger != .watch, queue.entries.allSatisfy({ $0.kind != .patch }),
+           let state = try? ProjectState.load(layout), !state.sources.isEmpty, ChangeDetection.detect(state.sources).isEmpty
+        {
+            throw HTTPError.conflict(code: "nothing_changed", "no source file changed since the last build or patch",
+                                     hint: "save an edit to the binary crate's sources, then patch")
+        }
         let directory = try layout.allocatePatch()
         let record = PatchRecord(id: directory.id, buildId: nil, state: .queued, trigger: trigger, createdAt: Date())
         journal.withLock { $0.patches.append(record) }
@@ -85,7 +93,9 @@ extension ProjectSession {
             }
             sourcesChanged.withLock { $0 }?()
         } catch {
-            let state: JobState = cancellation.isCancelled ? .cancelled : .failed
+            // A save that changed nothing (same bytes written again) is not a failure.
+            let nothingChanged = (error as? ThinBuildError).map { if case .nothingChanged = $0 { true } else { false } } ?? false
+            let state: JobState = cancellation.isCancelled || nothingChanged ? .cancelled : .failed
             finishPatch(id, state: state, error: JobFailure(error))
             logger.error("patch \(id) \(state.rawValue): \(JobFailure(error).message)")
         }
