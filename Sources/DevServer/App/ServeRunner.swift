@@ -99,7 +99,7 @@ public enum ServeRunner {
             try session.enqueueBuild(trigger: .startup)
         }
 
-        let watcher: SourceWatching? = nil // FIXME(watcher merge)
+        let watcher = options.watch ? SourceWatching.start(session: session, logger: logger) : nil
         let reaper = DispatchSource.makeTimerSource(queue: .global())
         reaper.schedule(deadline: .now() + 5, repeating: 5)
         reaper.setEventHandler { session.reapLostDevices() }
@@ -144,4 +144,3 @@ public enum ServeRunner {
         return nil
     }
 }
-final class SourceWatching: Sendable { func stop() {} } // FIXME(watcher merge)
