@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "DevServerTests", dependencies: ["DevServer", "Hotpatch"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Hotpatch", "whisker-dev", "whisker-rustc-shim", "whisker-linker-shim"]
+            dependencies: ["Hotpatch", crypto, "whisker-dev", "whisker-rustc-shim", "whisker-linker-shim"]
         ),
     ],
     swiftLanguageModes: [.v6]
