@@ -17,6 +17,8 @@ public final class SourceWatcher: @unchecked Sendable {
     private var files: Set<String> = []
     private var fingerprints: [String: FileFingerprint] = [:]
     private var pendingChanges: Set<String> = []
+    /// Polling mode: the size and mtime last seen per file, so one edit is one event.
+    private var polledMetadata: [String: FileMetadata] = [:]
     private var lastEventAt: ContinuousClock.Instant?
     private var stopped = false
     private var thread: Thread?
@@ -153,14 +155,17 @@ public final class SourceWatcher: @unchecked Sendable {
 
     private func scanForChanges() {
         lock.lock()
-        let snapshot = fingerprints
-        lock.unlock()
-        let changed = snapshot.filter { path, old in FileFingerprint(path: path).metadataDiffers(from: old) }.map(\.key)
+        defer { lock.unlock() }
+        var changed: [String] = []
+        for path in files {
+            let now = FileMetadata(path: path)
+            let before = polledMetadata[path] ?? fingerprints[path].map(FileMetadata.init(fingerprint:))
+            if now != before { changed.append(path) }
+            polledMetadata[path] = now
+        }
         guard !changed.isEmpty else { return }
-        lock.lock()
         pendingChanges.formUnion(changed)
         lastEventAt = .now
-        lock.unlock()
     }
 
     /// Reports the pending paths whose content really changed once no event came for `debounce`.
@@ -189,7 +194,33 @@ public final class SourceWatcher: @unchecked Sendable {
     }
 }
 
-/// Size, modification time and (lazily) a content hash of one file.
+/// Whether a file exists, its size and modification time: what polling compares.
+struct FileMetadata: Equatable, Sendable {
+    let exists: Bool
+    let size: Int64
+    let modifiedNanoseconds: Int64
+
+    init(path: String) {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            exists = true
+            size = Int64(info.st_size)
+            modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        } else {
+            exists = false
+            size = -1
+            modifiedNanoseconds = 0
+        }
+    }
+
+    init(fingerprint: FileFingerprint) {
+        exists = fingerprint.exists
+        size = fingerprint.size
+        modifiedNanoseconds = fingerprint.modifiedNanoseconds
+    }
+}
+
+/// Size, modification time and a content hash of one file.
 struct FileFingerprint: Sendable {
     let exists: Bool
     let size: Int64
@@ -199,22 +230,11 @@ struct FileFingerprint: Sendable {
 
     init(path: String) {
         self.path = path
-        var info = stat()
-        if stat(path, &info) == 0 {
-            exists = true
-            size = Int64(info.st_size)
-            modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            hash = SourceFingerprint.sha256(ofFile: path)
-        } else {
-            exists = false
-            size = -1
-            modifiedNanoseconds = 0
-            hash = nil
-        }
-    }
-
-    func metadataDiffers(from other: FileFingerprint) -> Bool {
-        exists != other.exists || size != other.size || modifiedNanoseconds != other.modifiedNanoseconds
+        let metadata = FileMetadata(path: path)
+        exists = metadata.exists
+        size = metadata.size
+        modifiedNanoseconds = metadata.modifiedNanoseconds
+        hash = metadata.exists ? SourceFingerprint.sha256(ofFile: path) : nil
     }
 
     func contentDiffers(from other: FileFingerprint) -> Bool {
