@@ -65,7 +65,9 @@ extension ProjectSession {
         publishPatch("patch.started", id)
         publishProgress(id, phase: "rustc", since: started)
         do {
-            let compilation = try patcher.compile(build: build, patch: directory, cancellation: cancellation)
+            // Coloured diagnostics: the status page renders rustc's ANSI colours.
+            let compilation = try patcher.compile(
+                build: build, patch: directory, extraRustcArguments: ["--color=always"], cancellation: cancellation)
             updatePatch(id) {
                 $0.compilation = StoredCompilation(compilation)
                 $0.phases = compilation.phases

@@ -81,12 +81,14 @@ public struct Patcher: Sendable {
     /// The compile half: change detection and the thin rustc replay into a fresh patch directory.
     /// `patch`: a directory allocated earlier (the server names queued patches); nil allocates one.
     public func compile(
-        build: FatBuild? = nil, patch allocated: PatchDirectory? = nil, force: Bool = false, cancellation: Cancellation? = nil
+        build: FatBuild? = nil, patch allocated: PatchDirectory? = nil, force: Bool = false,
+        extraRustcArguments: [String] = [], cancellation: Cancellation? = nil
     ) throws -> PatchCompilation {
         let build = try build ?? FatBuild.latest(layout)
         let patch = try allocated ?? layout.allocatePatch()
         let state = try ProjectState.load(layout)
-        let thinPlan = try planThinRebuild(build: build, state: state, patch: patch, force: force)
+        let thinPlan = try planThinRebuild(
+            build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments)
         logger.info("patch \(patch.id): rebuilding \(thinPlan.crateName)", metadata: ["build": "\(build.id)"])
         let thinResult = try runThinRebuild(thinPlan, cancellation: cancellation)
         let clock = ContinuousClock()

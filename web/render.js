@@ -1,0 +1,101 @@
+// Turns the API's resources into DOM. Every value goes through textContent.
+import { renderAnsi } from "./ansi.js";
+
+export function element(tag, options = {}, ...children) {
+  const node = document.createElement(tag);
+  if (options.className) node.className = options.className;
+  if (options.text !== undefined) node.textContent = options.text;
+  for (const [key, value] of Object.entries(options.data ?? {})) node.dataset[key] = value;
+  for (const [key, value] of Object.entries(options.attrs ?? {})) node.setAttribute(key, value);
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+export function stateBadge(state) {
+  return element("span", { className: "state", text: state.replaceAll("_", " "), data: { state } });
+}
+
+export function formatMs(ms) {
+  if (ms === undefined || ms === null) return "–";
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+export function formatBytes(bytes) {
+  if (bytes === undefined || bytes === null) return "–";
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(0)} KiB`;
+  return `${bytes} B`;
+}
+
+export function formatAge(iso, now = Date.now()) {
+  if (!iso) return "never";
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  return `${Math.floor(seconds / 3600)} h ago`;
+}
+
+/** Phase list `name 12 ms` plus a proportional timeline bar. */
+export function phases(list, timeline) {
+  const items = element("ul", { className: "phases" });
+  const total = list.reduce((sum, phase) => sum + (phase.durationMs ?? 0), 0) || 1;
+  if (timeline) timeline.replaceChildren();
+  for (const phase of list) {
+    items.append(element("li", { data: { phase: phase.name } }, element("b", { text: phase.name }), ` ${formatMs(phase.durationMs)}`));
+    if (timeline) {
+      const bar = element("span", { attrs: { title: `${phase.name} ${formatMs(phase.durationMs)}` } });
+      bar.style.flexGrow = String(Math.max(phase.durationMs ?? 0, total / 200));
+      timeline.append(bar);
+    }
+  }
+  return items;
+}
+
+function errorBlock(error) {
+  if (!error) return null;
+  const block = element("div", { className: "error" },
+    element("p", { className: "muted", text: `${error.code}: ${error.message}${error.hint ? ` — ${error.hint}` : ""}` }));
+  const output = error.output ?? error.diagnostics;
+  if (output) {
+    const pre = element("pre", { className: "output" });
+    renderAnsi(pre, output);
+    block.append(pre);
+  }
+  return block;
+}
+
+export function patchItem(patch, deviceNames) {
+  const diff = patch.diff;
+  const diffText = diff
+    ? `${diff.changed ? `${diff.changed} changed, ` : ""}${diff.added} added, ${diff.removed} removed, ${diff.unchanged} kept`
+    : null;
+  const applied = (patch.appliedBy ?? []).map((id) => deviceNames.get(id) ?? id);
+  return element("li", { data: { patchId: String(patch.id), state: patch.state } },
+    element("div", { className: "row" },
+      element("strong", { text: `#${patch.id}` }),
+      stateBadge(patch.state),
+      element("span", { text: (patch.cratesRebuilt ?? []).join(", ") || "—" }),
+      diffText ? element("span", { className: "muted diff", text: diffText }) : null,
+      patch.library ? element("span", { className: "muted", text: formatBytes(patch.library.size) }) : null,
+      patch.durationMs !== undefined ? element("span", { className: "muted", text: formatMs(patch.durationMs) }) : null,
+      element("span", { className: "muted", text: `via ${patch.trigger}` })),
+    patch.phases?.length ? phases(patch.phases) : null,
+    applied.length ? element("p", { className: "muted applied", text: `applied by ${applied.join(", ")}` }) : null,
+    errorBlock(patch.error));
+}
+
+export function deviceItem(device, now) {
+  return element("li", { data: { deviceId: device.id, state: device.state } },
+    element("div", { className: "row" },
+      element("strong", { text: device.name }),
+      stateBadge(device.state),
+      element("span", { className: "muted", text: `pid ${device.pid}` }),
+      element("span", { className: "muted", text: device.triple })),
+    element("div", { className: "row muted" },
+      element("span", { text: `build ${device.buildId}` }),
+      element("span", { text: device.lastAppliedPatch ? `patch #${device.lastAppliedPatch} applied` : "no patch applied yet" }),
+      element("span", { className: "seen", data: { seen: device.lastSeenAt ?? "" }, text: `seen ${formatAge(device.lastSeenAt, now)}` })),
+    device.lastError ? element("p", { className: "muted", text: device.lastError }) : null);
+}
+
+export function buildError(build) { return errorBlock(build?.error); }
