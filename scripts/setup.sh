@@ -8,7 +8,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # Debian packages: the two C libraries the server is built on, pkg-config to find them, and the
 # LLVM tools the tests compare against (llvm-nm, llvm-objdump) plus lld for linking patches.
-APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl)
+APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl python3)
 if [[ "${WHISKER_WITH_BROWSER:-0}" == 1 ]]; then APT_PACKAGES+=(chromium); fi
 
 missing=()

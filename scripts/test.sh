@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-WHISKER_SKIP_BUILD=1 ./scripts/setup.sh
+# The status-page test drives headless Chromium.
+WHISKER_WITH_BROWSER=1 WHISKER_SKIP_BUILD=1 ./scripts/setup.sh
 
 echo "== Rust runtime crate tests"
 cargo test --quiet --manifest-path runtime/Cargo.toml

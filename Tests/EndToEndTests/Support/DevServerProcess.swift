@@ -14,7 +14,8 @@ final class DevServerProcess: @unchecked Sendable {
         environment["PATH"] = "\(NSHomeDirectory())/.cargo/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
         process = try RunningProcess(
             executable: BuiltProducts.whiskerDev,
-            arguments: ["serve", "--project", workspace.project.path, "--port", "0"] + extraArguments,
+            arguments: ["serve", "--project", workspace.project.path]
+                + (extraArguments.contains("--port") ? [] : ["--port", "0"]) + extraArguments,
             environment: environment)
         guard let line = process.waitForLine(timeout: 60, { $0.contains("status page") }),
               let range = line.range(of: "http://")
