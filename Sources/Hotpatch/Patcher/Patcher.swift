@@ -110,7 +110,7 @@ public struct Patcher: Sendable {
         let patch = compilation.patch
 
         var start = clock.now
-        let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil)
+        let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: keptBinaryDigest(build))
         guard let anchor = fatSymbols.definitions(named: "main").first(where: { $0.kind == .function }) ?? fatSymbols.definitions(named: "main").first
         else { throw PatcherError.anchorMissing(binary: build.binary) }
         let slide = ASLRSlide(aslrReference: aslrReference, anchorFileAddress: anchor.address)
@@ -172,6 +172,17 @@ public struct Patcher: Sendable {
             createdAt: ISO8601DateFormatter().string(from: Date()))
         logger.info("patch \(patch.id) linked: \(plan.phaseSummary)")
         return LinkedPatch(plan: plan, jumpTable: tableBuild.table)
+    }
+
+    /// The kept fat binary's sha256, memoised beside it: the copy is private to its build and never
+    /// rewritten, and hashing 7 MB on every patch costs more than everything else but rustc and
+    /// the link.
+    private func keptBinaryDigest(_ build: FatBuild) -> String? {
+        let memo = build.binary + ".sha256"
+        if let text = try? String(contentsOfFile: memo, encoding: .utf8), text.count == 64 { return text }
+        guard let digest = try? HotpatchModuleCache.sha256(ofFileAt: build.binary) else { return nil }
+        try? JSONFile.writeAtomically(Data(digest.utf8), to: URL(fileURLWithPath: memo))
+        return digest
     }
 
     /// Records the sources the compilation saw as the new baseline, so the next patch rebuilds
