@@ -10,17 +10,7 @@ struct BuildCommand: AsyncParsableCommand {
         abstract: "Build a cargo project for hot-patching (captures rustc and linker calls, keeps the binary)."
     )
 
-    @Option(help: "Directory of the cargo project (holds Cargo.toml).")
-    var project: String
-
-    @Option(help: "Binary target to build (cargo --bin).")
-    var bin: String?
-
-    @Option(help: "Package to build (cargo --package).")
-    var package: String?
-
-    @Flag(help: "Build with the release profile.")
-    var release = false
+    @OptionGroup var selection: ProjectOptions
 
     @Option(help: "Target triple (cargo --target); default: the host.")
     var target: String?
@@ -28,24 +18,23 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Print the build record as JSON on stdout.")
     var json = false
 
-    @Option(name: .customLong("cache-dir"), help: "Cache directory (default: $WHISKER_CACHE_DIR, $XDG_CACHE_HOME/whisker-hotpatch or ~/.cache/whisker-hotpatch).")
-    var cacheDir: String?
+    @OptionGroup var cache: CacheOptions
 
     func run() async throws {
         let printer = BuildProgressPrinter(enabled: !json)
-        printer.header(project: URL(fileURLWithPath: project).standardizedFileURL.path)
+        printer.header(project: URL(fileURLWithPath: selection.project).standardizedFileURL.path)
         // Parsing through the module cache also warms it for the first patch.
-        let cache = HotpatchModuleCache(directory: cacheDir)
-        let symbolCount: @Sendable (URL) throws -> Int = { try cache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count }
+        let moduleCache = cache.makeModuleCache()
+        let symbolCount: @Sendable (URL) throws -> Int = { try moduleCache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count }
         let build: FatBuild
         do {
             build = try runFatBuild(
-                project: URL(fileURLWithPath: project),
-                bin: bin,
-                package: package,
-                release: release,
+                project: URL(fileURLWithPath: selection.project),
+                bin: selection.bin,
+                package: selection.package,
+                release: selection.release,
                 target: target,
-                cacheDir: cacheDir.map { URL(fileURLWithPath: $0) },
+                cacheDir: cache.cacheDirectory.map { URL(fileURLWithPath: $0) },
                 symbolCount: symbolCount,
                 progress: { printer.handle($0) }
             )

@@ -10,17 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve a cargo project: build it, watch its sources, and patch every connected app on save."
     )
 
-    @Option(help: "Directory of the cargo project (holds Cargo.toml).")
-    var project: String
-
-    @Option(help: "Binary target to build (cargo --bin).")
-    var bin: String?
-
-    @Option(help: "Package to build (cargo --package).")
-    var package: String?
-
-    @Flag(help: "Build with the release profile.")
-    var release = false
+    @OptionGroup var selection: ProjectOptions
 
     @Option(help: "Address to listen on (loopback unless --lan).")
     var host: String?
@@ -44,7 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = ServeOptions(
-            project: URL(fileURLWithPath: project).standardizedFileURL, bin: bin, package: package, release: release,
+            project: URL(fileURLWithPath: selection.project).standardizedFileURL, bin: selection.bin,
+            package: selection.package, release: selection.release,
             host: host ?? (lan ? "0.0.0.0" : "127.0.0.1"), port: port, lan: lan, token: token, watch: !noWatch,
             cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot)
         do {

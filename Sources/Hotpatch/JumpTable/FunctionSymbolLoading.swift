@@ -1,5 +1,5 @@
 /// Why the symbols of a file could not be loaded.
-public struct SymbolLoadingError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct SymbolLoadingError: HotpatchError, Equatable {
     /// Stable snake_case code.
     public var code: String
     public var message: String

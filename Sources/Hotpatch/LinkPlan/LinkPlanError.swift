@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why a patch library could not be planned or linked.
-public struct LinkPlanError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct LinkPlanError: HotpatchError, Equatable {
     /// Stable snake_case code: `no_objects`, `stub_not_supported`, `unsupported_linker`,
     /// `linker_not_found`, `link_failed`.
     public var code: String
@@ -9,11 +9,6 @@ public struct LinkPlanError: Error, Sendable, Equatable, CustomStringConvertible
     public var message: String
     /// How to fix it, when there's something to do.
     public var hint: String?
-
-    public var description: String {
-        guard let hint, !hint.isEmpty else { return message }
-        return "\(message)\nhint: \(hint)"
-    }
 
     static let noObjects = LinkPlanError(
         code: "no_objects", message: "link plan: no patch objects to link",

@@ -1,17 +1,12 @@
 /// Why a stub object could not be made: a name the ELF format can't carry, a name asked for
 /// twice, or the file not being writable.
-public struct StubObjectError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct StubObjectError: HotpatchError, Equatable {
     /// Stable snake_case code (`invalid_symbol_name`, `duplicate_symbol`, `too_large`, `write_failed`).
     public var code: String
     /// What failed, naming the symbol or path.
     public var message: String
     /// How to fix it, when there's something to do.
     public var hint: String?
-
-    public var description: String {
-        guard let hint, !hint.isEmpty else { return message }
-        return "\(message)\nhint: \(hint)"
-    }
 
     static func invalidSymbolName(_ name: String) -> StubObjectError {
         StubObjectError(
