@@ -106,6 +106,23 @@ import Testing
         #expect(report.unchanged == ["bump", "caller", "greet", "indirect", "moved", "stable"])
     }
 
+    /// 32-bit x86 objects use `SHT_REL`: the addend lives in the bytes the relocation patches.
+    /// It is read before masking, so `t[1]` and `t[2]` still differ.
+    @Test func implicitAddendsAreCompared() throws {
+        let directory = try LinkTestTools.makeScratchDirectory("fndiff-rel")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let target = ["-target", "i386-linux-gnu", "-fno-pic"] + Self.flags
+        let source = "int t[4]; int f(void){return t[1];} int g(void){return t[3];}"
+        let old = try LinkTestTools.compileC(source, in: directory, name: "old", flags: target)
+        let new = try LinkTestTools.compileC(
+            source.replacingOccurrences(of: "t[1]", with: "t[2]"), in: directory, name: "new", flags: target)
+        let relocations = try LinkTestTools.runChecked("readelf", ["-rW", new]).stdout
+        #expect(relocations.contains(".rel.text.f"), "the object uses SHT_REL: \(relocations)")
+        let report = try FunctionDiff.report(old: [old], new: [new])
+        #expect(report.changed == ["f"])
+        #expect(report.unchanged == ["g"])
+    }
+
     @Test func linkedFilesAndGarbageAreTypedErrors() throws {
         let directory = try LinkTestTools.makeScratchDirectory("fndiff-bad")
         defer { try? FileManager.default.removeItem(atPath: directory) }

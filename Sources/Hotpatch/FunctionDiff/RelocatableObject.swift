@@ -62,7 +62,12 @@ final class RelocatableObject {
             for table in elf.relocationSections where table.targetSectionIndex > 0 && table.targetSectionIndex < elf.sections.count {
                 // Debug info and other non-allocated sections carry no code or data the program runs.
                 guard elf.sections[table.targetSectionIndex].flags & 0x2 != 0 else { continue }
-                relocations[table.targetSectionIndex, default: []] += try elf.relocations(in: table)
+                var entries = try elf.relocations(in: table)
+                if !table.hasAddends {
+                    let bytes = try elf.contents(of: elf.sections[table.targetSectionIndex])
+                    for index in entries.indices { entries[index].addend = Self.implicitAddend(of: entries[index], in: bytes, elf: elf) }
+                }
+                relocations[table.targetSectionIndex, default: []] += entries
             }
             self.relocations = relocations.mapValues { $0.sorted { $0.offset < $1.offset } }
         } catch let error as ObjectFileError {
@@ -70,6 +75,22 @@ final class RelocatableObject {
         } catch {
             throw .unreadableObject(path: path, reason: "\(error)")
         }
+    }
+
+    /// `SHT_REL` entries (32-bit x86, ARM) keep their addend in the bytes they patch: read it
+    /// before those bytes are masked, so it is still compared.
+    static func implicitAddend(of relocation: ELFRelocation, in bytes: [UInt8], elf: ELFFile) -> Int64 {
+        let width = min(RelocationArchitecture(elfMachine: elf.machine).field(type: relocation.type, is64: elf.is64).width, 8)
+        guard width > 0, relocation.offset <= UInt64(bytes.count), UInt64(bytes.count) - relocation.offset >= UInt64(width) else { return 0 }
+        let start = Int(relocation.offset)
+        var value: UInt64 = 0
+        for index in 0..<width {
+            let byte = UInt64(bytes[start + (elf.isBigEndian ? index : width - 1 - index)])
+            value = value << 8 | byte
+        }
+        // Sign-extend from the field width.
+        let shift = UInt64(64 - width * 8)
+        return Int64(bitPattern: value << shift) >> Int64(shift)
     }
 
     /// Names that identify the same thing in two builds: not empty, not an assembler-local label
