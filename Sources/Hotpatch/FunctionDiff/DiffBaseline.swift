@@ -4,9 +4,9 @@ import Foundation
 /// rebuilt crate.
 ///
 /// In order of preference:
-/// 1. **previous patch**: the objects of the last committed patch of the same fat build that
-///    rebuilt the crate (recorded in `<project>/function-baseline.json` by ``record(_:layout:)``).
-///    Same command, same flags: exact.
+/// 1. **previous patch**: the objects of the newest committed patch below this one, of the same
+///    fat build, that rebuilt the crate (recorded in `<project>/function-baseline.json` by
+///    ``record(_:layout:)``). Same command, same flags: exact.
 /// 2. **fat build objects**: the fat build's own codegen-unit objects, which rustc keeps in the
 ///    incremental session directory of the captured `-C incremental=…` (cargo deletes the
 ///    linked ones). Several codegen units instead of one, but the same code: measured on the
@@ -30,15 +30,32 @@ public struct DiffBaseline: Sendable, Equatable {
     public var description: String
 }
 
-/// `<project>/function-baseline.json`: the objects the last committed patch compiled per crate.
+/// `<project>/function-baseline.json`: the objects recent committed patches of the current fat
+/// build compiled, per crate. Several are kept so a patch linked again later (a device that joins
+/// after patch N+1 was committed) still finds patch N-1 below it.
 struct BaselineRecord: Codable, Equatable {
+    struct Entry: Codable, Equatable {
+        var patchId: Int
+        /// Crate name → objects.
+        var crates: [String: [String]]
+    }
+
     var buildId: BuildID
-    var patchId: Int
-    /// Crate name → objects.
-    var crates: [String: [String]]
+    /// Ascending patch ids.
+    var patches: [Entry]
+
+    static let kept = 32
 
     static func file(_ layout: ProjectLayout) -> URL {
         layout.root.appendingPathComponent("function-baseline.json")
+    }
+
+    /// The newest entry below `patchId` that compiled `crate`.
+    func entry(below patchId: Int, crate: String) -> (patchId: Int, objects: [String])? {
+        for entry in patches.reversed() where entry.patchId < patchId {
+            if let objects = entry.crates[crate], !objects.isEmpty { return (entry.patchId, objects) }
+        }
+        return nil
     }
 }
 
@@ -47,12 +64,12 @@ extension DiffBaseline {
     /// Called when the patch is committed (a failed or cancelled patch must not become the baseline).
     public static func record(_ compilation: PatchCompilation, layout: ProjectLayout) throws {
         let file = BaselineRecord.file(layout)
-        var record = (try? JSONFile.read(BaselineRecord.self, from: file)) ?? BaselineRecord(
-            buildId: compilation.build.id, patchId: compilation.patch.id, crates: [:])
-        if record.buildId != compilation.build.id { record.crates = [:] }
-        record.buildId = compilation.build.id
-        record.patchId = compilation.patch.id
-        record.crates[compilation.thinPlan.crateName] = compilation.objects
+        var record = (try? JSONFile.read(BaselineRecord.self, from: file)) ?? BaselineRecord(buildId: compilation.build.id, patches: [])
+        if record.buildId != compilation.build.id { record = BaselineRecord(buildId: compilation.build.id, patches: []) }
+        record.patches.removeAll { $0.patchId == compilation.patch.id }
+        record.patches.append(.init(patchId: compilation.patch.id, crates: [compilation.thinPlan.crateName: compilation.objects]))
+        record.patches.sort { $0.patchId < $1.patchId }
+        record.patches = Array(record.patches.suffix(BaselineRecord.kept))
         try JSONFile.write(record, to: file)
     }
 
@@ -60,12 +77,12 @@ extension DiffBaseline {
     public static func choose(for compilation: PatchCompilation, layout: ProjectLayout) -> DiffBaseline {
         let crate = compilation.thinPlan.crateName
         if let record = try? JSONFile.read(BaselineRecord.self, from: BaselineRecord.file(layout)),
-           record.buildId == compilation.build.id, record.patchId != compilation.patch.id,
-           let objects = record.crates[crate], !objects.isEmpty,
+           record.buildId == compilation.build.id,
+           let (patchId, objects) = record.entry(below: compilation.patch.id, crate: crate),
            objects.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
             return DiffBaseline(
                 source: .previousPatch, objects: objects,
-                description: "patch \(record.patchId) (\(objects.count) object\(objects.count == 1 ? "" : "s"))")
+                description: "patch \(patchId) (\(objects.count) object\(objects.count == 1 ? "" : "s"))")
         }
         if compilation.thinPlan.objectPlan.extraArguments.isEmpty,
            let invocation = try? compilation.build.tipInvocation(),

@@ -4,9 +4,12 @@ import ObjectFile
 /// builds, which were added or removed, which stayed the same, and which unchanged ones call
 /// changed code.
 ///
-/// Objects are compared precisely (``compare(old:new:)``); the first patch after a fat build,
-/// which has no old object, is compared against the fat binary (``BinaryFunctionComparison``).
-/// ``DiffBaseline`` picks which one a patch gets.
+/// Each function's bytes are compared with every relocation site masked, together with its list
+/// of (offset, type, target): targets by symbol name, or — for anonymous constants and section
+/// symbols — by the named symbol covering the referenced offset, the referenced string, or the
+/// constant's content digest; never by symbol or section index. ``DiffBaseline`` picks the old
+/// objects of a patch (the previous patch's, or the fat build's codegen units);
+/// ``patchReport(_:layout:fatSymbols:routed:)`` is what the patcher calls.
 public enum FunctionDiff {
     /// Compares two sets of object functions by name and fingerprint.
     ///
