@@ -26,11 +26,22 @@ final class RelocatableObject {
     /// Constants whose digest is being computed: a reference back to one of them is a cycle.
     var inProgress: Set<ContentRange> = []
 
-    init(path: String) throws(FunctionDiffError) {
+    convenience init(path: String) throws(FunctionDiffError) {
+        let mapped: MappedFile
+        do {
+            mapped = try MappedFile(path: path)
+        } catch {
+            throw .unreadableObject(path: path, reason: error.description)
+        }
+        try self.init(file: mapped)
+    }
+
+    init(file mapped: MappedFile) throws(FunctionDiffError) {
+        let path = mapped.path
         self.path = path
         let file: ObjectFile
         do {
-            file = try ObjectFile(path: path)
+            file = try ObjectFile(file: mapped)
         } catch {
             throw .unreadableObject(path: path, reason: error.description)
         }
@@ -148,7 +159,7 @@ final class RelocatableObject {
         guard offset >= 0, let candidates = namedSymbols[index] else { return nil }
         let target = UInt64(offset)
         var best: ObjectSymbol?
-        for symbol in candidates where symbol.value <= target && target < symbol.value + max(symbol.size, 1) {
+        for symbol in candidates where symbol.value <= target && target - symbol.value < max(symbol.size, 1) {
             if best == nil || symbol.name < (best?.name ?? "") { best = symbol }
         }
         return best
@@ -158,6 +169,6 @@ final class RelocatableObject {
     func anonymousSymbol(inSection index: Int, covering offset: Int64) -> ObjectSymbol? {
         guard offset >= 0, let candidates = anonymousSymbols[index] else { return nil }
         let target = UInt64(offset)
-        return candidates.filter { $0.value <= target && target < $0.value + $0.size }.min { $0.size < $1.size }
+        return candidates.filter { $0.value <= target && target - $0.value < $0.size }.min { $0.size < $1.size }
     }
 }

@@ -95,7 +95,7 @@ extension RelocatableObject {
             return (.named(cover.name, delta: offset &- Int64(bitPattern: cover.value)), [cover.name])
         }
         if let constant = anonymousSymbol(inSection: sectionIndex, covering: offset &+ bias) {
-            let range = ContentRange(section: sectionIndex, start: constant.value, end: constant.value + constant.size)
+            let range = ContentRange(section: sectionIndex, start: constant.value, end: constant.value &+ constant.size)
             let summary = try contentSummary(of: range, depth: depth)
             return (.content(digest: summary.digest, delta: offset &- Int64(bitPattern: constant.value)), summary.references)
         }
@@ -117,6 +117,10 @@ extension RelocatableObject {
     func contentSummary(of range: ContentRange, depth: Int) throws(FunctionDiffError) -> ContentSummary {
         if let known = summaries[range] { return known }
         guard let section = section(range.section) else { return ContentSummary(digest: [], references: []) }
+        guard range.start <= range.end, range.end <= section.size else {
+            throw .unreadableObject(
+                path: path, reason: "constant \(range.start)..<\(range.end) lies outside section \(section.name) (\(section.size) bytes)")
+        }
         var encoded: [UInt8] = []
         encoded.appendInteger(section.type)
         encoded.appendInteger(section.flags & significantSectionFlags)
@@ -132,7 +136,7 @@ extension RelocatableObject {
         let all = try contents(ofSection: range.section)
         var bytes: [UInt8] = []
         if section.hasFileBytes {
-            guard range.start <= range.end, range.end <= UInt64(all.count) else {
+            guard range.end <= UInt64(all.count) else {
                 throw .unreadableObject(
                     path: path, reason: "constant \(range.start)..<\(range.end) lies outside section \(section.name) (\(all.count) bytes)")
             }
