@@ -1,26 +1,40 @@
 import ArgumentParser
 import Hotpatch
 
-/// `whisker-dev diff OLD NEW [--json]`: which functions two binaries or objects add, remove and keep.
+/// `whisker-dev diff OLD NEW [--json]`: which functions two objects change, add, remove and keep
+/// unchanged (two linked binaries: added, removed and kept by name).
 struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Compare the functions of two binaries or objects: added, removed and kept.")
+        abstract: "Compare the functions of two objects (machine code per function) or binaries (by name).",
+        discussion: """
+            Two relocatable ELF objects (.o) are compared function by function: bytes with relocation \
+            sites masked, relocation targets by symbol name or content. Anything else (executables, \
+            libraries, Mach-O) is compared by function name only.
+            """)
 
-    @Argument(help: "The old binary or object file.")
+    @Argument(help: "The old object, binary or library.")
     var old: String
 
-    @Argument(help: "The new binary or object file.")
+    @Argument(help: "The new object, binary or library.")
     var new: String
 
     @Flag(help: "Print the DiffReport as JSON instead of text.")
     var json = false
 
-    @Flag(help: "In text output, also list the functions both files define.")
+    @Flag(help: "In text output, also list the unchanged functions (kept ones when compared by name).")
     var listKept = false
 
+    @Flag(help: "Compare by name only, even two objects.")
+    var namesOnly = false
+
     func run() async throws {
-        let report = try DiffReport.between(oldPath: old, newPath: new)
+        let report: DiffReport =
+            if !namesOnly, FunctionDiff.isRelocatableELF(old), FunctionDiff.isRelocatableELF(new) {
+                try FunctionDiff.report(old: [old], new: [new])
+            } else {
+                try DiffReport.between(oldPath: old, newPath: new)
+            }
         print(json ? report.json() : report.text(listKept: listKept), terminator: json ? "\n" : "")
     }
 }

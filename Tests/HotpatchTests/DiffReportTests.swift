@@ -22,16 +22,63 @@ import Testing
         #expect(report.added == ["also_fresh", "data_only", "fresh"])
         #expect(report.removed == ["gone"])
         #expect(report.kept == ["kept"])
-        #expect(report.summary == "3 functions added, 1 removed, 1 kept")
-        #expect(report.text() == "3 functions added, 1 removed, 1 kept\n+ also_fresh\n+ data_only\n+ fresh\n- gone\n")
+        #expect(!report.codeCompared)
+        #expect(report.summary == "3 functions added, 1 removed, 1 kept (code not compared)")
+        #expect(report.text() == "3 functions added, 1 removed, 1 kept (code not compared)\n+ also_fresh\n+ data_only\n+ fresh\n- gone\n")
         #expect(report.text(listKept: true, displayName: { $0.uppercased() }).hasSuffix("- GONE\n  KEPT\n"))
-        #expect(report.json() == #"{"counts":{"added":3,"removed":1,"kept":1},"added":["also_fresh","data_only","fresh"],"removed":["gone"],"kept":["kept"]}"#)
-        #expect(report.json(includeKept: false) == #"{"counts":{"added":3,"removed":1,"kept":1},"added":["also_fresh","data_only","fresh"],"removed":["gone"]}"#)
+        #expect(report.json() == #"{"summary":"3 functions added, 1 removed, 1 kept (code not compared)","codeCompared":false,"baseline":"","counts":{"changed":0,"added":3,"removed":1,"unchanged":0,"kept":1},"changed":[],"added":["also_fresh","data_only","fresh"],"removed":["gone"],"callsChangedCode":[],"unchanged":[],"kept":["kept"],"routed":[]}"#)
+        #expect(report.json(includeKept: false) == #"{"summary":"3 functions added, 1 removed, 1 kept (code not compared)","codeCompared":false,"baseline":"","counts":{"changed":0,"added":3,"removed":1,"unchanged":0,"kept":1},"changed":[],"added":["also_fresh","data_only","fresh"],"removed":["gone"],"callsChangedCode":[],"routed":[]}"#)
     }
 
-    @Test func singularSummary() {
-        let report = DiffReport(added: ["a"], removed: [], kept: [])
-        #expect(report.summary == "1 function added, 0 removed, 0 kept")
+    /// The summary names the non-zero parts in the order changed, added, removed; the first
+    /// carries the noun, singular for one.
+    @Test(arguments: [
+        (0, 0, 0, 0, "no functions changed"),
+        (0, 0, 0, 5, "no functions changed"),
+        (3, 1, 0, 9, "3 functions changed, 1 added"),
+        (1, 0, 0, 0, "1 function changed"),
+        (1, 2, 3, 0, "1 function changed, 2 added, 3 removed"),
+        (0, 1, 0, 0, "1 function added"),
+        (0, 0, 2, 1, "2 functions removed"),
+        (0, 2, 1, 0, "2 functions added, 1 removed"),
+        (2, 0, 1, 0, "2 functions changed, 1 removed"),
+    ])
+    func summaryOmitsZeroParts(changed: Int, added: Int, removed: Int, unchanged: Int, expected: String) {
+        let names = { (prefix: String, count: Int) in (0..<count).map { "\(prefix)\($0)" } }
+        let report = DiffReport(
+            added: names("a", added), removed: names("r", removed), changed: names("c", changed), unchanged: names("u", unchanged))
+        #expect(report.summary == expected)
+        #expect(report.codeCompared)
+        #expect(report.kept == (names("c", changed) + names("u", unchanged)).sorted())
+        #expect(report.keptCount == changed + unchanged)
+    }
+
+    @Test func namesOnlySummaries() {
+        #expect(DiffReport(added: ["a"], removed: [], kept: []).summary == "1 function added")
+        #expect(DiffReport(added: [], removed: [], kept: []).summary == "no functions changed")
+        #expect(DiffReport(added: [], removed: [], kept: ["k", "l"]).summary == "2 functions kept (code not compared)")
+    }
+
+    /// Routing reasons: changed, calls changed code, or routed conservatively; sorted by name,
+    /// each name once; JSON and text show them.
+    @Test func routingReasons() {
+        let report = DiffReport(
+            added: ["new"], removed: [], changed: ["body"], unchanged: ["caller", "other", "top"],
+            callsChangedCode: ["caller", "top"], baseline: "objects old.o")
+            .routing(["top", "body", "other", "caller", "body", "outside"])
+        #expect(report.routed == [
+            RoutedFunction(name: "body", reason: .changed),
+            RoutedFunction(name: "caller", reason: .callsChangedCode),
+            RoutedFunction(name: "other", reason: .conservative),
+            RoutedFunction(name: "outside", reason: .conservative),
+            RoutedFunction(name: "top", reason: .callsChangedCode),
+        ])
+        #expect(report.routedCounts.map(\.count) == [1, 2, 2])
+        #expect(report.json(includeKept: false).hasSuffix(#""routed":[{"name":"body","reason":"changed"},{"name":"caller","reason":"calls changed code"},{"name":"other","reason":"routed conservatively"},{"name":"outside","reason":"routed conservatively"},{"name":"top","reason":"calls changed code"}]}"#))
+        #expect(report.text() == "1 function changed, 1 added\n~ body\n+ new\n> caller (calls changed code)\n> top (calls changed code)\n")
+        // A names-only report routes everything conservatively: nothing says what changed.
+        let namesOnly = DiffReport(added: [], removed: [], kept: ["body"]).routing(["body"])
+        #expect(namesOnly.routed == [RoutedFunction(name: "body", reason: .conservative)])
     }
 
     /// Two versions of a C file compiled by clang, read back with readelf: the report names

@@ -26,12 +26,51 @@ public struct PatchPlan: Codable, Sendable, Equatable {
         public var leftUndefined: Int
     }
 
-    /// Counts and names of the functions the patch added, removed and kept.
+    /// The patch's ``DiffReport``: functions changed, added, removed, unchanged (counts and
+    /// names), and why each jump-table entry is routed.
     public struct Diff: Codable, Sendable, Equatable {
         public var added: [String]
         public var removed: [String]
+        /// Changed + unchanged (or the names both sides define when code was not compared).
         public var keptCount: Int
+        /// "3 functions changed, 1 added".
         public var summary: String
+        public var changed: [String]
+        public var unchangedCount: Int
+        /// Unchanged functions that call changed code.
+        public var callsChangedCode: [String]
+        public var codeCompared: Bool
+        /// What the old side was (see ``DiffBaseline``).
+        public var baseline: String
+        public var routed: [RoutedFunction]
+
+        public init(_ report: DiffReport) {
+            added = report.added
+            removed = report.removed
+            keptCount = report.keptCount
+            summary = report.summary
+            changed = report.changed
+            unchangedCount = report.unchangedCount
+            callsChangedCode = report.callsChangedCode
+            codeCompared = report.codeCompared
+            baseline = report.baseline
+            routed = report.routed
+        }
+
+        // Plans written before per-function change detection lack the newer fields.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            added = try container.decode([String].self, forKey: .added)
+            removed = try container.decode([String].self, forKey: .removed)
+            keptCount = try container.decode(Int.self, forKey: .keptCount)
+            summary = try container.decode(String.self, forKey: .summary)
+            changed = try container.decodeIfPresent([String].self, forKey: .changed) ?? []
+            unchangedCount = try container.decodeIfPresent(Int.self, forKey: .unchangedCount) ?? 0
+            callsChangedCode = try container.decodeIfPresent([String].self, forKey: .callsChangedCode) ?? []
+            codeCompared = try container.decodeIfPresent(Bool.self, forKey: .codeCompared) ?? false
+            baseline = try container.decodeIfPresent(String.self, forKey: .baseline) ?? ""
+            routed = try container.decodeIfPresent([RoutedFunction].self, forKey: .routed) ?? []
+        }
     }
 
     public var patchId: Int

@@ -139,8 +139,11 @@ public struct Patcher: Sendable {
         let tableBuild = JumpTable.build(
             patchId: patch.id, buildId: build.id.rawValue, libraryPath: libraryPath, slide: slide,
             old: fatSymbols, new: librarySymbols, excluding: Set(needed.functions.map(\.name)))
-        let diff = crateDiff(crate: compilation.thinPlan.crateName, old: fatSymbols, new: compilation.objectSymbols)
         phases.append(PhaseTiming(name: "jumpTable", duration: clock.now - start))
+
+        start = clock.now
+        let diff = FunctionDiff.patchReport(compilation, layout: layout, fatSymbols: fatSymbols, routed: tableBuild.routed)
+        phases.append(PhaseTiming(name: "functionDiff", duration: clock.now - start))
 
         let libraryBytes: Data
         do {
@@ -165,7 +168,7 @@ public struct Patcher: Sendable {
                 sha256: (try? HotpatchModuleCache.sha256(ofFileAt: libraryPath)) ?? "",
                 aslrReference: HexAddress.format(aslrReference), linkPlan: linkPlan,
                 routedFunctions: tableBuild.table.entries.count),
-            diff: .init(added: diff.added, removed: diff.removed, keptCount: diff.keptCount, summary: diff.summary),
+            diff: .init(diff),
             phases: phases,
             durationMs: phases.reduce(0) { $0 + $1.durationMs },
             diagnostics: compilation.thinResult.diagnostics,
@@ -190,20 +193,7 @@ public struct Patcher: Sendable {
     public func commit(_ compilation: PatchCompilation) throws {
         let state = try ProjectState.load(layout)
         try state.recordingThinRebuild(compilation.thinPlan, result: compilation.thinResult, build: compilation.build).save(layout)
-    }
-
-    /// Functions of the rebuilt crate before (fat binary) and after (patch object). Only the crate's
-    /// own functions count: the fat binary also holds every dependency.
-    private func crateDiff(crate: String, old: SymbolTable, new: SymbolTable) -> DiffReport {
-        func belongsToCrate(_ info: SymbolInfo) -> Bool {
-            // Cheap byte test first: demangling every symbol of the fat binary costs ~100 ms.
-            guard info.name.contains(crate) else { return false }
-            let display = RustDemangler.demangle(info.name) ?? info.name
-            return display.hasPrefix("\(crate)::") || display.hasPrefix("<\(crate)::")
-        }
-        return DiffReport(
-            oldFunctions: old.definedFunctions().filter(belongsToCrate),
-            newFunctions: new.definedFunctions().filter(belongsToCrate))
+        try DiffBaseline.record(compilation, layout: layout)
     }
 }
 
