@@ -67,7 +67,7 @@ function errorBlock(error) {
 export function patchItem(patch, deviceNames) {
   const diff = patch.diff;
   const diffText = diff
-    ? `${diff.changed ? `${diff.changed} changed, ` : ""}${diff.added} added, ${diff.removed} removed, ${diff.unchanged} kept`
+    ? (diff.summary ?? `${diff.changed} changed, ${diff.added} added, ${diff.removed} removed, ${diff.unchanged} unchanged`)
     : null;
   const applied = (patch.appliedBy ?? []).map((id) => deviceNames.get(id) ?? id);
   return element("li", { data: { patchId: String(patch.id), state: patch.state } },

@@ -102,11 +102,14 @@ extension ProjectSession {
             object["diff"] = [
                 "added": .int(Int64(plan.diff.added.count)),
                 "removed": .int(Int64(plan.diff.removed.count)),
-                "changed": 0,
-                "unchanged": .int(Int64(plan.diff.keptCount)),
+                "changed": .int(Int64(plan.diff.changed.count)),
+                "unchanged": .int(Int64(plan.diff.unchangedCount)),
                 "summary": .string(plan.diff.summary),
+                "baseline": .string(plan.diff.baseline),
+                "codeCompared": .bool(plan.diff.codeCompared),
                 "functions": .array(
-                    plan.diff.added.map { ["name": .string($0), "demangled": .string(RustDemangler.demangle($0) ?? $0), "change": "added"] }
+                    plan.diff.changed.map { ["name": .string($0), "demangled": .string(RustDemangler.demangle($0) ?? $0), "change": "changed"] }
+                        + plan.diff.added.map { ["name": .string($0), "demangled": .string(RustDemangler.demangle($0) ?? $0), "change": "added"] }
                         + plan.diff.removed.map { ["name": .string($0), "demangled": .string(RustDemangler.demangle($0) ?? $0), "change": "removed"] }),
             ]
             object["jumpTable"] = (try? JSONValue.parse(Array(link.jumpTableJSON.utf8))) ?? .null
