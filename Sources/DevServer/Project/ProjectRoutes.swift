@@ -159,17 +159,24 @@ public struct ProjectRoutes: RouteCollection {
             let new = try session.binaryPath(forReference: try body.nonEmptyString("new"))
             let report: DiffReport
             do {
-                report = try DiffReport.between(oldPath: old, newPath: new)
-            } catch let error as SymbolLoadingError {
+                // Objects are compared function by function (masked relocations); linked
+                // binaries by name.
+                if FunctionDiff.isRelocatableELF(old), FunctionDiff.isRelocatableELF(new) {
+                    report = try FunctionDiff.report(old: [old], new: [new])
+                } else {
+                    report = try DiffReport.between(oldPath: old, newPath: new)
+                }
+            } catch let error as any HotpatchError {
                 throw HTTPError(.unprocessableContent, code: error.code, message: error.message, hint: error.hint)
             }
             var functions: [JSONValue] = []
+            for name in report.changed { functions.append(["name": .string(name), "demangled": .string(RustDemangler.demangle(name) ?? name), "change": "changed"]) }
             for name in report.added { functions.append(["name": .string(name), "demangled": .string(RustDemangler.demangle(name) ?? name), "change": "added"]) }
             for name in report.removed { functions.append(["name": .string(name), "demangled": .string(RustDemangler.demangle(name) ?? name), "change": "removed"]) }
             return .json([
                 "old": .string(old), "new": .string(new),
                 "added": .int(Int64(report.addedCount)), "removed": .int(Int64(report.removedCount)),
-                "changed": 0, "unchanged": .int(Int64(report.keptCount)),
+                "changed": .int(Int64(report.changed.count)), "unchanged": .int(Int64(report.unchanged.count)),
                 "summary": .string(report.summary), "functions": .array(functions),
             ])
         }
