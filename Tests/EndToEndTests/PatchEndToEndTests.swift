@@ -72,6 +72,61 @@ import Testing
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": fixed after error") } != nil)
     }
 
+    /// A thread-local added by the edit can't exist in a running process (its static TLS block is
+    /// fixed): a clear error, the app keeps its code, and the next edit without it patches.
+    @Test func aNewThreadLocalIsAClearErrorAndTheNextEditPatches() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        let patch = ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table]
+        try workspace.editMain {
+            $0.replacingOccurrences(of: "    \"hello from counter\"\n", with: """
+                    thread_local! { static SEEN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) }; }
+                    SEEN.with(|seen| seen.set(seen.get() + 1));
+                    "with a new thread-local"
+
+                """)
+        }
+        let refused = try workspace.whiskerDev(patch)
+        #expect(!refused.succeeded)
+        #expect(refused.stderrText.contains("adds the thread-local"), "\(refused.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: table))
+        let mark = app.output.count
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil)
+
+        try workspace.editMain { $0.replacingOccurrences(of: "SEEN.with(|seen| seen.set(seen.get() + 1));", with: "") }
+        try workspace.editMain {
+            $0.replacingOccurrences(of: "thread_local! { static SEEN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) }; }", with: "")
+        }
+        let good = try workspace.whiskerDev(patch)
+        try #require(good.succeeded, "\(good.stderrText)")
+        app.send(table)
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": with a new thread-local") } != nil, "\(app.output.suffix(5))")
+    }
+
+    /// `WHISKER_LINK_MODE=per-device`: the fallback link, one library for this process's slide,
+    /// still patches (its statics start fresh; the shared link is the default for that reason).
+    @Test func thePerDeviceLinkStillPatches() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        try workspace.setMessage(from: "hello from counter", to: "linked per device")
+        let result = try workspace.whiskerDev(
+            ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table, "--json"],
+            environment: ["WHISKER_LINK_MODE": "per-device"])
+        try #require(result.succeeded, "\(result.stderrText)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        #expect((plan["library"] as? [String: Any])?["linkMode"] as? String == "per-device")
+        #expect(plan["statics"] == nil)
+        let mark = app.output.count
+        app.send(table)
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": linked per device") } != nil, "\(app.output.suffix(5))")
+    }
+
     @Test func badInputIsOneClearErrorLine() throws {
         let workspace = try CounterWorkspace()
         let table = workspace.root.appendingPathComponent("t.json").path

@@ -68,6 +68,9 @@ public struct Patcher: Sendable {
 
     public init(layout: ProjectLayout, cache: HotpatchModuleCache? = nil, logger: Logger = Logger(label: "whisker.patcher")) {
         self.layout = layout
+        // `WHISKER_LINK_MODE=per-device` forces the per-device link (to compare, or to work around
+        // a loader that refuses text relocations).
+        sharedLibraries = ProcessInfo.processInfo.environment["WHISKER_LINK_MODE"] != PatchLinkMode.perDevice.rawValue
         self.cache = cache ?? HotpatchModuleCache(directory: layout.cacheDirectory.path)
         self.logger = logger
     }
@@ -105,6 +108,9 @@ public struct Patcher: Sendable {
         do {
             return try makeShared(compilation)
         } catch let error as RelocateError {
+            // A new thread-local can't live in any library loaded later (the executable's static
+            // TLS block is fixed, and the crate's code reaches its thread-locals local-exec).
+            if case .newThreadLocal = error { throw error }
             // Rare (a reference no slide-independent form expresses, a new thread-local): rebuild as
             // position-independent code, which a per-device stub can bind.
             logger.warning("patch \(patch.id): \(error.message); linking per device (statics of the edited crate start fresh)")

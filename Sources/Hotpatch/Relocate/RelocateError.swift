@@ -30,7 +30,7 @@ public enum RelocateError: HotpatchError, Equatable {
             "cannot redirect the statics of \(path): it is \(found), not an x86_64 ELF relocatable object"
         case .malformedObject(let path, let reason): "cannot redirect the statics of \(path): \(reason)"
         case .newThreadLocal(let name, let path):
-            "the edit adds the thread-local \(RustDemangler.demangle(name) ?? name) (\(path)), which the running executable doesn't have; a patch library can't add thread-locals"
+            "the edit adds the thread-local \(RustDemangler.demangle(name) ?? name) (\(path)), which the running executable doesn't have; a patch can't add thread-locals to a running process"
         case .threadLocalOutOfRange(let name, let offset):
             "the thread-local \(RustDemangler.demangle(name) ?? name) lies \(offset) bytes from the thread pointer, beyond a 32-bit offset"
         case .writeFailed(let path, let reason): "cannot write the relocated object \(path): \(reason)"
@@ -43,7 +43,7 @@ public enum RelocateError: HotpatchError, Equatable {
         switch self {
         case .unsupportedObject: "statics keep their state and one library serves every device only on x86_64 Linux; elsewhere each device gets its own link"
         case .malformedObject: "rebuild the patch; the object may be truncated or written by an unsupported tool"
-        case .newThreadLocal: "run `whisker-dev build` and restart the app to add a thread-local"
+        case .newThreadLocal: "keep the thread-local out of this edit, or rebuild (`whisker-dev build`) and restart the app"
         case .threadLocalOutOfRange: "report this with the executable attached"
         case .writeFailed: "check that the patch directory exists and is writable"
         case .unreachableStatic: "the patch falls back to a library linked per device; report this with the object attached"
