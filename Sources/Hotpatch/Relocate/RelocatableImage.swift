@@ -73,8 +73,10 @@ struct RelocatableImage {
 
             var tables: [RelocationTable] = []
             for table in elf.relocationSections {
+                // Debug sections' relocations (most of them) are resolved by the static link alone.
                 guard table.hasAddends, table.symbolTableIndex == symtab.index,
-                      table.targetSectionIndex > 0, table.targetSectionIndex < sections.count
+                      table.targetSectionIndex > 0, table.targetSectionIndex < sections.count,
+                      sections[table.targetSectionIndex].flags & ELFNumbers.flagAlloc != 0
                 else { continue }
                 let stride = max(ELFNumbers.relaSize, Int(clamping: table.section.entrySize))
                 tables.append(RelocationTable(
