@@ -42,6 +42,15 @@ struct BuildCommand: AsyncParsableCommand {
             printError(error)
             throw ExitCode.failure
         }
+        // The first patch's per-function diff compares against these sources compiled like a patch.
+        do {
+            let layout = ProjectLayout(
+                project: URL(fileURLWithPath: selection.project).standardizedFileURL,
+                cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory))
+            try Patcher(layout: layout, cache: moduleCache).prepareDiffBaseline(build: build)
+        } catch {
+            FileHandle.standardError.write(Data("warning: no per-function diff baseline for the first patch: \((error as? HotpatchError)?.message ?? "\(error)")\n".utf8))
+        }
         if json {
             FileHandle.standardOutput.write(try JSONFile.encode(build) + Data("\n".utf8))
         } else {

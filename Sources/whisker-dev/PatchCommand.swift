@@ -71,6 +71,13 @@ struct PatchCommand: AsyncParsableCommand {
         print("  " + "total".padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", plan.durationMs))
         print("  \(plan.diff.summary); \(plan.library.routedFunctions) routed")
         print("  library     \(plan.library.path) (\(plan.library.size) bytes)")
+        switch plan.library.linkMode {
+        case .shared:
+            print("  link        shared: one library for every process of this build")
+        case .perDevice:
+            print("  link        per device: for this process's slide only" + (plan.library.sharedLinkFallback.map { " (\($0))" } ?? ""))
+        }
+        if let statics = plan.statics { print("  statics     \(statics.description)") }
         print("  jump table  \(URL(fileURLWithPath: jumpTableOut).standardizedFileURL.path)")
     }
 }

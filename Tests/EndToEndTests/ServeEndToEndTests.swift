@@ -77,6 +77,14 @@ import Testing
         #expect(states == ["up_to_date", "up_to_date", "up_to_date"])
         let patch2 = try server.request("GET", "/api/patches/2").json
         #expect((patch2?["appliedBy"] as? [String])?.count == 3)
+
+        // One link served all three processes (three slides): the same file for every device.
+        let library = try #require(patch2?["library"] as? [String: Any])
+        #expect(library["linkMode"] as? String == "shared", "\(library)")
+        #expect(library["linkedFor"] as? Int == 1, "\(library)")
+        let deviceIds = devices.compactMap { $0["id"] as? String }
+        let etags = try Set(deviceIds.map { try server.request("GET", "/api/patches/2/library?device=\($0)").headers["etag"] ?? "" })
+        #expect(etags == ["\"\(library["sha256"] as? String ?? "?")\""], "\(etags)")
     }
 
     @Test func curlWaitReturnsThePlanErrorsAreJSONAndRestartKeepsEverything() throws {

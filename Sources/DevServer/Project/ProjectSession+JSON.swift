@@ -98,7 +98,21 @@ extension ProjectSession {
                 "url": .string("/api/patches/\(record.id)/library"),
                 "aslrReference": Self.hex(link.aslrReference),
                 "linkedFor": .int(Int64(record.links.count)),
+                "linkMode": .string(plan.library.linkMode.rawValue),
             ]
+            if let fallback = plan.library.sharedLinkFallback, case .object(var library)? = object["library"] {
+                library["sharedLinkFallback"] = .string(fallback)
+                object["library"] = .object(library)
+            }
+            if let statics = plan.statics {
+                object["statics"] = [
+                    "statics": .array(statics.statics.map { .string(RustDemangler.demangle($0) ?? $0) }),
+                    "threadLocals": .array(statics.threadLocals.map { .string(RustDemangler.demangle($0) ?? $0) }),
+                    "newStatics": .array(statics.newStatics.map { .string(RustDemangler.demangle($0) ?? $0) }),
+                    "references": .int(Int64(statics.references)),
+                    "executableReferences": .int(Int64(statics.executableReferences)),
+                ]
+            }
             object["diff"] = [
                 "added": .int(Int64(plan.diff.added.count)),
                 "removed": .int(Int64(plan.diff.removed.count)),

@@ -75,8 +75,9 @@ extension ProjectSession {
                 $0.changedFiles = compilation.thinPlan.changes.changed.flatMap(\.changedFiles)
             }
             publishProgress(id, phase: "link", since: started)
-            // One link per distinct slide among the build's live devices; with none, one link at
-            // slide 0 proves the patch links and gives curl users a plan with a library.
+            // A shared library serves every device (the first link makes it, the others find it);
+            // otherwise one link per distinct slide among the build's live devices. With no
+            // device, one link at slide 0 proves the patch links and gives curl users a library.
             let references = liveDevices(of: build.id).map(\.aslrReference)
             let anchor = try? cache.symbolTable(forBinaryAt: build.binary, architecture: nil).0.lookup("main")?.address
             var linked = Set<UInt64>()
@@ -118,13 +119,14 @@ extension ProjectSession {
         let record = LinkRecord(
             aslrReference: aslrReference, libraryPath: plan.library.path, sha256: plan.library.sha256,
             size: plan.library.size, jumpTableJSON: linked.jumpTable.json(), subsecondJSON: linked.jumpTable.subsecondJSON(),
-            plan: plan)
+            plan: plan, table: linked.jumpTable)
         updatePatch(patchId) { $0.links.append(record) }
-        for device in liveDevices(of: compilation.build.id) where device.aslrReference == aslrReference {
+        for device in liveDevices(of: compilation.build.id) where record.isShared || device.aslrReference == aslrReference {
+            let deviceLink = record.resliding(to: device.aslrReference)
             var data: JSONObject = ["patchId": .int(Int64(patchId)), "device": .string(device.id)]
             data["libraryUrl"] = .string(libraryURL(patchId: patchId, deviceId: device.id))
-            data["sha256"] = .string(record.sha256)
-            data["jumpTable"] = (try? JSONValue.parse(Array(record.jumpTableJSON.utf8))) ?? .null
+            data["sha256"] = .string(deviceLink.sha256)
+            data["jumpTable"] = (try? JSONValue.parse(Array(deviceLink.jumpTableJSON.utf8))) ?? .null
             _ = events.publish("jump-table", .object(data))
         }
         saveJournal()

@@ -159,7 +159,7 @@ public final class ProjectSession: Sendable {
         logger.info("build \(key) started")
         let cache = self.cache
         do {
-            let build = try runFatBuild(
+            var build = try runFatBuild(
                 project: configuration.project, bin: configuration.bin, package: configuration.package,
                 release: configuration.release, target: configuration.target, cacheDir: configuration.cacheDirectory,
                 environment: configuration.environment,
@@ -174,6 +174,15 @@ public final class ProjectSession: Sendable {
                         "phaseMs": .int(Int64(timing.durationMs)),
                     ])
                 })
+            // The first patch's per-function diff needs the unedited sources compiled like a patch.
+            let clock = ContinuousClock()
+            let baselineStart = clock.now
+            do {
+                try patcher.prepareDiffBaseline(build: build, cancellation: cancellation)
+            } catch {
+                logger.warning("build \(key): no per-function diff baseline: \(JobFailure(error).message)")
+            }
+            build.phases.append(PhaseTiming(name: "diffBaseline", duration: clock.now - baselineStart))
             let size = (try? FileManager.default.attributesOfItem(atPath: build.binary)[.size] as? Int) ?? nil
             updateBuild(key) { $0.build = build; $0.phases = build.phases; $0.binarySize = size }
             finishBuild(key, state: .succeeded, error: nil)

@@ -85,11 +85,16 @@ extension DiffBaseline {
            record.buildId == compilation.build.id,
            let (patchId, objects) = record.entry(below: compilation.patch.id, crate: crate),
            objects.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+            if patchId == 0 {
+                // Recorded by `Patcher.prepareDiffBaseline`: the fat build's sources compiled like a patch.
+                return DiffBaseline(source: .fatBuildObjects, objects: objects, description: compiledBaselineDescription(build: compilation.build.id))
+            }
             return DiffBaseline(
                 source: .previousPatch, objects: objects,
                 description: "patch \(patchId) (\(objects.count) object\(objects.count == 1 ? "" : "s"))")
         }
-        if crate == compilation.thinPlan.crateName, compilation.thinPlan.objectPlan.extraArguments.isEmpty,
+        // Diagnostics flags (`--color=always` under `serve`) don't change code; anything else might.
+        if crate == compilation.thinPlan.crateName, compilation.thinPlan.objectPlan.extraArguments.allSatisfy({ $0.hasPrefix("--color") }),
            let invocation = try? compilation.build.tipInvocation(),
            let objects = fatBuildObjects(of: invocation, binary: compilation.build.binary, newObjects: compilation.objects(of: crate)) {
             return DiffBaseline(

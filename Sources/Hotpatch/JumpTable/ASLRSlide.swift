@@ -3,7 +3,7 @@
 ///
 /// Arithmetic wraps modulo 2^64, so a slide "below" the file address (never seen in practice, but
 /// possible for a non-PIE image with a strange reference) still round-trips exactly.
-public struct ASLRSlide: Sendable, Hashable {
+public struct ASLRSlide: Sendable, Hashable, Codable {
     /// The anchor's runtime address in the process (what `whisker_hot::aslr_reference()` reports).
     public var aslrReference: UInt64
     /// The anchor's file (unslid) address in the fat binary.

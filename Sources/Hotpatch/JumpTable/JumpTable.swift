@@ -4,9 +4,9 @@
 /// side as `st_value`s in the patch library, which lld links at 0); the process enters only through
 /// ``slide``. That makes one table serve every device of a build: ``resliding(aslrReference:)``
 /// derives another device's table arithmetically. The JSON shapes are in `docs/architecture.md`.
-public struct JumpTable: Sendable, Hashable {
+public struct JumpTable: Sendable, Hashable, Codable {
     /// One routed function.
-    public struct Entry: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable, Codable {
         /// The old function's file (unslid) address in the fat binary.
         public var oldFileAddress: UInt64
         /// The new function's address relative to the patch library's load base (its `st_value`).

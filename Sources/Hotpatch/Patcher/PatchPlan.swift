@@ -6,16 +6,49 @@ import Foundation
 /// It is what `whisker-dev patch --json` prints, what `plan.json` in the patch directory holds and
 /// what the server returns for `GET /api/patches/{id}`.
 public struct PatchPlan: Codable, Sendable, Equatable {
-    /// The library linked for one process (one ASLR slide).
+    /// The patch library: one for every process of the build (`linkMode` `shared`), or the one
+    /// linked for one process's slide (`per-device`).
     public struct Library: Codable, Sendable, Equatable {
         public var path: String
         public var size: Int
         public var sha256: String
-        /// The `aslr_reference` of the process this library's stub was written for.
+        /// The `aslr_reference` of the process the plan's jump table is for (and, per device, the
+        /// slide the stub was written for).
         public var aslrReference: String
         public var linkPlan: LinkPlan
         /// Functions the jump table routes old → new.
         public var routedFunctions: Int
+        /// Which link was used: `shared` or `per-device`.
+        public var linkMode: PatchLinkMode = .perDevice
+        /// Why a target that supports the shared link got a per-device one (nil otherwise).
+        public var sharedLinkFallback: String?
+
+        public init(
+            path: String, size: Int, sha256: String, aslrReference: String, linkPlan: LinkPlan, routedFunctions: Int,
+            linkMode: PatchLinkMode, sharedLinkFallback: String?
+        ) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+            self.aslrReference = aslrReference
+            self.linkPlan = linkPlan
+            self.routedFunctions = routedFunctions
+            self.linkMode = linkMode
+            self.sharedLinkFallback = sharedLinkFallback
+        }
+
+        // Plans written before the shared link lack its fields.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            path = try container.decode(String.self, forKey: .path)
+            size = try container.decode(Int.self, forKey: .size)
+            sha256 = try container.decode(String.self, forKey: .sha256)
+            aslrReference = try container.decode(String.self, forKey: .aslrReference)
+            linkPlan = try container.decode(LinkPlan.self, forKey: .linkPlan)
+            routedFunctions = try container.decode(Int.self, forKey: .routedFunctions)
+            linkMode = try container.decodeIfPresent(PatchLinkMode.self, forKey: .linkMode) ?? .perDevice
+            sharedLinkFallback = try container.decodeIfPresent(String.self, forKey: .sharedLinkFallback)
+        }
     }
 
     /// What the stub object resolved for the patch.
@@ -84,6 +117,9 @@ public struct PatchPlan: Codable, Sendable, Equatable {
     public var stub: StubSummary
     public var library: Library
     public var diff: Diff
+    /// Which of the executable's statics and thread-locals the shared library uses (nil for a
+    /// per-device link, whose patch has fresh copies of the edited crates' statics).
+    public var statics: StaticsRelocationSummary?
     public var phases: [PhaseTiming]
     public var durationMs: Double
     /// rustc's warnings, if it printed any (the build still succeeded).

@@ -13,8 +13,12 @@ public struct PatchCompilation: Sendable {
     /// The objects' symbols, parsed once for every link and merged into one table: every object's
     /// definitions, and only the undefined names none of them defines.
     public var objectSymbols: SymbolTable
-    /// Change detection, rustc, object symbols.
+    /// Change detection, rustc, object symbols, relocate.
     public var phases: [PhaseTiming]
+    /// The objects made slide-independent: set when one library serves every process.
+    public var relocation: RelocatedObjects? = nil
+    /// Why the target supports the shared link but this patch links per device.
+    public var sharedLinkFallback: String? = nil
 }
 
 /// A patch library linked for one process, its jump table and the plan that describes it.
@@ -58,7 +62,10 @@ public enum PatcherError: HotpatchError {
 public struct Patcher: Sendable {
     public let layout: ProjectLayout
     public let cache: HotpatchModuleCache
-    private let logger: Logger
+    /// Link one slide-independent library for every process where the target allows it
+    /// (x86_64 Linux): statics keep their state and N devices share one link.
+    public var sharedLibraries = true
+    let logger: Logger
 
     public init(layout: ProjectLayout, cache: HotpatchModuleCache? = nil, logger: Logger = Logger(label: "whisker.patcher")) {
         self.layout = layout
@@ -88,6 +95,33 @@ public struct Patcher: Sendable {
         let build = try build ?? FatBuild.latest(layout)
         let patch = try allocated ?? layout.allocatePatch()
         let state = try ProjectState.load(layout)
+        guard sharedLibraries && StaticsRelocation.isSupported(target: build.target) else {
+            return try compileObjects(
+                build: build, patch: patch, state: state, force: force, extraRustcArguments: extraRustcArguments,
+                cancellation: cancellation)
+        }
+        let compilation = try compileObjects(
+            build: build, patch: patch, state: state, force: force,
+            extraRustcArguments: extraRustcArguments + StaticsRelocation.largeCodeModel, cancellation: cancellation)
+        do {
+            return try makeShared(compilation)
+        } catch let error as RelocateError {
+            // Rare (a reference no slide-independent form expresses, a new thread-local): rebuild as
+            // position-independent code, which a per-device stub can bind.
+            logger.warning("patch \(patch.id): \(error.message); linking per device (statics of the edited crate start fresh)")
+            var fallback = try compileObjects(
+                build: build, patch: patch, state: state, force: true, extraRustcArguments: extraRustcArguments,
+                cancellation: cancellation)
+            fallback.sharedLinkFallback = error.message
+            return fallback
+        }
+    }
+
+    /// Change detection, the thin rustc replay and the objects' symbols.
+    func compileObjects(
+        build: FatBuild, patch: PatchDirectory, state: ProjectState, force: Bool, extraRustcArguments: [String],
+        cancellation: Cancellation?
+    ) throws -> PatchCompilation {
         let thinPlan = try planThinRebuild(
             build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments)
         logger.info("patch \(patch.id): rebuilding \(thinPlan.rebuiltCrates.joined(separator: ", "))", metadata: ["build": "\(build.id)"])
@@ -101,6 +135,20 @@ public struct Patcher: Sendable {
         return PatchCompilation(
             build: build, patch: patch, thinPlan: thinPlan, thinResult: thinResult,
             objects: objects, objectSymbols: objectSymbols, phases: phases)
+    }
+
+    /// The relocate stage: the compilation's objects made slide-independent (see
+    /// ``makeSlideIndependent(objects:executable:directory:)``).
+    func makeShared(_ compilation: PatchCompilation) throws -> PatchCompilation {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let build = compilation.build
+        let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: keptBinaryDigest(build))
+        var result = compilation
+        result.relocation = try Self.makeSlideIndependent(
+            objects: compilation.objects, executable: fatSymbols, directory: compilation.patch.root)
+        result.phases.append(PhaseTiming(name: "relocate", duration: clock.now - start))
+        return result
     }
 
     /// The link half for one process: stub for its slide, library, jump table, plan.
@@ -118,21 +166,43 @@ public struct Patcher: Sendable {
         let slide = ASLRSlide(aslrReference: aslrReference, anchorFileAddress: anchor.address)
         phases.append(PhaseTiming(name: "symbols", duration: clock.now - start))
 
+        // Shared: the relocate stage already bound every executable reference relative to `main`.
+        // Per device: a stub of absolute addresses for this slide.
         start = clock.now
-        let needed = computeNeededSymbols(undefinedInPatch: compilation.objectSymbols.undefinedNames, fatBinary: fatSymbols)
         let architecture = StubArchitecture(triple: build.target) ?? StubArchitecture.host ?? .x86_64
         let libraryName = libraryFilename(patchId: patch.id, fileExtension: LinkerOS(triple: build.target)?.libraryExtension ?? "so")
-        let stubPath = patch.root.appendingPathComponent("stub-\(libraryName).o").path
-        try StubObject.write(needed, slide: slide, architecture: architecture, to: stubPath)
-        phases.append(PhaseTiming(name: "stub", duration: clock.now - start))
+        let objects: [String]
+        let stubPath: String?
+        let stubSummary: PatchPlan.StubSummary
+        var excluded = Set<String>()
+        if let relocation = compilation.relocation {
+            objects = relocation.objects
+            stubPath = nil
+            stubSummary = .init(
+                trampolines: relocation.trampolines, absoluteData: 0,
+                boundByLoader: relocation.summary.executableReferences, leftUndefined: 0)
+        } else {
+            let needed = computeNeededSymbols(undefinedInPatch: compilation.objectSymbols.undefinedNames, fatBinary: fatSymbols)
+            let path = patch.root.appendingPathComponent("stub-\(libraryName).o").path
+            try StubObject.write(needed, slide: slide, architecture: architecture, to: path)
+            objects = compilation.objects
+            stubPath = path
+            stubSummary = .init(
+                trampolines: needed.functions.count, absoluteData: needed.data.count,
+                boundByLoader: needed.boundByLoader.count, leftUndefined: needed.leftUndefined.count)
+            // The stub's trampolines carry the executable functions' names; they aren't new code.
+            excluded = Set(needed.functions.map(\.name))
+            phases.append(PhaseTiming(name: "stub", duration: clock.now - start))
+        }
 
         start = clock.now
         let capture = try build.linkerInvocation()
         let libraryPath = patch.library(named: libraryName).path
-        let linkPlan = try LinkPlan.make(
+        var linkPlan = try LinkPlan.make(
             os: LinkerOS(triple: build.target) ?? linkerOSForHost(), linker: capture.linker,
-            capturedArguments: capture.arguments, objects: compilation.objects, stubObject: stubPath,
+            capturedArguments: capture.arguments, objects: objects, stubObject: stubPath,
             outputPath: libraryPath, architecture: architecture, workingDirectory: capture.workingDirectory)
+        if compilation.relocation != nil { linkPlan = linkPlan.addingSharedLibraryFlags() }
         try linkPlan.run()
         phases.append(PhaseTiming(name: "link", duration: clock.now - start))
 
@@ -140,7 +210,7 @@ public struct Patcher: Sendable {
         let librarySymbols = try SymbolTable(contentsOf: libraryPath)
         let tableBuild = JumpTable.build(
             patchId: patch.id, buildId: build.id.rawValue, libraryPath: libraryPath, slide: slide,
-            old: fatSymbols, new: librarySymbols, excluding: Set(needed.functions.map(\.name)))
+            old: fatSymbols, new: librarySymbols, excluding: excluded)
         phases.append(PhaseTiming(name: "jumpTable", duration: clock.now - start))
 
         start = clock.now
@@ -162,15 +232,16 @@ public struct Patcher: Sendable {
             changedFiles: compilation.thinPlan.changes.changed.flatMap(\.changedFiles),
             objectPlan: compilation.thinPlan.objectPlan,
             objects: compilation.objects,
-            stub: .init(
-                trampolines: needed.functions.count, absoluteData: needed.data.count,
-                boundByLoader: needed.boundByLoader.count, leftUndefined: needed.leftUndefined.count),
+            stub: stubSummary,
             library: .init(
                 path: libraryPath, size: libraryBytes.count,
                 sha256: (try? HotpatchModuleCache.sha256(ofFileAt: libraryPath)) ?? "",
                 aslrReference: HexAddress.format(aslrReference), linkPlan: linkPlan,
-                routedFunctions: tableBuild.table.entries.count),
+                routedFunctions: tableBuild.table.entries.count,
+                linkMode: compilation.relocation == nil ? .perDevice : .shared,
+                sharedLinkFallback: compilation.sharedLinkFallback),
             diff: .init(diff),
+            statics: compilation.relocation?.summary,
             phases: phases,
             durationMs: phases.reduce(0) { $0 + $1.durationMs },
             diagnostics: compilation.thinResult.diagnostics,
@@ -182,7 +253,7 @@ public struct Patcher: Sendable {
     /// The kept fat binary's sha256, memoised beside it: the copy is private to its build and never
     /// rewritten, and hashing 7 MB on every patch costs more than everything else but rustc and
     /// the link.
-    private func keptBinaryDigest(_ build: FatBuild) -> String? {
+    func keptBinaryDigest(_ build: FatBuild) -> String? {
         let memo = build.binary + ".sha256"
         if let text = try? String(contentsOfFile: memo, encoding: .utf8), text.count == 64 { return text }
         guard let digest = try? HotpatchModuleCache.sha256(ofFileAt: build.binary) else { return nil }
@@ -208,6 +279,8 @@ public struct StoredCompilation: Codable, Sendable {
     public var thinResult: ThinBuildResult
     public var objects: [String]
     public var phases: [PhaseTiming]
+    public var relocation: RelocatedObjects?
+    public var sharedLinkFallback: String?
 
     public init(_ compilation: PatchCompilation) {
         buildId = compilation.build.id
@@ -216,6 +289,8 @@ public struct StoredCompilation: Codable, Sendable {
         thinResult = compilation.thinResult
         objects = compilation.objects
         phases = compilation.phases
+        relocation = compilation.relocation
+        sharedLinkFallback = compilation.sharedLinkFallback
     }
 }
 
@@ -226,7 +301,8 @@ extension Patcher {
         let objectSymbols = try Self.objectSymbols(stored.objects)
         return PatchCompilation(
             build: build, patch: layout.patch(stored.patchId), thinPlan: stored.thinPlan, thinResult: stored.thinResult,
-            objects: stored.objects, objectSymbols: objectSymbols, phases: stored.phases)
+            objects: stored.objects, objectSymbols: objectSymbols, phases: stored.phases,
+            relocation: stored.relocation, sharedLinkFallback: stored.sharedLinkFallback)
     }
 
     /// The symbols of all the patch's objects as one table (``SymbolTable/merging(_:)``): a name one

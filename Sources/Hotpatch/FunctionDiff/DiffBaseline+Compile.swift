@@ -1,0 +1,52 @@
+import Foundation
+
+extension Patcher {
+    /// Compiles the binary crate's sources as the fat build saw them, the way a patch will be
+    /// compiled (same replayed command, same code model), into `<build>/diff-baseline/`, and
+    /// records the object as the first patch's per-function diff baseline.
+    ///
+    /// Without it the first patch of a shared-link build has nothing comparable: the fat build's
+    /// own codegen units use the small code model, so every function would differ. Run right
+    /// after the fat build (the server does it inside the build job, `whisker-dev build` before it
+    /// returns); returns nil, removing the object, when a source changed while rustc ran (the
+    /// object would then be the edit, not the baseline).
+    @discardableResult
+    public func prepareDiffBaseline(build: FatBuild, cancellation: Cancellation? = nil) throws -> DiffBaseline? {
+        let state = try ProjectState.load(layout)
+        let tip = try build.tipInvocation()
+        let directory = layout.build(build.id).root.appendingPathComponent("diff-baseline")
+        let flags = sharedLibraries && StaticsRelocation.isSupported(target: build.target) ? StaticsRelocation.largeCodeModel : []
+        let plan = ObjBuildPlan(invocation: tip, outDirectory: directory, extraArguments: flags)
+        do {
+            if FileManager.default.fileExists(atPath: directory.path) { try FileManager.default.removeItem(at: directory) }
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw FileError.cannotWrite(path: directory.path, reason: (error as NSError).localizedDescription)
+        }
+        let result = try CommandRunner.run(plan.command, cancellation: cancellation)
+        guard result.succeeded, FileManager.default.fileExists(atPath: plan.objectPath.path) else {
+            throw ThinBuildError.rustcFailed(
+                crate: plan.crateName, exitStatus: result.exitStatus,
+                diagnostics: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines),
+                command: plan.command.displayString)
+        }
+        let edited = ChangeDetection.detect(state.sources).changed.contains { $0.captureFile == tip.captureFilename }
+        guard !edited else {
+            try? FileManager.default.removeItem(at: directory)
+            return nil
+        }
+        let record = BaselineRecord(
+            buildId: build.id, patches: [.init(patchId: 0, crates: [tip.crateName: [plan.objectPath.path]])])
+        try JSONFile.write(record, to: BaselineRecord.file(layout))
+        logger.info("diff baseline for \(tip.crateName) compiled in \(Int(result.duration.milliseconds)) ms")
+        return DiffBaseline(
+            source: .fatBuildObjects, objects: [plan.objectPath.path],
+            description: DiffBaseline.compiledBaselineDescription(build: build.id))
+    }
+}
+
+extension DiffBaseline {
+    static func compiledBaselineDescription(build: BuildID) -> String {
+        "fat build \(build.rawValue) (its sources compiled like a patch)"
+    }
+}

@@ -1,0 +1,156 @@
+import ObjectFile
+
+/// A relocatable x86_64 ELF object read for rewriting: its bytes, section headers, symbols and
+/// relocations, each relocation with the file offset of its entry so an edit can be written in
+/// place. Every table was bounds-checked by `ObjectFile` when it was read.
+struct RelocatableImage {
+    /// One `SHT_RELA` section and the section it patches.
+    struct RelocationTable {
+        let section: ELFFile.Section
+        let target: ELFFile.Section
+        let entries: [ELFRelocation]
+        let stride: Int
+
+        /// Where entry `index` starts in the file.
+        func fileOffset(ofEntry index: Int) -> Int { Int(section.offset) + index * stride }
+    }
+
+    let path: String
+    let bytes: [UInt8]
+    let sections: [ELFFile.Section]
+    let symbolTable: ELFFile.Section
+    /// `symbols[i]` is symbol `i` of `.symtab`; index 0 (the null symbol) is nil.
+    let symbols: [ObjectSymbol?]
+    let relocationTables: [RelocationTable]
+    /// Defined, named (non-section, non-file) symbols per section index, sorted by value.
+    let definitions: [Int: [ObjectSymbol]]
+    /// `e_shoff`: where the section header table starts.
+    let sectionHeaderOffset: Int
+
+    init(path: String, bytes: [UInt8]) throws(RelocateError) {
+        self.path = path
+        self.bytes = bytes
+        let elf: ELFFile
+        do {
+            elf = try ELFFile(file: MappedFile(bytes: bytes, name: path))
+        } catch {
+            throw .unsupportedObject(path: path, found: "unreadable as ELF (\(error.description))")
+        }
+        guard elf.is64, !elf.isBigEndian, elf.machine == ELFNumbers.machineX86_64, elf.fileType == .relocatable else {
+            throw .unsupportedObject(
+                path: path, found: "an ELF \(elf.fileType.rawValue) for \(elf.architecture)\(elf.isBigEndian ? " (big-endian)" : "")")
+        }
+        guard let symtab = elf.symbolTableSection(.symtab) else {
+            throw .malformedObject(path: path, reason: "it has no .symtab")
+        }
+        guard symtab.entrySize == UInt64(ELFNumbers.symbolSize), symtab.size % UInt64(ELFNumbers.symbolSize) == 0 else {
+            throw .malformedObject(path: path, reason: ".symtab is not a whole number of 24-byte entries (entry size \(symtab.entrySize), size \(symtab.size))")
+        }
+        sections = elf.sections
+        symbolTable = symtab
+        let headerOffset = Self.u64(bytes, at: 40).map(Int.init(clamping:)) ?? -1
+        let headerEntrySize = Self.u16(bytes, at: 58) ?? 0
+        guard headerOffset > 0, Int(headerEntrySize) == ELFNumbers.sectionHeaderSize,
+              headerOffset + sections.count * ELFNumbers.sectionHeaderSize <= bytes.count
+        else {
+            throw .malformedObject(path: path, reason: "the section header table lies outside the file")
+        }
+        sectionHeaderOffset = headerOffset
+
+        do {
+            let list = try elf.symbols(in: symtab)
+            var byIndex = [ObjectSymbol?](repeating: nil, count: (list.map(\.index).max() ?? 0) + 1)
+            var named: [Int: [ObjectSymbol]] = [:]
+            for symbol in list {
+                byIndex[symbol.index] = symbol
+                guard symbol.isDefined, let section = symbol.sectionIndex, symbol.kind != .section,
+                      symbol.kind != .file, !symbol.name.isEmpty
+                else { continue }
+                named[section, default: []].append(symbol)
+            }
+            symbols = byIndex
+            definitions = named.mapValues { $0.sorted { ($0.value, $0.index) < ($1.value, $1.index) } }
+
+            var tables: [RelocationTable] = []
+            for table in elf.relocationSections {
+                guard table.hasAddends, table.symbolTableIndex == symtab.index,
+                      table.targetSectionIndex > 0, table.targetSectionIndex < sections.count
+                else { continue }
+                let stride = max(ELFNumbers.relaSize, Int(clamping: table.section.entrySize))
+                tables.append(RelocationTable(
+                    section: table.section, target: sections[table.targetSectionIndex],
+                    entries: try elf.relocations(in: table), stride: stride))
+            }
+            relocationTables = tables
+        } catch {
+            throw .malformedObject(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The symbol a relocation against `symbolIndex` + `addend` really points into: a named
+    /// symbol given directly, or for a section symbol the named symbol of that section covering
+    /// the offset (one past its end counts when no symbol starts there: an end pointer).
+    /// Returns the symbol and the offset inside it.
+    func target(symbolIndex: UInt32, addend: Int64) -> (symbol: ObjectSymbol, offset: Int64)? {
+        guard Int(symbolIndex) < symbols.count, let symbol = symbols[Int(symbolIndex)], symbol.isDefined,
+              let section = symbol.sectionIndex
+        else { return nil }
+        guard symbol.kind == .section else { return (symbol, addend) }
+        let (offset, overflow) = Int64(bitPattern: symbol.value).addingReportingOverflow(addend)
+        guard !overflow, offset >= 0, let candidates = definitions[section] else { return nil }
+        let position = UInt64(offset)
+        var endsHere: ObjectSymbol?
+        // Sorted by value: the covering symbol is at or before the last one starting at or below.
+        var upper = candidates.count
+        var lower = 0
+        while lower < upper {
+            let middle = (lower + upper) / 2
+            if candidates[middle].value <= position { lower = middle + 1 } else { upper = middle }
+        }
+        for candidate in candidates[..<lower].reversed() {
+            let end = candidate.value &+ candidate.size
+            if position < end || (candidate.size == 0 && position == candidate.value) {
+                return (candidate, Int64(position - candidate.value))
+            }
+            if position == end, endsHere == nil { endsHere = candidate }
+        }
+        if let endsHere, !candidates[lower...].contains(where: { $0.value == position }) {
+            return (endsHere, Int64(position - endsHere.value))
+        }
+        return nil
+    }
+
+    /// The section a defined symbol lives in.
+    func section(of symbol: ObjectSymbol) -> ELFFile.Section? {
+        symbol.sectionIndex.flatMap { $0 < sections.count ? sections[$0] : nil }
+    }
+
+    /// A copy of a section's file bytes (empty for `SHT_NOBITS`).
+    func contents(of section: ELFFile.Section) throws(EHFramePointers.Malformed) -> [UInt8] {
+        guard section.hasFileBytes else { return [] }
+        let (end, overflow) = section.offset.addingReportingOverflow(section.size)
+        guard !overflow, end <= UInt64(bytes.count) else {
+            throw EHFramePointers.Malformed(reason: "section \(section.name) lies outside the file")
+        }
+        return Array(bytes[Int(section.offset)..<Int(end)])
+    }
+
+    static func u16(_ bytes: [UInt8], at offset: Int) -> UInt16? {
+        guard offset >= 0, offset + 2 <= bytes.count else { return nil }
+        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    }
+
+    static func u32(_ bytes: [UInt8], at offset: Int) -> UInt32? {
+        guard offset >= 0, offset + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for index in 0..<4 { value |= UInt32(bytes[offset + index]) << (8 * index) }
+        return value
+    }
+
+    static func u64(_ bytes: [UInt8], at offset: Int) -> UInt64? {
+        guard offset >= 0, offset + 8 <= bytes.count else { return nil }
+        var value: UInt64 = 0
+        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * index) }
+        return value
+    }
+}

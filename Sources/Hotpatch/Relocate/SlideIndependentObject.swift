@@ -1,0 +1,318 @@
+import Foundation
+import ObjectFile
+
+/// Rewrites one patch object (x86_64 ELF, compiled with ``StaticsRelocation/largeCodeModel``) so
+/// the library linked from it works in every process of the build and uses the executable's
+/// statics instead of fresh copies.
+///
+/// Every reference to something the executable has becomes relative to the executable's
+/// exported `main`, which the dynamic loader resolves in each process at `dlopen`:
+/// - `R_X86_64_64` to an executable symbol (undefined in the object), or to a writable static the
+///   object defines and the executable also has → `R_X86_64_64` against `main` with addend
+///   `target − main` (file addresses) + the offset;
+/// - `PLT32`/`PC32` to an executable function → to a trampoline jumping through an address slot;
+/// - `GOTPCREL` forms → `PC32` to an address slot (the slot is the GOT entry);
+/// - `GOTTPOFF` to an executable thread-local → `PC32` to a slot holding its thread-pointer
+///   offset; `TPOFF32` to the crate's own thread-local → the executable's offset, written into
+///   the instruction (constant for the build: TLS variant II puts the executable's block right
+///   below the thread pointer);
+/// - `.eh_frame`'s absolute personality and LSDA pointers → pc-relative (personality indirect
+///   through a slot).
+/// The object's own `main` (the bin crate's C entry) is renamed, so `main` in the library always
+/// means the executable's. Relocation entries and instruction bytes change in place; the symbol and
+/// string tables are copied to the end of the file with the new names, so no other offset moves.
+struct SlideIndependentObject {
+    static let renamedMain = "__whisker_patch_main"
+
+    private let image: RelocatableImage
+    private let executable: ExecutableStatics
+    private let anchorAddress: UInt64
+    /// Global names some object of the link defines: the patch's own, never the executable's.
+    private let definedInPatch: Set<String>
+    private var out: [UInt8]
+    private var strings: [UInt8]
+    private var addedSymbols: [(name: String, index: UInt32)] = []
+    private var symbolIndices: [String: UInt32] = [:]
+    private let symbolCount: Int
+
+    /// Rewrites the object at `path`, adding the slots it needs to `fixups`.
+    static func rewrite(
+        objectAt path: String, executable: SymbolTable, anchorAddress: UInt64, definedInPatch: Set<String>,
+        fixups: inout FixupTable, summary: inout StaticsRelocationSummary
+    ) throws(RelocateError) -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw .unsupportedObject(path: path, found: "unreadable (\(error.localizedDescription))")
+        }
+        var rewriter = try SlideIndependentObject(
+            image: RelocatableImage(path: path, bytes: bytes), executable: ExecutableStatics(table: executable),
+            anchorAddress: anchorAddress, definedInPatch: definedInPatch)
+        try rewriter.rewrite(fixups: &fixups, summary: &summary)
+        return try rewriter.finish()
+    }
+
+    private init(
+        image: RelocatableImage, executable: ExecutableStatics, anchorAddress: UInt64, definedInPatch: Set<String>
+    ) throws(RelocateError) {
+        self.image = image
+        self.definedInPatch = definedInPatch
+        self.executable = executable
+        self.anchorAddress = anchorAddress
+        out = image.bytes
+        let stringSection = Int(image.symbolTable.link)
+        guard stringSection > 0, stringSection < image.sections.count else {
+            throw .malformedObject(path: image.path, reason: ".symtab links to section \(stringSection), which doesn't exist")
+        }
+        strings = try Self.copy(image.sections[stringSection], from: image.bytes, path: image.path)
+        symbolCount = Int(image.symbolTable.size) / ELFNumbers.symbolSize
+    }
+
+    private mutating func rewrite(fixups: inout FixupTable, summary: inout StaticsRelocationSummary) throws(RelocateError) {
+        try renameMain()
+        for table in image.relocationTables where table.target.flags & ELFNumbers.flagAlloc != 0 {
+            if table.target.name == ".eh_frame" {
+                try rewriteUnwindPointers(table, fixups: &fixups, summary: &summary)
+                continue
+            }
+            for (index, entry) in table.entries.enumerated() {
+                let entryOffset = table.fileOffset(ofEntry: index)
+                guard Int(entry.symbolIndex) < image.symbols.count, let symbol = image.symbols[Int(entry.symbolIndex)] else {
+                    continue
+                }
+                if symbol.isDefined {
+                    try rewriteDefinedReference(entry, at: entryOffset, table: table, summary: &summary)
+                } else {
+                    try rewriteExecutableReference(entry, name: symbol.name, at: entryOffset, fixups: &fixups, summary: &summary)
+                }
+            }
+        }
+    }
+
+    /// A reference to something the object defines: only writable statics (and thread-locals) the
+    /// executable also has are redirected; code and constants stay the patch's (they may have changed).
+    private mutating func rewriteDefinedReference(
+        _ entry: ELFRelocation, at entryOffset: Int, table: RelocatableImage.RelocationTable,
+        summary: inout StaticsRelocationSummary
+    ) throws(RelocateError) {
+        guard let (symbol, offset) = image.target(symbolIndex: entry.symbolIndex, addend: entry.addend),
+              let section = image.section(of: symbol)
+        else { return }
+        let isThreadLocal = section.flags & ELFNumbers.flagTLS != 0 || symbol.kind == .tls
+        let isMutableStorage = !isThreadLocal && section.flags & ELFNumbers.flagWrite != 0
+            && section.flags & ELFNumbers.flagAlloc != 0 && !section.name.contains(".rel.ro")
+            && symbol.kind != .function
+        switch entry.type {
+        case X86_64Relocation.absolute64 where isMutableStorage:
+            switch executable.data(named: symbol.name) {
+            case .found(let address, let size):
+                if size != 0, symbol.size != 0, size != symbol.size {
+                    summary.changed.append(symbol.name)
+                    return
+                }
+                summary.statics.append(symbol.name)
+                summary.references += 1
+                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.absolute64,
+                                    addend: delta(to: address) &+ offset)
+            case .absent:
+                summary.newStatics.append(symbol.name)
+            case .incompatible:
+                summary.changed.append(symbol.name)
+            }
+        case X86_64Relocation.tpOff32 where isThreadLocal:
+            guard case .found(let value, let size) = executable.threadLocal(named: symbol.name),
+                  size == 0 || symbol.size == 0 || size == symbol.size
+            else { throw .newThreadLocal(name: symbol.name, path: image.path) }
+            let base = executable.threadPointerOffset(ofTemplateOffset: value)
+            guard let base, let fixed = Int32(exactly: base + offset) else {
+                throw .threadLocalOutOfRange(name: symbol.name, offset: (base ?? 0) + offset)
+            }
+            guard table.target.hasFileBytes, entry.offset + 4 <= table.target.size else {
+                throw .malformedObject(path: image.path, reason: "a TPOFF32 relocation at \(entry.offset) lies outside \(table.target.name)")
+            }
+            summary.threadLocals.append(symbol.name)
+            summary.references += 1
+            try write(UInt32(bitPattern: fixed), at: Int(table.target.offset) + Int(entry.offset))
+            try writeRelocation(at: entryOffset, symbol: 0, type: X86_64Relocation.none, addend: 0)
+        case let type where X86_64Relocation.cannotReachExecutable.contains(type) && isMutableStorage:
+            if case .found = executable.data(named: symbol.name) {
+                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
+            }
+        case let type where X86_64Relocation.ownThreadLocalAccess.contains(type) && isThreadLocal:
+            if case .found = executable.threadLocal(named: symbol.name) {
+                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
+            }
+            throw .newThreadLocal(name: symbol.name, path: image.path)
+        default:
+            return
+        }
+    }
+
+    /// A reference the object leaves undefined: when the executable defines the name, it is bound
+    /// to the executable's copy relative to `main`; otherwise (libc, the loader) it stays for the
+    /// dynamic loader to bind by name.
+    private mutating func rewriteExecutableReference(
+        _ entry: ELFRelocation, name: String, at entryOffset: Int, fixups: inout FixupTable,
+        summary: inout StaticsRelocationSummary
+    ) throws(RelocateError) {
+        guard name != FixupObject.anchorSymbol, !definedInPatch.contains(name), let target = executable.definition(named: name) else { return }
+        switch target.kind {
+        case .threadLocal:
+            guard entry.type == X86_64Relocation.gotTPOff else {
+                if entry.type == X86_64Relocation.tpOff32 {
+                    throw .unreachableStatic(name: name, relocationType: entry.type, path: image.path)
+                }
+                return  // general/local dynamic: the loader binds exported thread-locals by name
+            }
+            guard let offset = executable.threadPointerOffset(ofTemplateOffset: target.address) else {
+                throw .threadLocalOutOfRange(name: name, offset: Int64(clamping: target.address))
+            }
+            let slot = fixups.symbol(for: .threadPointerOffset(offset))
+            summary.threadLocals.append(name)
+            summary.references += 1
+            try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: X86_64Relocation.pc32, addend: entry.addend)
+        case .indirectFunction:
+            return  // the loader resolves exported IFUNCs itself
+        case .function, .data, .other:
+            let delta = delta(to: target.address)
+            summary.executableReferences += 1
+            switch entry.type {
+            case X86_64Relocation.absolute64:
+                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.absolute64,
+                                    addend: delta &+ entry.addend)
+            case X86_64Relocation.plt32, X86_64Relocation.pc32 where target.kind != .data:
+                let trampoline = fixups.trampoline(delta: delta)
+                try writeRelocation(at: entryOffset, symbol: index(ofUndefined: trampoline), type: entry.type, addend: entry.addend)
+            case let type where X86_64Relocation.gotLoads.contains(type):
+                let slot = fixups.symbol(for: .address(delta: delta))
+                try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: X86_64Relocation.pc32, addend: entry.addend)
+            default:
+                throw .unreachableStatic(name: name, relocationType: entry.type, path: image.path)
+            }
+        }
+    }
+
+    /// `.eh_frame`: absolute personality and LSDA pointers become pc-relative (see ``EHFramePointers``).
+    private mutating func rewriteUnwindPointers(
+        _ table: RelocatableImage.RelocationTable, fixups: inout FixupTable, summary: inout StaticsRelocationSummary
+    ) throws(RelocateError) {
+        let pointers: EHFramePointers
+        do {
+            pointers = try EHFramePointers(section: image.contents(of: table.target))
+        } catch {
+            throw .malformedObject(path: image.path, reason: error.reason)
+        }
+        let sectionStart = Int(table.target.offset)
+        for encoding in pointers.lsdaEncodingBytes { try write(EHFramePointers.pcRelative64, at: sectionStart + encoding) }
+        for (position, entry) in table.entries.enumerated() where entry.type == X86_64Relocation.absolute64 {
+            let entryOffset = table.fileOffset(ofEntry: position)
+            let field = Int(entry.offset)
+            if pointers.lsdaFields.contains(field) {
+                try writeRelocation(at: entryOffset, symbol: entry.symbolIndex, type: X86_64Relocation.pc64, addend: entry.addend)
+                summary.unwindPointers += 1
+            } else if let encoding = pointers.personalityFields[field] {
+                guard Int(entry.symbolIndex) < image.symbols.count, let symbol = image.symbols[Int(entry.symbolIndex)] else { continue }
+                if !symbol.isDefined, let target = executable.definition(named: symbol.name) {
+                    let slot = fixups.symbol(for: .address(delta: delta(to: target.address) &+ entry.addend))
+                    try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: X86_64Relocation.pc64, addend: 0)
+                    try write(EHFramePointers.indirectPCRelative64, at: sectionStart + encoding)
+                } else {
+                    try writeRelocation(at: entryOffset, symbol: entry.symbolIndex, type: X86_64Relocation.pc64, addend: entry.addend)
+                    try write(EHFramePointers.pcRelative64, at: sectionStart + encoding)
+                }
+                summary.unwindPointers += 1
+            }
+        }
+    }
+
+    // MARK: - Symbols
+
+    private func delta(to fileAddress: UInt64) -> Int64 { Int64(bitPattern: fileAddress &- anchorAddress) }
+
+    private mutating func anchorIndex() throws(RelocateError) -> UInt32 {
+        try index(ofUndefined: FixupObject.anchorSymbol)
+    }
+
+    /// The index of a new GLOBAL NOTYPE undefined symbol `name`, appended on first use.
+    private mutating func index(ofUndefined name: String) throws(RelocateError) -> UInt32 {
+        if let index = symbolIndices[name] { return index }
+        guard let index = UInt32(exactly: symbolCount + addedSymbols.count) else {
+            throw .malformedObject(path: image.path, reason: "too many symbols")
+        }
+        addedSymbols.append((name, index))
+        symbolIndices[name] = index
+        return index
+    }
+
+    /// Renames the object's own `main` definition (the bin crate's C entry point).
+    private mutating func renameMain() throws(RelocateError) {
+        for case let symbol? in image.symbols where symbol.name == FixupObject.anchorSymbol && symbol.isDefined {
+            let name = UInt32(strings.count)
+            strings += Array(Self.renamedMain.utf8) + [0]
+            try write(name, at: Int(image.symbolTable.offset) + symbol.index * ELFNumbers.symbolSize)
+        }
+    }
+
+    // MARK: - Bytes
+
+    private mutating func finish() throws(RelocateError) -> [UInt8] {
+        guard !addedSymbols.isEmpty || strings.count != Int(image.sections[Int(image.symbolTable.link)].size) else {
+            return out
+        }
+        var symbols = try Self.copy(image.symbolTable, from: out, path: image.path)
+        for added in addedSymbols {
+            let name = UInt32(strings.count)
+            strings += Array(added.name.utf8) + [0]
+            Self.append(name, to: &symbols)
+            symbols.append(1 << 4)  // GLOBAL NOTYPE
+            symbols.append(0)  // default visibility: bound by the link or the loader
+            Self.append(UInt16(0), to: &symbols)  // SHN_UNDEF
+            Self.append(UInt64(0), to: &symbols)
+            Self.append(UInt64(0), to: &symbols)
+        }
+        try appendSection(image.symbolTable.index, bytes: symbols, alignment: 8)
+        try appendSection(Int(image.symbolTable.link), bytes: strings, alignment: 1)
+        if let extended = image.sections.first(where: {
+            $0.type == ELFNumbers.sectionSymtabShndx && Int($0.link) == image.symbolTable.index
+        }) {
+            let indices = try Self.copy(extended, from: out, path: image.path) + [UInt8](repeating: 0, count: 4 * addedSymbols.count)
+            try appendSection(extended.index, bytes: indices, alignment: 4)
+        }
+        return out
+    }
+
+    private mutating func writeRelocation(at entryOffset: Int, symbol: UInt32, type: UInt32, addend: Int64) throws(RelocateError) {
+        try write(UInt64(symbol) << 32 | UInt64(type), at: entryOffset + 8)
+        try write(UInt64(bitPattern: addend), at: entryOffset + 16)
+    }
+
+    /// Appends `bytes` at the end of the file and points section `index`'s header at them.
+    private mutating func appendSection(_ index: Int, bytes: [UInt8], alignment: Int) throws(RelocateError) {
+        while out.count % alignment != 0 { out.append(0) }
+        let header = image.sectionHeaderOffset + index * ELFNumbers.sectionHeaderSize
+        try write(UInt64(out.count), at: header + 24)  // sh_offset
+        try write(UInt64(bytes.count), at: header + 32)  // sh_size
+        out += bytes
+    }
+
+    private mutating func write<T: FixedWidthInteger>(_ value: T, at offset: Int) throws(RelocateError) {
+        let width = T.bitWidth / 8
+        guard offset >= 0, offset + width <= out.count else {
+            throw .malformedObject(path: image.path, reason: "an edit at file offset \(offset) lies outside the object")
+        }
+        for index in 0..<width { out[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        for index in 0..<(T.bitWidth / 8) { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
+    }
+
+    private static func copy(_ section: ELFFile.Section, from bytes: [UInt8], path: String) throws(RelocateError) -> [UInt8] {
+        let (end, overflow) = section.offset.addingReportingOverflow(section.size)
+        guard !overflow, end <= UInt64(bytes.count) else {
+            throw .malformedObject(path: path, reason: "section \(section.name) lies outside the file")
+        }
+        return Array(bytes[Int(section.offset)..<Int(end)])
+    }
+}

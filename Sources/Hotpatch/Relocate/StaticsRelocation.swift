@@ -1,0 +1,56 @@
+/// The flags around the relocate stage: what the thin rebuild adds so every address in the patch
+/// object is a 64-bit absolute relocation that can be pointed anywhere, and what the link needs.
+public enum StaticsRelocation {
+    /// Every address becomes a `movabs` with an `R_X86_64_64`; the crate's own thread-locals use
+    /// local-exec (`R_X86_64_TPOFF32`). A PIC small-model object reaches the crate's statics
+    /// PC-relative within ±2 GB, which a library mapped at 0x7f… can't stretch to an executable
+    /// at 0x55….
+    public static let largeCodeModel = ["-Ccode-model=large", "-Crelocation-model=static"]
+
+    /// `-z notext`: the `movabs` immediates are text relocations, which glibc's loader applies
+    /// (Android's and hardened SELinux loaders refuse them; those targets link per device).
+    /// `-Bsymbolic`: the patch's references to its own functions must bind to the patch, never to
+    /// the executable's exported copies of the same names.
+    public static let linkerArguments = ["-Wl,-z,notext", "-Wl,-Bsymbolic"]
+
+    /// Whether patches for `triple` get one slide-independent library (x86_64 Linux with glibc).
+    public static func isSupported(target triple: String) -> Bool {
+        let parts = triple.split(separator: "-").map(String.init)
+        return parts.first == "x86_64" && LinkerOS(triple: triple) == .linux && !parts.contains { $0.hasPrefix("musl") }
+    }
+}
+
+/// How a patch library reaches the executable, recorded in the PatchPlan (`library.linkMode`).
+public enum PatchLinkMode: String, Codable, Sendable {
+    /// One library for every process of the build: references are relative to the executable's
+    /// `main`, fixed up by the dynamic loader; statics are the executable's.
+    case shared
+    /// One library per process slide, through a stub of absolute addresses (other targets, and
+    /// the fallback when an object can't be made slide-independent).
+    case perDevice = "per-device"
+}
+
+extension LinkPlan {
+    /// The plan with ``StaticsRelocation/linkerArguments`` before the output flag.
+    func addingSharedLibraryFlags() -> LinkPlan {
+        var plan = self
+        let extra = StaticsRelocation.linkerArguments.filter { !plan.arguments.contains($0) }
+        let position = plan.arguments.firstIndex(of: "-o") ?? plan.arguments.endIndex
+        plan.arguments.insert(contentsOf: extra, at: position)
+        return plan
+    }
+}
+
+extension StaticsRelocationSummary {
+    /// Names sorted and each listed once.
+    func normalized() -> StaticsRelocationSummary {
+        var copy = self
+        func unique(_ names: [String]) -> [String] { Array(Set(names)).sorted() }
+        copy.statics = unique(statics)
+        copy.threadLocals = unique(threadLocals)
+        copy.newStatics = unique(newStatics).filter { !copy.statics.contains($0) }
+        copy.changed = unique(changed)
+        copy.unreachable = unique(unreachable)
+        return copy
+    }
+}

@@ -1,0 +1,38 @@
+/// What the relocate stage did to a patch object: which of the executable's statics and
+/// thread-locals the patch now uses, and which statics stay the patch's own and why.
+///
+/// Names are the mangled symbol names, sorted, each once. It is the `statics` field of the
+/// PatchPlan.
+public struct StaticsRelocationSummary: Codable, Sendable, Equatable {
+    /// Statics of the executable the patch reads and writes instead of fresh copies.
+    public var statics: [String] = []
+    /// Thread-locals of the executable the patch reaches at their thread-pointer offsets.
+    public var threadLocals: [String] = []
+    /// Relocations rewritten to reach the executable's storage.
+    public var references: Int = 0
+    /// Writable statics the executable doesn't have: added by the edit, they live in the patch
+    /// (and start from their initial value).
+    public var newStatics: [String] = []
+    /// Statics whose size or kind differs from the executable's (the edit changed their type):
+    /// the patch keeps its own copy rather than misread the old layout.
+    public var changed: [String] = []
+    /// Statics the executable has but some reference can't reach (PC-relative or 32-bit
+    /// relocations, or a thread-local access model other than local-exec): those references
+    /// use the patch's copy. Empty when the object was compiled with the large code model.
+    public var unreachable: [String] = []
+    /// References to the executable's code and data (other crates, std) bound relative to `main`.
+    public var executableReferences: Int = 0
+    /// `.eh_frame` personality and LSDA pointers re-encoded from absolute to pc-relative.
+    public var unwindPointers: Int = 0
+
+    public init() {}
+
+    /// One line for logs and the CLI: "3 statics and 1 thread-local of the executable (12 references), 1 new static".
+    public var description: String {
+        var parts = ["\(statics.count) static\(statics.count == 1 ? "" : "s") and \(threadLocals.count) thread-local\(threadLocals.count == 1 ? "" : "s") of the executable (\(references) reference\(references == 1 ? "" : "s"))"]
+        if !newStatics.isEmpty { parts.append("\(newStatics.count) new static\(newStatics.count == 1 ? "" : "s") in the patch") }
+        if !changed.isEmpty { parts.append("\(changed.count) changed type (kept fresh)") }
+        if !unreachable.isEmpty { parts.append("\(unreachable.count) unreachable (kept fresh)") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+
+@testable import Hotpatch
+
+/// The shared link on a real rustc executable: the edited crate, compiled with the large code
+/// model and made slide-independent, links ONCE; two processes of the build (different ASLR
+/// slides) load that same file; the patched code uses the executable's statics — an atomic, a
+/// `static mut`, a `Mutex<Vec>`, a `OnceLock`, a lazy and a const `thread_local!` all continue —
+/// and a panic in patched code unwinds into the executable's `catch_unwind`.
+@Suite(.serialized) struct SharedLibraryRustPatchTests {
+    private static let source = """
+        use std::cell::Cell;
+        use std::io::BufRead;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::{Mutex, OnceLock};
+
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        static mut RAW: u64 = 0;
+        static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        static NAME: OnceLock<String> = OnceLock::new();
+        thread_local! {
+            static LAZY: Cell<u64> = Cell::new(std::env::args().count() as u64 - 1);
+            static CONST: Cell<u64> = const { Cell::new(0) };
+        }
+
+        extern "C" {
+            fn dlsym(handle: *mut std::ffi::c_void, name: *const std::ffi::c_char) -> *mut std::ffi::c_void;
+            fn dlopen(path: *const std::ffi::c_char, flags: i32) -> *mut std::ffi::c_void;
+            fn dlerror() -> *const std::ffi::c_char;
+            fn dlinfo(handle: *mut std::ffi::c_void, request: i32, info: *mut *const usize) -> i32;
+        }
+
+        #[inline(never)]
+        fn tick(n: u64) -> String {
+            let calls = CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+            let raw = unsafe { RAW += 10; RAW };
+            LOG.lock().unwrap().push(format!("t{n}"));
+            let log = LOG.lock().unwrap().len();
+            let lazy = LAZY.with(|c| { c.set(c.get() + 1); c.get() });
+            let constant = CONST.with(|c| { c.set(c.get() + 1); c.get() });
+            let name = NAME.get_or_init(|| format!("set by OLD")).clone();
+            format!("OLD tick {n} calls {calls} raw {raw} log {log} lazy {lazy} const {constant} name {name}")
+        }
+
+        #[inline(never)]
+        fn boom(n: u64) -> u64 {
+            if n > 100 { panic!("OLD boom {n}") }
+            n
+        }
+
+        fn address(line: String) -> usize {
+            usize::from_str_radix(line.trim().trim_start_matches("0x"), 16).unwrap()
+        }
+
+        fn main() {
+            std::panic::set_hook(Box::new(|_| {}));
+            println!("aslr {:p}", unsafe { dlsym(std::ptr::null_mut(), c"main".as_ptr()) });
+            println!("{}", tick(1));
+            std::hint::black_box(boom(std::hint::black_box(1)));
+            let stdin = std::io::stdin();
+            let mut lines = stdin.lock().lines();
+            let path = std::ffi::CString::new(lines.next().unwrap().unwrap()).unwrap();
+            let handle = unsafe { dlopen(path.as_ptr(), 2) };
+            if handle.is_null() {
+                println!("dlopen failed: {:?}", unsafe { std::ffi::CStr::from_ptr(dlerror()) });
+                std::process::exit(3);
+            }
+            let mut map: *const usize = std::ptr::null();
+            unsafe { dlinfo(handle, 2, &mut map) };
+            println!("base {:#x}", unsafe { *map });
+            let new_tick: fn(u64) -> String = unsafe { std::mem::transmute(address(lines.next().unwrap().unwrap())) };
+            let new_boom: fn(u64) -> u64 = unsafe { std::mem::transmute(address(lines.next().unwrap().unwrap())) };
+            println!("{}", new_tick(2));
+            println!("{}", tick(3));
+            match std::panic::catch_unwind(|| new_boom(1000)) {
+                Ok(value) => println!("no panic {value}"),
+                Err(payload) => println!("caught {}", payload.downcast_ref::<String>().cloned().unwrap_or_default()),
+            }
+            println!("{}", new_tick(4));
+        }
+        """
+
+    @Test func oneLibraryServesTwoProcessesAndTheirStaticsContinue() throws {
+        let rustc = try #require(
+            LinkTestTools.which("rustc") ?? [NSHomeDirectory() + "/.cargo/bin/rustc"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "rustc is needed for this test")
+        let directory = try LinkTestTools.makeScratchDirectory("shared-patch")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let common = ["--edition", "2021", "--crate-name", "app", "--crate-type", "bin", "-C", "metadata=1234abcd"]
+
+        try Self.source.write(toFile: "\(directory)/app.rs", atomically: true, encoding: .utf8)
+        let capture = "\(directory)/capture-cc.sh"
+        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(directory)/link-args.txt\nexec cc \"$@\"\n"
+            .write(toFile: capture, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: capture)
+        try LinkTestTools.runChecked(
+            rustc, common + ["-C", "linker=\(capture)", "-C", "link-arg=-Wl,--export-dynamic", "\(directory)/app.rs", "-o", "\(directory)/app"])
+        let capturedArguments = try String(contentsOfFile: "\(directory)/link-args.txt", encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+
+        try Self.source.replacingOccurrences(of: "OLD", with: "NEW")
+            .write(toFile: "\(directory)/edited.rs", atomically: true, encoding: .utf8)
+        try LinkTestTools.runChecked(
+            rustc, common + ["--emit=obj", "-C", "codegen-units=1"] + StaticsRelocation.largeCodeModel
+                + ["\(directory)/edited.rs", "-o", "\(directory)/app.o"])
+
+        let fat = try SymbolTable(contentsOf: "\(directory)/app")
+        let relocated = try Patcher.makeSlideIndependent(
+            objects: ["\(directory)/app.o"], executable: fat, directory: URL(fileURLWithPath: directory))
+        let summary = relocated.summary
+        #expect(summary.statics.contains { $0.contains("5CALLS") })
+        #expect(summary.statics.contains { $0.contains("3RAW") })
+        #expect(summary.statics.contains { $0.contains("3LOG") })
+        #expect(summary.statics.contains { $0.contains("4NAME") })
+        #expect(!summary.threadLocals.isEmpty)
+        #expect(summary.unwindPointers > 0)
+        #expect(summary.newStatics.isEmpty)
+
+        let libraryPath = "\(directory)/libwhisker-patch-1-shared.so"
+        let plan = try LinkPlan.make(
+            os: .linux, linker: "cc", capturedArguments: capturedArguments, objects: relocated.objects,
+            stubObject: nil, outputPath: libraryPath
+        ).addingSharedLibraryFlags()
+        try plan.run()
+        let library = try SymbolTable(contentsOf: libraryPath)
+        #expect(library.definitions(named: "main").isEmpty, "the patch's own main must be renamed so `main` means the executable's")
+        let digest = try HotpatchModuleCache.sha256(ofFileAt: libraryPath)
+
+        let tick = try #require(fat.defined.first { $0.name.hasPrefix("_ZN3app4tick17h") })
+        let boom = try #require(fat.defined.first { $0.name.hasPrefix("_ZN3app4boom17h") })
+        let newTick = try #require(library.defined.first { $0.name == tick.name })
+        let newBoom = try #require(library.defined.first { $0.name == boom.name })
+
+        var references: Set<String> = []
+        for run in 1...2 {
+            let process = try StubObjectHostProcess("\(directory)/app")
+            references.insert(try process.value(after: "aslr "))
+            #expect(try process.readLine() == "OLD tick 1 calls 1 raw 10 log 1 lazy 1 const 1 name set by OLD")
+            try process.send(libraryPath)
+            let base = try #require(HexAddress.parse(try process.value(after: "base ")))
+            try process.send(HexAddress.format(base + newTick.address))
+            try process.send(HexAddress.format(base + newBoom.address))
+            // New code on the executable's storage: every counter continues and the OnceLock keeps
+            // the value the old code set.
+            #expect(try process.readLine() == "NEW tick 2 calls 2 raw 20 log 2 lazy 2 const 2 name set by OLD")
+            #expect(try process.readLine() == "OLD tick 3 calls 3 raw 30 log 3 lazy 3 const 3 name set by OLD")
+            #expect(try process.readLine() == "caught NEW boom 1000")
+            #expect(try process.readLine() == "NEW tick 4 calls 4 raw 40 log 4 lazy 4 const 4 name set by OLD")
+            #expect(process.waitForExit() == 0, "run \(run): \(process.transcript)")
+        }
+        #expect(references.count == 2, "ASLR gave both processes the same slide; the test proves less than it says")
+        #expect(try HotpatchModuleCache.sha256(ofFileAt: libraryPath) == digest, "loading must not modify the library")
+    }
+
+    @Test func aTruncatedObjectIsAClearErrorNotACrash() throws {
+        let directory = try LinkTestTools.makeScratchDirectory("shared-truncated")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = "\(directory)/t.c"
+        try "int counter; int bump(void) { return ++counter; }\n".write(toFile: source, atomically: true, encoding: .utf8)
+        try LinkTestTools.runChecked("/usr/bin/env", ["cc", "-c", "-mcmodel=large", source, "-o", "\(directory)/t.o"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/t.o"))
+        let fat = try SymbolTable(contentsOf: "/proc/self/exe")
+        for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+            try bytes.prefix(length).write(to: URL(fileURLWithPath: "\(directory)/cut.o"))
+            #expect(throws: RelocateError.self) {
+                _ = try Patcher.makeSlideIndependent(
+                    objects: ["\(directory)/cut.o"], executable: fat, directory: URL(fileURLWithPath: directory))
+            }
+        }
+    }
+}
