@@ -115,18 +115,19 @@ import Testing
         #expect(try planThinRebuild(build: build, state: next, patch: try layout.allocatePatch(), force: true).crateName == "demo_app")
     }
 
-    @Test func editingTheWorkspaceLibraryIsRefusedClearly() throws {
+    @Test func editingTheWorkspaceLibraryRebuildsItThenTheBinary() throws {
         let project = try BuildTestProject()
         let build = try build(project)
         let layout = project.layout
         try project.write("demo-lib/src/lib.rs", "pub fn answer() -> u32 {\n    43\n}\n")
-        let error = try #require(throws: ThinBuildError.self) {
-            try planThinRebuild(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
-        }
-        #expect(error.code == "library_crate_changed")
-        #expect(error.message.contains("`demo_lib`"))
-        #expect(error.message.contains("demo-lib/src/lib.rs"))
-        #expect(error.message.contains("only the binary (tip) crate can be hot-patched for now"))
+        let plan = try planThinRebuild(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
+        #expect(plan.rebuiltCrates == ["demo_lib", "demo_app"])
+        #expect(plan.crateName == "demo_app" && plan.objectPlan == plan.steps.last)
+        #expect(plan.changes.changed.map(\.crateName) == ["demo_lib"])
+        let result = try runThinRebuild(plan)
+        #expect(result.phases.map(\.name) == ["changeDetection", "rustc demo_lib", "rustc demo_app"])
+        #expect(result.objectPaths.count == 2 && result.objectPaths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        #expect(try NMSymbols(result.objectPaths[0]).definesFunction("demo_lib::answer"))
 
         // Saving the original text back (new mtime, same bytes) is not a change any more.
         try project.write("demo-lib/src/lib.rs", BuildTestProject.libV1)
