@@ -131,7 +131,7 @@ def main():
         print(row("pipeline total (phases)", totals))
         print(row("rustc alone (the floor)", floors))
         print(row("cargo build + restart", cargo_restart))
-        rustc = statistics.median(samples.get("rustc", [0]))
+        rustc = sum(statistics.median(values) for name, values in samples.items() if name == "rustc" or name.startswith("rustc "))
         link = statistics.median(samples.get("link", [0]))
         total = statistics.median(totals)
         overhead = total - rustc - link

@@ -32,7 +32,8 @@ struct CargoMessage: Decodable {
             kind: target.kind,
             crateTypes: target.crate_types,
             fresh: fresh ?? false,
-            capture: nil
+            capture: nil,
+            filenames: filenames
         )
     }
 }

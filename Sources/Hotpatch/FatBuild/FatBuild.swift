@@ -53,8 +53,15 @@ public struct BuiltCrate: Codable, Sendable, Equatable {
     public var crateTypes: [String]
     /// cargo reused the artefact without running rustc.
     public var fresh: Bool
-    /// The capture file name in `captures/rustc/` when the shim recorded this crate.
+    /// The capture file name in `captures/rustc/` when the shim recorded this crate (or, for a
+    /// path dependency outside the workspace that cargo reused, an earlier build did).
     public var capture: String?
+    /// The files cargo reported for it (rlib, rmeta, executable…).
+    public var filenames: [String]? = nil
+
+    /// A package of the local file system (a workspace member or a path dependency), not a
+    /// registry or git crate.
+    public var isPathPackage: Bool { packageId.hasPrefix("path+file://") }
 }
 
 extension FatBuild {

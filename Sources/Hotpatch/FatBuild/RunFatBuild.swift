@@ -90,6 +90,11 @@ func runFatBuild(
     cargoEnvironment["RUSTC_WORKSPACE_WRAPPER"] = perBuildWrapper
         ? directory.shimDirectory.appendingPathComponent(ShimPaths.rustcShimName).path
         : shimPaths.rustcShim.path
+    // Path dependencies outside the workspace count as workspace crates, but cargo runs the
+    // workspace wrapper for members only: the shim as RUSTC_WRAPPER records them (it passes
+    // members on to the workspace shim). A wrapper of the user's own (sccache…) is left alone.
+    let wrapsPathDependencies = [environment["RUSTC_WRAPPER"], environment["CARGO_BUILD_RUSTC_WRAPPER"]].allSatisfy { ($0 ?? "").isEmpty }
+    if wrapsPathDependencies { cargoEnvironment["RUSTC_WRAPPER"] = shimPaths.rustcShim.path }
     cargoEnvironment["CARGO_TERM_PROGRESS_WHEN"] = "never"
     // A `-C linker` in the user's flags would win over the shim; the shim runs that linker instead.
     if let flags = RustFlags.fromEnvironment(environment), flags.linker != nil {
@@ -110,8 +115,12 @@ func runFatBuild(
     // The binary crate is certainly a workspace member; if cargo reused it, the wrapper trick
     // above did not work and every fresh path package may be an uncaptured member. (Fresh path
     // packages alone prove nothing: path dependencies outside the workspace are never wrapped.)
+    // A path dependency outside the workspace keeps its file names across builds (the workspace
+    // wrapper's path is not hashed into them), so cargo reuses it: an earlier build's capture of
+    // the very files cargo reported still replays it.
+    adoptEarlierCaptures(outcome.crates, layout: layout, into: directory)
     let stale = uncapturedWorkspaceCrates(outcome.crates, captures: directory.rustcCaptures)
-    if executable.crate.fresh, !stale.isEmpty {
+    if executable.crate.fresh || wrapsPathDependencies, !stale.isEmpty {
         progress(.phaseStarted("recapture"))
         let packages = Array(Set(stale.map(\.packageId))).sorted()
         let clean = try CommandRunner.run(cargo.cleanCommand(packages: packages), cancellation: cancellation)
@@ -121,6 +130,7 @@ func runFatBuild(
         try checkCargo(outcome, log: directory.log)
         recaptures = 1
         executable = try selectExecutable(outcome.crates, bin: bin, project: layout.projectDirectory.path, messages: outcome.result.stdoutText)
+        adoptEarlierCaptures(outcome.crates, layout: layout, into: directory)
         finish("recapture")
     }
 
@@ -141,7 +151,10 @@ func runFatBuild(
     finish("keep")
 
     progress(.phaseStarted("fingerprint"))
-    let tracked = try trackedCrates(in: directory.rustcCaptures, tip: tip)
+    let pathCaptures = Set(outcome.crates.filter(\.isPathPackage).map {
+        CapturedRustcInvocation.captureFilename(crateName: $0.crateName, crateTypes: $0.crateTypes)
+    })
+    let tracked = try trackedCrates(in: directory.rustcCaptures, tip: tip, only: pathCaptures)
     finish("fingerprint")
 
     var symbols: Int?
@@ -203,7 +216,7 @@ private func checkCargo(_ outcome: CargoBuild.Outcome, log: URL) throws {
 /// members to recapture, or path dependencies outside the workspace.
 private func uncapturedWorkspaceCrates(_ crates: [BuiltCrate], captures: URL) -> [BuiltCrate] {
     crates.filter { crate in
-        crate.fresh && crate.packageId.hasPrefix("path+file://") && !crate.kind.contains("custom-build")
+        crate.fresh && crate.isPathPackage && !crate.kind.contains("custom-build")
             && !FileManager.default.fileExists(atPath: captures.appendingPathComponent(
                 CapturedRustcInvocation.captureFilename(crateName: crate.crateName, crateTypes: crate.crateTypes)).path)
     }
@@ -243,10 +256,37 @@ private func findLinkerCapture(for tip: CapturedRustcInvocation, in directory: U
     return best.url
 }
 
-/// Source tracking for the binary crate and every workspace library captured in this build (other
-/// binaries and build scripts are not part of the running program).
-private func trackedCrates(in directory: URL, tip: CapturedRustcInvocation) throws -> [TrackedCrate] {
-    let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+/// Copies into `build`'s captures the newest earlier capture of each fresh library of a path
+/// package that this build did not capture, when cargo reported the very rlib or rmeta that
+/// capture wrote (same crate, same flags).
+private func adoptEarlierCaptures(_ crates: [BuiltCrate], layout: ProjectLayout, into build: BuildDirectory) {
+    let files = FileManager.default
+    let builds = ((try? files.contentsOfDirectory(atPath: layout.buildsDirectory.path)) ?? [])
+        .sorted(by: >)
+        .map { layout.buildsDirectory.appendingPathComponent($0).appendingPathComponent("captures/rustc") }
+        .filter { $0.standardizedFileURL.path != build.rustcCaptures.standardizedFileURL.path }
+    for crate in crates where crate.fresh && crate.isPathPackage && !crate.kind.contains("custom-build") && !crate.kind.contains("bin") {
+        let file = CapturedRustcInvocation.captureFilename(crateName: crate.crateName, crateTypes: crate.crateTypes)
+        let destination = build.rustcCaptures.appendingPathComponent(file)
+        guard !files.fileExists(atPath: destination.path) else { continue }
+        let reported = Set((crate.filenames ?? []).map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        for directory in builds {
+            let source = directory.appendingPathComponent(file)
+            guard let capture = try? JSONFile.read(CapturedRustcInvocation.self, from: source), let outDir = capture.outDir else { continue }
+            let stem = URL(fileURLWithPath: outDir).appendingPathComponent(CrateGraph.libraryStem(of: capture)).standardizedFileURL.path
+            guard reported.contains(stem + ".rlib") || reported.contains(stem + ".rmeta") else { continue }
+            try? files.copyItem(at: source, to: destination)
+            break
+        }
+    }
+}
+
+/// Source tracking for the binary crate and every library of a path package captured in this
+/// build (other binaries and build scripts are not part of the running program; registry crates
+/// never change).
+private func trackedCrates(in directory: URL, tip: CapturedRustcInvocation, only pathCaptures: Set<String>) throws -> [TrackedCrate] {
+    let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+        .filter { $0.hasSuffix(".json") && (pathCaptures.contains($0) || $0 == tip.captureFilename) }.sorted()
     var result: [TrackedCrate] = []
     for file in files {
         let capture = try JSONFile.read(CapturedRustcInvocation.self, from: directory.appendingPathComponent(file))

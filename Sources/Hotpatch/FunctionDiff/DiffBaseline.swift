@@ -67,15 +67,20 @@ extension DiffBaseline {
         var record = (try? JSONFile.read(BaselineRecord.self, from: file)) ?? BaselineRecord(buildId: compilation.build.id, patches: [])
         if record.buildId != compilation.build.id { record = BaselineRecord(buildId: compilation.build.id, patches: []) }
         record.patches.removeAll { $0.patchId == compilation.patch.id }
-        record.patches.append(.init(patchId: compilation.patch.id, crates: [compilation.thinPlan.crateName: compilation.objects]))
+        record.patches.append(.init(patchId: compilation.patch.id, crates: compilation.objectsByCrate))
         record.patches.sort { $0.patchId < $1.patchId }
         record.patches = Array(record.patches.suffix(BaselineRecord.kept))
         try JSONFile.write(record, to: file)
     }
 
-    /// The best baseline for `compilation` (see the type's documentation).
+    /// The best baseline for `compilation`'s tip crate (see the type's documentation).
     public static func choose(for compilation: PatchCompilation, layout: ProjectLayout) -> DiffBaseline {
-        let crate = compilation.thinPlan.crateName
+        choose(for: compilation, crate: compilation.thinPlan.crateName, layout: layout)
+    }
+
+    /// The best baseline for one rebuilt crate of `compilation`: the previous patch's objects of
+    /// it, else (the tip crate only) the fat build's codegen units, else names only.
+    public static func choose(for compilation: PatchCompilation, crate: String, layout: ProjectLayout) -> DiffBaseline {
         if let record = try? JSONFile.read(BaselineRecord.self, from: BaselineRecord.file(layout)),
            record.buildId == compilation.build.id,
            let (patchId, objects) = record.entry(below: compilation.patch.id, crate: crate),
@@ -89,9 +94,9 @@ extension DiffBaseline {
                 description: "patch \(patchId) (\(objects.count) object\(objects.count == 1 ? "" : "s"))")
         }
         // Diagnostics flags (`--color=always` under `serve`) don't change code; anything else might.
-        if compilation.thinPlan.objectPlan.extraArguments.allSatisfy({ $0.hasPrefix("--color") }),
+        if crate == compilation.thinPlan.crateName, compilation.thinPlan.objectPlan.extraArguments.allSatisfy({ $0.hasPrefix("--color") }),
            let invocation = try? compilation.build.tipInvocation(),
-           let objects = fatBuildObjects(of: invocation, binary: compilation.build.binary, newObjects: compilation.objects) {
+           let objects = fatBuildObjects(of: invocation, binary: compilation.build.binary, newObjects: compilation.objects(of: crate)) {
             return DiffBaseline(
                 source: .fatBuildObjects, objects: objects,
                 description: "fat build \(compilation.build.id.rawValue) (\(objects.count) codegen unit\(objects.count == 1 ? "" : "s"))")
@@ -99,6 +104,7 @@ extension DiffBaseline {
         return DiffBaseline(
             source: .fatBinaryNames, objects: [], description: "fat binary \(compilation.build.binary) (names only)")
     }
+
 
     /// The codegen-unit objects of the fat build's incremental session for `invocation`'s crate.
     static func fatBuildObjects(of invocation: CapturedRustcInvocation, binary: String, newObjects: [String]) -> [String]? {
@@ -144,4 +150,17 @@ extension DiffBaseline {
     private static func modificationDate(_ path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
+}
+
+
+extension PatchCompilation {
+    /// Crate name → the objects the thin rebuild wrote for it (one each; the tip's alone for a
+    /// compilation stored before workspace libraries could be rebuilt).
+    var objectsByCrate: [String: [String]] {
+        guard !thinResult.crates.isEmpty else { return [thinPlan.crateName: objects] }
+        return Dictionary(thinResult.crates.map { ($0.crateName, [$0.objectPath]) }, uniquingKeysWith: +)
+    }
+
+    /// The objects of one rebuilt crate.
+    func objects(of crate: String) -> [String] { objectsByCrate[crate] ?? [] }
 }

@@ -1,35 +1,62 @@
 extension FunctionDiff {
-    /// The DiffReport of a patch: the rebuilt crate's new objects against the baseline
-    /// ``DiffBaseline/choose(for:layout:)`` picks, with the reason for every name the jump table
-    /// routes (`routed`: ``JumpTableBuild/routed``).
+    /// The DiffReport of a patch: each rebuilt crate's new objects against the baseline
+    /// ``DiffBaseline/choose(for:crate:layout:)`` picks for it, merged, with the reason for every
+    /// name the jump table routes (`routed`: ``JumpTableBuild/routed``). The tip crate is compared
+    /// exactly whenever the fat build's objects are available; a rebuilt workspace library is
+    /// compared exactly against an earlier patch's object of it, else by name.
     ///
     /// Never fails the patch: unreadable baseline objects fall back to a names-only comparison
     /// against the fat binary, and the report's `baseline` says so.
     public static func patchReport(
         _ compilation: PatchCompilation, layout: ProjectLayout, fatSymbols: SymbolTable, routed: [String]
     ) -> DiffReport {
-        let baseline = DiffBaseline.choose(for: compilation, layout: layout)
+        let crates = compilation.thinResult.crates.isEmpty ? [compilation.thinPlan.crateName] : compilation.thinResult.crates.map(\.crateName)
+        let reports = crates.map { crate in
+            var report = crateReport(compilation, crate: crate, layout: layout, fatSymbols: fatSymbols)
+            if crates.count > 1 { report.baseline = "\(crate): \(report.baseline)" }
+            return report
+        }
+        return merged(reports).routing(routed)
+    }
+
+    static func crateReport(_ compilation: PatchCompilation, crate: String, layout: ProjectLayout, fatSymbols: SymbolTable) -> DiffReport {
+        let baseline = DiffBaseline.choose(for: compilation, crate: crate, layout: layout)
         var report: DiffReport
         if baseline.source == .fatBinaryNames {
-            report = crateNames(compilation, fatSymbols: fatSymbols)
+            report = crateNames(compilation, crate: crate, fatSymbols: fatSymbols)
             report.baseline = baseline.description
         } else {
             do {
                 report = compare(
-                    old: try ObjectFunctions(objects: baseline.objects), new: try ObjectFunctions(objects: compilation.objects),
+                    old: try ObjectFunctions(objects: baseline.objects), new: try ObjectFunctions(objects: compilation.objects(of: crate)),
                     baseline: baseline.description)
             } catch {
-                report = crateNames(compilation, fatSymbols: fatSymbols)
+                report = crateNames(compilation, crate: crate, fatSymbols: fatSymbols)
                 report.baseline = "fat binary \(compilation.build.binary) (names only: \(baseline.description) unreadable: \(error.message))"
             }
         }
-        return report.routing(routed)
+        return report
     }
 
-    /// Names-only: the rebuilt crate's functions in the fat binary against the patch object's.
+    /// One report for several crates: lists joined, code compared only when it was for every
+    /// crate, baselines joined as `<crate>: <baseline>` when there is more than one crate.
+    static func merged(_ reports: [DiffReport]) -> DiffReport {
+        guard reports.count > 1, var result = reports.first else { return reports.first ?? DiffReport(added: [], removed: [], kept: []) }
+        func union(_ lists: [[String]]) -> [String] { Array(Set(lists.joined())).sorted() }
+        result.added = union(reports.map(\.added))
+        result.removed = union(reports.map(\.removed))
+        result.changed = union(reports.map(\.changed))
+        result.unchanged = union(reports.map(\.unchanged))
+        result.kept = union(reports.map(\.kept))
+        result.callsChangedCode = union(reports.map(\.callsChangedCode))
+        result.codeCompared = reports.allSatisfy(\.codeCompared)
+        result.baseline = reports.map(\.baseline).joined(separator: "; ")
+        return result
+    }
+
+    /// Names-only: the rebuilt crate's functions in the fat binary against its patch object's.
     /// Only the crate's own functions count: the fat binary also holds every dependency.
-    static func crateNames(_ compilation: PatchCompilation, fatSymbols: SymbolTable) -> DiffReport {
-        let crate = compilation.thinPlan.crateName
+    static func crateNames(_ compilation: PatchCompilation, crate: String, fatSymbols: SymbolTable) -> DiffReport {
         func belongsToCrate(_ info: SymbolInfo) -> Bool {
             // Cheap byte test first: demangling every symbol of the fat binary costs ~100 ms.
             guard info.name.contains(crate) else { return false }

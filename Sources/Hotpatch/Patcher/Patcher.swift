@@ -8,9 +8,10 @@ public struct PatchCompilation: Sendable {
     public var patch: PatchDirectory
     public var thinPlan: ThinRebuildPlan
     public var thinResult: ThinBuildResult
-    /// The patch objects, in link order.
+    /// The patch objects, in link order: one per rebuilt crate (`thinPlan.rebuiltCrates`).
     public var objects: [String]
-    /// The objects' symbols, parsed once for every link.
+    /// The objects' symbols, parsed once for every link and merged into one table: every object's
+    /// definitions, and only the undefined names none of them defines.
     public var objectSymbols: SymbolTable
     /// Change detection, rustc, object symbols, relocate.
     public var phases: [PhaseTiming]
@@ -129,16 +130,17 @@ public struct Patcher: Sendable {
     ) throws -> PatchCompilation {
         let thinPlan = try planThinRebuild(
             build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments)
-        logger.info("patch \(patch.id): rebuilding \(thinPlan.crateName)", metadata: ["build": "\(build.id)"])
+        logger.info("patch \(patch.id): rebuilding \(thinPlan.rebuiltCrates.joined(separator: ", "))", metadata: ["build": "\(build.id)"])
         let thinResult = try runThinRebuild(thinPlan, cancellation: cancellation)
         let clock = ContinuousClock()
         let start = clock.now
-        let objectSymbols = try SymbolTable(contentsOf: thinResult.objectPath)
+        let objects = thinResult.objectPaths
+        let objectSymbols = try Self.objectSymbols(objects)
         var phases = thinResult.phases
         phases.append(PhaseTiming(name: "objectSymbols", duration: clock.now - start))
         return PatchCompilation(
             build: build, patch: patch, thinPlan: thinPlan, thinResult: thinResult,
-            objects: [thinResult.objectPath], objectSymbols: objectSymbols, phases: phases)
+            objects: objects, objectSymbols: objectSymbols, phases: phases)
     }
 
     /// The relocate stage: the compilation's objects made slide-independent (see
@@ -302,12 +304,19 @@ extension Patcher {
     /// Rebuilds a `PatchCompilation` from what was stored: the build record and the objects on disk.
     public func restore(_ stored: StoredCompilation) throws -> PatchCompilation {
         let build = try FatBuild.load(layout, id: stored.buildId)
-        var symbols: SymbolTable?
-        for object in stored.objects { symbols = try SymbolTable(contentsOf: object) }
-        guard let objectSymbols = symbols else { throw LinkPlanError.noObjects }
+        let objectSymbols = try Self.objectSymbols(stored.objects)
         return PatchCompilation(
             build: build, patch: layout.patch(stored.patchId), thinPlan: stored.thinPlan, thinResult: stored.thinResult,
             objects: stored.objects, objectSymbols: objectSymbols, phases: stored.phases,
             relocation: stored.relocation, sharedLinkFallback: stored.sharedLinkFallback)
+    }
+
+    /// The symbols of all the patch's objects as one table (``SymbolTable/merging(_:)``): a name one
+    /// object references and another defines is not needed from the executable.
+    static func objectSymbols(_ objects: [String]) throws -> SymbolTable {
+        guard let merged = try SymbolTable.merging(objects.map { try SymbolTable(contentsOf: $0) }) else {
+            throw LinkPlanError.noObjects
+        }
+        return merged
     }
 }

@@ -11,12 +11,33 @@ public struct ProjectState: Codable, Sendable, Equatable {
     public var lastPatchId: Int
     /// Source files of every captured workspace crate with their fingerprints at build/patch time.
     public var sources: [TrackedCrate]
+    /// Workspace libraries a committed patch of a build rebuilt. The running program has their
+    /// patched code, so every later patch of that build rebuilds them again: a dependent compiled
+    /// against the fat build's rlib would call, and inline, the old code.
+    public var patchedLibraries: PatchedLibraries?
 
-    public init(project: String, lastBuildId: BuildID? = nil, lastPatchId: Int = 0, sources: [TrackedCrate] = []) {
+    /// Capture files of the libraries patched in one build.
+    public struct PatchedLibraries: Codable, Sendable, Equatable {
+        public var buildId: BuildID
+        public var captureFiles: [String]
+
+        public init(buildId: BuildID, captureFiles: [String]) {
+            self.buildId = buildId
+            self.captureFiles = captureFiles
+        }
+    }
+
+    public init(project: String, lastBuildId: BuildID? = nil, lastPatchId: Int = 0, sources: [TrackedCrate] = [], patchedLibraries: PatchedLibraries? = nil) {
         self.project = project
         self.lastBuildId = lastBuildId
         self.lastPatchId = lastPatchId
         self.sources = sources
+        self.patchedLibraries = patchedLibraries
+    }
+
+    /// The libraries patched in `build` so far (none after a new fat build).
+    public func patchedLibraries(of build: BuildID) -> [String] {
+        patchedLibraries.flatMap { $0.buildId == build ? $0.captureFiles : nil } ?? []
     }
 
     /// The project's state, or an empty one when there is none yet.

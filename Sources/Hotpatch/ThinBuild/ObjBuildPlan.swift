@@ -2,8 +2,12 @@ import Foundation
 
 /// The rustc command that rebuilds one crate as a single object for a patch, derived from the
 /// crate's captured fat-build call:
-/// - `--emit=obj,dep-info` into a fresh absolute `--out-dir` (the patch's `obj/`); no rlib, rmeta
-///   or link. The dep-info (a few hundred bytes) lets the patcher track files an edit added.
+/// - `--emit=obj,dep-info` into a fresh absolute `--out-dir` (the patch's `obj/`). The dep-info (a
+///   few hundred bytes) lets the patcher track files an edit added. A library that rebuilt
+///   dependents compile against also emits `metadata,link` (its rlib and rmeta, `emitsLibrary`);
+/// - `--extern <crate>=…` of every crate rebuilt earlier in the same patch points at the new rlib,
+///   and `-L dependency=<out dir>` comes first, so crates found only through other crates'
+///   metadata resolve to the rebuilt copy too (rustc matches them by crate hash);
 /// - one codegen unit, so there is exactly one object to link;
 /// - `-C metadata` and `-C extra-filename` kept: symbol hashes must match the fat binary's;
 /// - `-C incremental` dropped: cargo's incremental directory must not be shared or corrupted;
@@ -21,18 +25,34 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
     public var extraFilename: String
     /// Added at the end (e.g. `-Ccode-model=large`, `-Cdebuginfo=0`): later flags win in rustc.
     public var extraArguments: [String]
+    /// The crate's capture file in the build (`mylib-lib.json`); empty in plans written before
+    /// workspace libraries could be rebuilt (those always rebuilt the build's binary crate).
+    public var captureFile: String
+    /// Also writes the crate's rlib and rmeta (`libraryPath`) for dependents rebuilt after it.
+    public var emitsLibrary: Bool
 
-    public init(invocation: CapturedRustcInvocation, outDirectory: URL, extraArguments: [String] = []) {
+    /// - `rebuiltLibraries`: library file stem (`lib<crate><extra filename>`) → the rlib an earlier
+    ///   step of the same patch wrote; every `--extern` naming a file with that stem (`.rlib` or
+    ///   `.rmeta`, under any alias) is rewritten to it.
+    public init(
+        invocation: CapturedRustcInvocation, outDirectory: URL, extraArguments: [String] = [],
+        emitsLibrary: Bool = false, rebuiltLibraries: [String: String] = [:]
+    ) {
         let dropped: Set<String> = ["--emit", "--out-dir", "-o", "--error-format", "--json"]
         let droppedCodegen: Set<String> = ["incremental", "codegen-units", "linker", "lto"]
-        var kept: [String] = []
+        let out = outDirectory.standardizedFileURL.path
+        var kept: [String] = rebuiltLibraries.isEmpty ? [] : ["-L", "dependency=\(out)"]
         for argument in RustcCommandLine(invocation.arguments).arguments {
             if dropped.contains(argument.name) { continue }
             if let key = argument.codegenKey, droppedCodegen.contains(key) { continue }
+            if argument.name == "--extern", let value = argument.value, let extern = ExternArgument(value),
+               let path = extern.path, let rebuilt = rebuiltLibraries[CrateGraph.stem(ofFile: path) ?? ""] {
+                kept += ["--extern", "\(extern.prefix)=\(rebuilt)"]
+                continue
+            }
             kept += argument.spelling
         }
-        let out = outDirectory.standardizedFileURL.path
-        kept += ["--emit=obj,dep-info", "--out-dir", out, "-Ccodegen-units=1"]
+        kept += [emitsLibrary ? "--emit=obj,dep-info,metadata,link" : "--emit=obj,dep-info", "--out-dir", out, "-Ccodegen-units=1"]
         kept += extraArguments
 
         var environment = invocation.environment
@@ -48,15 +68,52 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
         self.crateName = invocation.crateName
         self.extraFilename = invocation.extraFilename ?? ""
         self.extraArguments = extraArguments
+        self.captureFile = invocation.captureFilename
+        self.emitsLibrary = emitsLibrary
+    }
+
+    // Plans stored before workspace libraries could be rebuilt lack the last two fields.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        rustc = try container.decode(String.self, forKey: .rustc)
+        arguments = try container.decode([String].self, forKey: .arguments)
+        environment = try container.decode([String: String].self, forKey: .environment)
+        workingDirectory = try container.decode(String.self, forKey: .workingDirectory)
+        outDirectory = try container.decode(String.self, forKey: .outDirectory)
+        crateName = try container.decode(String.self, forKey: .crateName)
+        extraFilename = try container.decode(String.self, forKey: .extraFilename)
+        extraArguments = try container.decode([String].self, forKey: .extraArguments)
+        captureFile = try container.decodeIfPresent(String.self, forKey: .captureFile) ?? ""
+        emitsLibrary = try container.decodeIfPresent(Bool.self, forKey: .emitsLibrary) ?? false
     }
 
     /// The object rustc writes: `<crate name><extra filename>.o`.
     public var objectFilename: String { Hotpatch.objectFilename(crateName: crateName, extraFilename: extraFilename) }
     public var objectPath: URL { URL(fileURLWithPath: outDirectory).appendingPathComponent(objectFilename) }
+    /// The rlib rustc writes when `emitsLibrary`: `lib<crate name><extra filename>.rlib`.
+    public var libraryPath: URL? {
+        emitsLibrary ? URL(fileURLWithPath: outDirectory).appendingPathComponent("lib\(crateName)\(extraFilename).rlib") : nil
+    }
     public var depInfoPath: URL { URL(fileURLWithPath: outDirectory).appendingPathComponent("\(crateName)\(extraFilename).d") }
 
     public var command: Command {
         Command(rustc, arguments, environment: environment, workingDirectory: URL(fileURLWithPath: workingDirectory))
+    }
+}
+
+/// One `--extern` value: `[modifiers:]name[=path]` (e.g. `noprelude:core=/…/libcore.rlib`).
+struct ExternArgument: Equatable {
+    /// Everything before `=`: the modifiers and the name.
+    var prefix: String
+    var crateName: String
+    var path: String?
+
+    init?(_ value: String) {
+        let parts = value.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let head = parts.first, !head.isEmpty else { return nil }
+        prefix = String(head)
+        crateName = String(head.split(separator: ":").last ?? head)
+        path = parts.count == 2 ? String(parts[1]) : nil
     }
 }
 

@@ -1,74 +1,140 @@
 import Foundation
 
-/// What a thin rebuild produced.
-public struct ThinBuildResult: Codable, Sendable, Equatable {
-    /// The object to link into the patch library.
+/// What one replayed crate produced.
+public struct CrateBuildResult: Codable, Sendable, Equatable {
+    public var crateName: String
+    /// The crate's capture file in the build (empty for plans that predate it: the tip crate).
+    public var captureFile: String
     public var objectPath: String
     public var depInfoPath: String
-    /// rustc's stderr on success (warnings), human-readable.
-    public var diagnostics: String
-    /// `changeDetection` (from the plan) and `rustc`.
-    public var phases: [PhaseTiming]
-    public var durationMs: Double
-    /// When rustc started (seconds since 1970): files modified after it may not be in the object.
+    /// The rlib dependents were compiled against, for a library step.
+    public var libraryPath: String?
+    /// When its rustc started (seconds since 1970): files modified after it may not be in the object.
     public var rustcStartedAt: Double
-    /// The replayed command, shell-quoted (the benchmark's "floor").
-    public var rustcCommand: String
+    public var durationMs: Double
 }
 
-/// Runs the plan's rustc command in a fresh out dir. A compile error throws
-/// `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status.
+/// What a thin rebuild produced.
+public struct ThinBuildResult: Codable, Sendable, Equatable {
+    /// The tip crate's object.
+    public var objectPath: String
+    public var depInfoPath: String
+    /// rustc's stderr on success (warnings), human-readable, every step's in order.
+    public var diagnostics: String
+    /// `changeDetection` (from the plan), then `rustc <crate>` per step.
+    public var phases: [PhaseTiming]
+    public var durationMs: Double
+    /// When the tip's rustc started (seconds since 1970).
+    public var rustcStartedAt: Double
+    /// The tip's replayed command, shell-quoted (the benchmark's "floor").
+    public var rustcCommand: String
+    /// Every step's outcome in plan order (the tip last).
+    public var crates: [CrateBuildResult]
+
+    /// The objects to link into the patch library, in link order.
+    public var objectPaths: [String] { crates.isEmpty ? [objectPath] : crates.map(\.objectPath) }
+
+    public init(objectPath: String, depInfoPath: String, diagnostics: String, phases: [PhaseTiming], durationMs: Double,
+                rustcStartedAt: Double, rustcCommand: String, crates: [CrateBuildResult]) {
+        self.objectPath = objectPath
+        self.depInfoPath = depInfoPath
+        self.diagnostics = diagnostics
+        self.phases = phases
+        self.durationMs = durationMs
+        self.rustcStartedAt = rustcStartedAt
+        self.rustcCommand = rustcCommand
+        self.crates = crates
+    }
+
+    // Results stored before workspace libraries could be rebuilt have no `crates`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        objectPath = try container.decode(String.self, forKey: .objectPath)
+        depInfoPath = try container.decode(String.self, forKey: .depInfoPath)
+        diagnostics = try container.decode(String.self, forKey: .diagnostics)
+        phases = try container.decode([PhaseTiming].self, forKey: .phases)
+        durationMs = try container.decode(Double.self, forKey: .durationMs)
+        rustcStartedAt = try container.decode(Double.self, forKey: .rustcStartedAt)
+        rustcCommand = try container.decode(String.self, forKey: .rustcCommand)
+        crates = try container.decodeIfPresent([CrateBuildResult].self, forKey: .crates) ?? []
+    }
+}
+
+/// Runs the plan's rustc commands in order in a fresh out dir. A compile error throws
+/// `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status, and later steps do not
+/// run; cancellation stops the running rustc and skips the rest.
 public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? = nil) throws -> ThinBuildResult {
-    let objectPlan = plan.objectPlan
-    let outDirectory = URL(fileURLWithPath: objectPlan.outDirectory)
+    let outDirectories = Set(plan.steps.map(\.outDirectory))
     do {
-        // Fresh: a stale object from an earlier attempt must never be linked.
-        if FileManager.default.fileExists(atPath: outDirectory.path) { try FileManager.default.removeItem(at: outDirectory) }
-        try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+        // Fresh: a stale object or rlib from an earlier attempt must never be linked or found.
+        for directory in outDirectories {
+            let url = URL(fileURLWithPath: directory)
+            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        }
     } catch {
-        throw FileError.cannotWrite(path: outDirectory.path, reason: (error as NSError).localizedDescription)
+        throw FileError.cannotWrite(path: plan.objectPlan.outDirectory, reason: (error as NSError).localizedDescription)
     }
-    let startedAt = Date()
-    let result = try CommandRunner.run(objectPlan.command, cancellation: cancellation)
-    let diagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard result.succeeded else {
-        throw ThinBuildError.rustcFailed(crate: objectPlan.crateName, exitStatus: result.exitStatus, diagnostics: diagnostics, command: objectPlan.command.displayString)
+    var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
+    var crates: [CrateBuildResult] = []
+    var diagnostics: [String] = []
+    for step in plan.steps {
+        let startedAt = Date()
+        let result = try CommandRunner.run(step.command, cancellation: cancellation)
+        let stepDiagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.succeeded else {
+            throw ThinBuildError.rustcFailed(crate: step.crateName, exitStatus: result.exitStatus, diagnostics: stepDiagnostics, command: step.command.displayString)
+        }
+        for expected in [step.objectPath] + (step.libraryPath.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: expected.path) {
+            throw ThinBuildError.objectMissing(path: expected.path)
+        }
+        if !stepDiagnostics.isEmpty { diagnostics.append(stepDiagnostics) }
+        let timing = PhaseTiming(name: "rustc \(step.crateName)", duration: result.duration)
+        phases.append(timing)
+        crates.append(CrateBuildResult(
+            crateName: step.crateName, captureFile: step.captureFile, objectPath: step.objectPath.path,
+            depInfoPath: step.depInfoPath.path, libraryPath: step.libraryPath?.path,
+            rustcStartedAt: startedAt.timeIntervalSince1970, durationMs: timing.durationMs))
     }
-    guard FileManager.default.fileExists(atPath: objectPlan.objectPath.path) else {
-        throw ThinBuildError.objectMissing(path: objectPlan.objectPath.path)
-    }
-    let phases = [
-        PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs),
-        PhaseTiming(name: "rustc", duration: result.duration),
-    ]
+    let tip = plan.objectPlan
     return ThinBuildResult(
-        objectPath: objectPlan.objectPath.path,
-        depInfoPath: objectPlan.depInfoPath.path,
-        diagnostics: diagnostics,
+        objectPath: tip.objectPath.path,
+        depInfoPath: tip.depInfoPath.path,
+        diagnostics: diagnostics.joined(separator: "\n"),
         phases: phases,
         durationMs: phases.reduce(0) { $0 + $1.durationMs },
-        rustcStartedAt: startedAt.timeIntervalSince1970,
-        rustcCommand: objectPlan.command.displayString
+        rustcStartedAt: crates.last?.rustcStartedAt ?? Date().timeIntervalSince1970,
+        rustcCommand: tip.command.displayString,
+        crates: crates
     )
 }
 
 extension ProjectState {
     /// The state after a patch built from `plan` succeeded: fingerprints as measured when the plan
-    /// was made, and the rebuilt crate re-tracked from the thin build's dep-info (an edit may have
-    /// added a module file); a file edited again while rustc ran stays "changed". Save it once the
-    /// patch is delivered.
+    /// was made, and every rebuilt crate re-tracked from its thin build's dep-info (an edit may
+    /// have added a module file); a file edited again while rustc ran stays "changed". Save it
+    /// once the patch is delivered.
     public func recordingThinRebuild(_ plan: ThinRebuildPlan, result: ThinBuildResult, build: FatBuild) throws -> ProjectState {
         var next = self
         next.sources = plan.changes.current
-        let tip = try build.tipInvocation()
         let known = plan.changes.current.flatMap(\.files)
-        let retracked = try TrackedCrate.measure(tip, depInfo: URL(fileURLWithPath: result.depInfoPath),
-                                                 compiledAfter: Date(timeIntervalSince1970: result.rustcStartedAt), known: known)
-        if let index = next.sources.firstIndex(where: { $0.captureFile == retracked.captureFile }) {
-            next.sources[index] = retracked
-        } else {
-            next.sources.append(retracked)
+        let rebuilt = result.crates.isEmpty
+            ? [CrateBuildResult(crateName: plan.crateName, captureFile: "", objectPath: result.objectPath, depInfoPath: result.depInfoPath,
+                                libraryPath: nil, rustcStartedAt: result.rustcStartedAt, durationMs: 0)]
+            : result.crates
+        for crate in rebuilt {
+            let capture = crate.captureFile.isEmpty ? try build.tipInvocation() : try build.rustcInvocation(captureFile: crate.captureFile)
+            let retracked = try TrackedCrate.measure(capture, depInfo: URL(fileURLWithPath: crate.depInfoPath),
+                                                     compiledAfter: Date(timeIntervalSince1970: crate.rustcStartedAt), known: known)
+            if let index = next.sources.firstIndex(where: { $0.captureFile == retracked.captureFile }) {
+                next.sources[index] = retracked
+            } else {
+                next.sources.append(retracked)
+            }
         }
+        let libraries = plan.steps.filter(\.emitsLibrary).map(\.captureFile).filter { !$0.isEmpty }
+        let patched = next.patchedLibraries(of: plan.buildId)
+        next.patchedLibraries = .init(buildId: plan.buildId, captureFiles: patched + libraries.filter { !patched.contains($0) })
         return next
     }
 }

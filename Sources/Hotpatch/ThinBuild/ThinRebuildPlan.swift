@@ -1,24 +1,58 @@
 import Foundation
 
 /// What a patch recompiles and why: the changed crates found from the fat build's dep-info
-/// fingerprints, and the rustc command for the binary crate.
+/// fingerprints, and the rustc command of every crate to replay, in order.
 public struct ThinRebuildPlan: Codable, Sendable, Equatable {
     public var buildId: BuildID
     public var patchId: Int
-    /// The crate being rebuilt (the binary crate of the build).
+    /// The tip crate: the binary crate of the build, always the last step.
     public var crateName: String
     public var changes: ChangeSet
+    /// The tip crate's command (the last of `steps`).
     public var objectPlan: ObjBuildPlan
+    /// Every crate replayed, dependencies before dependents, the tip last: each changed workspace
+    /// library the binary uses, then every workspace crate depending on one of them. Each step's
+    /// object goes into the patch.
+    public var steps: [ObjBuildPlan]
     public var changeDetectionMs: Double
+
+    public init(buildId: BuildID, patchId: Int, changes: ChangeSet, steps: [ObjBuildPlan], objectPlan: ObjBuildPlan, changeDetectionMs: Double) {
+        self.buildId = buildId
+        self.patchId = patchId
+        self.crateName = objectPlan.crateName
+        self.changes = changes
+        self.objectPlan = objectPlan
+        self.steps = steps
+        self.changeDetectionMs = changeDetectionMs
+    }
+
+    /// The crate names of every step, in order (`PatchPlan.cratesRebuilt`).
+    public var rebuiltCrates: [String] { steps.map(\.crateName) }
+
+    // Plans stored before workspace libraries could be rebuilt have no `steps`: the tip alone.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        buildId = try container.decode(BuildID.self, forKey: .buildId)
+        patchId = try container.decode(Int.self, forKey: .patchId)
+        crateName = try container.decode(String.self, forKey: .crateName)
+        changes = try container.decode(ChangeSet.self, forKey: .changes)
+        objectPlan = try container.decode(ObjBuildPlan.self, forKey: .objectPlan)
+        steps = try container.decodeIfPresent([ObjBuildPlan].self, forKey: .steps) ?? [objectPlan]
+        changeDetectionMs = try container.decode(Double.self, forKey: .changeDetectionMs)
+    }
 }
 
-/// Compares the tracked sources in `state` with the files on disk and plans the rebuild of the
-/// build's binary crate into `patch.objectDirectory`.
+/// Compares the tracked sources in `state` with the files on disk and plans the rebuild into
+/// `patch.objectDirectory`: every changed workspace library the binary depends on (path
+/// dependencies outside the workspace included; registry crates are never tracked) with its rlib,
+/// then every tracked crate that depends on one of them, in dependency order, the binary crate last.
+/// Libraries an earlier patch of the same build rebuilt count as changed: the program runs their
+/// patched code, which the fat build's rlibs don't have.
 ///
-/// Throws `ThinBuildError.libraryCrateChanged` when a workspace library changed (only the tip
-/// crate can be patched for now) and `.nothingChanged` when nothing did, unless `force` is set
-/// (then the binary crate is rebuilt regardless, e.g. for benchmarks).
-/// `extraRustcArguments` are appended to the replayed command (code model, debuginfo…).
+/// Throws `.nothingChanged` when nothing the binary uses changed, unless `force` is set (then the
+/// binary crate is rebuilt regardless, e.g. for benchmarks), and `.unpatchableCrateChanged` for an
+/// edited proc-macro crate. `extraRustcArguments` are appended to every replayed command (code
+/// model, debuginfo…): the objects are linked together, so they must agree.
 public func planThinRebuild(
     build: FatBuild,
     state: ProjectState,
@@ -31,17 +65,37 @@ public func planThinRebuild(
     guard !state.sources.isEmpty else { throw ThinBuildError.noTrackedSources(project: build.project) }
     let tip = try build.tipInvocation()
     let changes = ChangeDetection.detect(state.sources)
-    let libraries = changes.changed.filter { !$0.isBinary }
-    if !libraries.isEmpty { throw ThinBuildError.libraryCrateChanged(libraries) }
-    let tipChanged = changes.changed.contains { $0.captureFile == tip.captureFilename }
-    if !tipChanged && !force { throw ThinBuildError.nothingChanged }
-    let plan = ObjBuildPlan(invocation: tip, outDirectory: patch.objectDirectory, extraArguments: extraRustcArguments)
+    var captures = [tip]
+    for crate in state.sources where crate.captureFile != tip.captureFilename {
+        captures.append(try build.rustcInvocation(captureFile: crate.captureFile))
+    }
+    let graph = CrateGraph(captures)
+    let used = graph.reachable(from: tip.captureFilename)
+    let changed = changes.changed.filter { used.contains($0.captureFile) }
+    if let macro = changed.first(where: { $0.crateTypes.contains("proc-macro") }) {
+        throw ThinBuildError.unpatchableCrateChanged(macro, reason: "a proc-macro runs inside the compiler, not in the program")
+    }
+    // Libraries an earlier patch of this build replaced are rebuilt every time (ProjectState.patchedLibraries).
+    let stale = Set(changed.map(\.captureFile)).union(state.patchedLibraries(of: build.id))
+    if changed.isEmpty && !force { throw ThinBuildError.nothingChanged }
+    var order = graph.rebuildOrder(changed: stale, within: used)
+    // The tip depends on every crate it reaches, so the order already ends with it; a library the
+    // tip reaches only through an unparsed argument must still not be linked after it.
+    order.removeAll { $0 == tip.captureFilename }
+    order.append(tip.captureFilename)
+
+    var rebuilt: [String: String] = [:]
+    var steps: [ObjBuildPlan] = []
+    for file in order {
+        guard let capture = graph.captures[file] else { continue }
+        let step = ObjBuildPlan(
+            invocation: capture, outDirectory: patch.objectDirectory, extraArguments: extraRustcArguments,
+            emitsLibrary: file != tip.captureFilename, rebuiltLibraries: rebuilt)
+        if let library = step.libraryPath { rebuilt[CrateGraph.libraryStem(of: capture)] = library.path }
+        steps.append(step)
+    }
+    guard let tipStep = steps.last else { throw ThinBuildError.nothingChanged }
     return ThinRebuildPlan(
-        buildId: build.id,
-        patchId: patch.id,
-        crateName: tip.crateName,
-        changes: changes,
-        objectPlan: plan,
-        changeDetectionMs: (clock.now - start).milliseconds
-    )
+        buildId: build.id, patchId: patch.id, changes: changes, steps: steps, objectPlan: tipStep,
+        changeDetectionMs: (clock.now - start).milliseconds)
 }

@@ -4,7 +4,7 @@ import Foundation
 /// the process with the real tool (`execvp`), so stdio, signals and the exit status are the tool's
 /// own. Recording problems never fail the build: they cost one `warning:` line on stderr.
 public enum Shim {
-    /// `RUSTC_WORKSPACE_WRAPPER` entry point: cargo runs `<shim> <real rustc> <args…>`.
+    /// `RUSTC_WORKSPACE_WRAPPER` and `RUSTC_WRAPPER` entry point: cargo runs `<shim> <real rustc> <args…>`.
     public static func runRustcShim(arguments: [String], environment: [String: String]) -> Never {
         let toolArguments = Array(arguments.dropFirst())
         guard let rustc = toolArguments.first else {
@@ -12,6 +12,11 @@ public enum Shim {
             exit(2)
         }
         let rustcArguments = Array(toolArguments.dropFirst())
+        // As RUSTC_WRAPPER (to see path dependencies outside the workspace), cargo runs workspace
+        // members as `<shim> <workspace shim> <rustc> …`: the inner shim records them.
+        if URL(fileURLWithPath: rustc).lastPathComponent == ShimPaths.rustcShimName {
+            execute(rustc, rustcArguments)
+        }
         if let captureDirectory = environment[ShimEnvironment.captureDirectory], !captureDirectory.isEmpty {
             do {
                 try recordRustc(rustc: rustc, arguments: rustcArguments, environment: environment, captureDirectory: URL(fileURLWithPath: captureDirectory))
