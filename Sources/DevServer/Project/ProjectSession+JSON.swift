@@ -77,11 +77,11 @@ extension ProjectSession {
             object["failedBy"] = .object(JSONObject(record.failedBy.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
         }
         if let compilation = record.compilation {
-            object["objects"] = .array([[
-                "crate": .string(compilation.thinPlan.crateName),
-                "output": .string(compilation.thinPlan.objectPlan.objectPath.path),
-                "arguments": .array(compilation.thinPlan.objectPlan.arguments.map { .string($0) }),
-            ]])
+            object["objects"] = .array(compilation.thinPlan.steps.map { step in [
+                "crate": .string(step.crateName),
+                "output": .string(step.objectPath.path),
+                "arguments": .array(step.arguments.map { .string($0) }),
+            ] })
         }
         let link = aslrReference.flatMap(record.link(for:)) ?? record.links.first
         if let link {

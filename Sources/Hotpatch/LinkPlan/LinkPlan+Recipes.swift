@@ -45,7 +45,9 @@ extension LinkPlan {
     /// `-shared` with lld, a soname (Android refuses libraries without one, API ≥ 23), an
     /// `.eh_frame_hdr` (unwinding through patched frames finds their FDEs through it), and no
     /// `--gc-sections` (it would drop patched functions nothing in the patch calls yet, which
-    /// the jump table routes to). No `--no-undefined`: thread-locals and libc symbols stay
+    /// the jump table routes to), and `-Bsymbolic` (the patch's calls to its own functions must
+    /// bind to the patch, never to the executable's exported copies of the same names — a
+    /// workspace library's function would otherwise keep running its old code). No `--no-undefined`: thread-locals and libc symbols stay
     /// undefined on purpose and bind at `dlopen` against the running executable.
     private static func elfArguments(
         _ captured: CapturedLinkFlags, objects: [String], stubObject: String?, outputPath: String,
@@ -54,7 +56,7 @@ extension LinkPlan {
         var arguments = captured.forwarded.filter { !$0.hasPrefix("-fuse-ld=") || $0 == "-fuse-ld=lld" }
         // The stub's absolute data symbols need lld (GNU ld rejects PC-relative references to them).
         if !arguments.contains("-fuse-ld=lld") { arguments.append("-fuse-ld=lld") }
-        arguments += ["-shared", "-Wl,-soname,\(fileName(of: outputPath))", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack"]
+        arguments += ["-shared", "-Wl,-soname,\(fileName(of: outputPath))", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic"]
         arguments += extraLinkerFlags
         arguments += ["-o", outputPath]
         arguments += objects

@@ -234,7 +234,7 @@ public struct Patcher: Sendable {
             buildId: build.id.rawValue,
             project: build.project,
             state: "succeeded",
-            cratesRebuilt: [compilation.thinPlan.crateName],
+            cratesRebuilt: compilation.thinPlan.rebuiltCrates,
             changedFiles: compilation.thinPlan.changes.changed.flatMap(\.changedFiles),
             objectPlan: compilation.thinPlan.objectPlan,
             objects: compilation.objects,

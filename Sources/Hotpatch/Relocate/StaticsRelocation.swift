@@ -9,9 +9,8 @@ public enum StaticsRelocation {
 
     /// `-z notext`: the `movabs` immediates are text relocations, which glibc's loader applies
     /// (Android's and hardened SELinux loaders refuse them; those targets link per device).
-    /// `-Bsymbolic`: the patch's references to its own functions must bind to the patch, never to
-    /// the executable's exported copies of the same names.
-    public static let linkerArguments = ["-Wl,-z,notext", "-Wl,-Bsymbolic"]
+    /// (`-Bsymbolic`, which every ELF patch link has, keeps the patch's calls in the patch.)
+    public static let linkerArguments = ["-Wl,-z,notext"]
 
     /// Whether patches for `triple` get one slide-independent library (x86_64 Linux with glibc).
     public static func isSupported(target triple: String) -> Bool {
