@@ -58,6 +58,9 @@ public struct Patcher: Sendable {
     public let layout: ProjectLayout
     public let cache: HotpatchModuleCache
     private let logger: Logger
+    /// Whether jump tables also carry `entryPatches` (`--entry-patching`): see
+    /// ``addingEntryPatches(to:fatSymbols:diff:)``.
+    public var entryPatching = false
 
     public init(layout: ProjectLayout, cache: HotpatchModuleCache? = nil, logger: Logger = Logger(label: "whisker.patcher")) {
         self.layout = layout
