@@ -146,6 +146,7 @@ public struct Patcher: Sendable {
 
         start = clock.now
         let diff = FunctionDiff.patchReport(compilation, layout: layout, fatSymbols: fatSymbols, routed: tableBuild.routed)
+        let jumpTable = addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff)
         phases.append(PhaseTiming(name: "functionDiff", duration: clock.now - start))
 
         let libraryBytes: Data
@@ -177,7 +178,7 @@ public struct Patcher: Sendable {
             diagnostics: compilation.thinResult.diagnostics,
             createdAt: ISO8601DateFormatter().string(from: Date()))
         logger.info("patch \(patch.id) linked: \(plan.phaseSummary)")
-        return LinkedPatch(plan: plan, jumpTable: tableBuild.table)
+        return LinkedPatch(plan: plan, jumpTable: jumpTable)
     }
 
     /// The kept fat binary's sha256, memoised beside it: the copy is private to its build and never
