@@ -84,7 +84,8 @@ extension DiffBaseline {
                 source: .previousPatch, objects: objects,
                 description: "patch \(patchId) (\(objects.count) object\(objects.count == 1 ? "" : "s"))")
         }
-        if compilation.thinPlan.objectPlan.extraArguments.isEmpty,
+        // `--color=always` (what the server adds for its log) changes diagnostics, not code.
+        if compilation.thinPlan.objectPlan.extraArguments.allSatisfy({ $0.hasPrefix("--color") }),
            let invocation = try? compilation.build.tipInvocation(),
            let objects = fatBuildObjects(of: invocation, binary: compilation.build.binary, newObjects: compilation.objects) {
             return DiffBaseline(
