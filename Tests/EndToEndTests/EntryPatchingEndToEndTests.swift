@@ -51,6 +51,17 @@ import Testing
         let statusAfter = try #require(Self.statusNumber(line))
         #expect(statusAfter > statusBefore, "the direct caller's loop continues")
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hot text two") } != nil, "hot calls still route")
+
+        // Chained: changed again, the same old entry is rewritten to the newest code.
+        try workspace.editMain { $0.replacingOccurrences(of: "direct text three", with: "direct text four") }
+        let third = try patch(workspace, reference: reference, round: 3, entryPatching: true)
+        let thirdPatches = try #require(third.table["entryPatches"] as? [[Any]])
+        #expect(thirdPatches.first?.first as? String == entry.first as? String, "the same old function")
+        #expect(thirdPatches.first?[1] as? String != nil)
+        mark = app.output.count
+        app.send(third.path)
+        #expect(app.waitForLine(after: mark) { $0 == "whisker: applied patch 3 (1 entries patched, 0 skipped)" } != nil, "\(app.output.suffix(5))")
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": direct text four") } != nil, "\(app.output.suffix(6))")
         #expect(app.isRunning && app.pid == pid)
     }
 
