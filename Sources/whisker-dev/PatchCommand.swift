@@ -35,6 +35,11 @@ struct PatchCommand: AsyncParsableCommand {
     @Flag(help: "Print the PatchPlan as JSON on stdout.")
     var json = false
 
+    @Flag(
+        name: .customLong("entry-patching"),
+        help: "Also overwrite the start of every changed old function with a jump to its new code, so direct callers run it too (Linux/Android; the process must be allowed to write its code pages).")
+    var entryPatching = false
+
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
@@ -49,7 +54,8 @@ struct PatchCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let layout = ProjectLayout(project: projectURL, cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory))
-        let patcher = Patcher(layout: layout, cache: cache.makeModuleCache())
+        var patcher = Patcher(layout: layout, cache: cache.makeModuleCache())
+        patcher.entryPatching = entryPatching
         let linked: LinkedPatch
         do {
             linked = try patcher.createPatch(aslrReference: reference, force: force)
@@ -70,6 +76,9 @@ struct PatchCommand: AsyncParsableCommand {
         }
         print("  " + "total".padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%8.1f ms", plan.durationMs))
         print("  \(plan.diff.summary); \(plan.library.routedFunctions) routed")
+        if entryPatching {
+            print("  entry patches \(linked.jumpTable.entryPatches.count) (functions whose code changed)")
+        }
         print("  library     \(plan.library.path) (\(plan.library.size) bytes)")
         switch plan.library.linkMode {
         case .shared:

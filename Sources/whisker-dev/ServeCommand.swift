@@ -30,6 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("web-root"), help: "Directory of the status page (default: the checkout's web/).")
     var webRoot: String?
 
+    @Flag(
+        name: .customLong("entry-patching"),
+        help: "Jump tables also overwrite the start of every changed old function with a jump to its new code (Linux/Android devices that may write their code pages).")
+    var entryPatching = false
+
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
@@ -37,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
             project: URL(fileURLWithPath: selection.project).standardizedFileURL, bin: selection.bin,
             package: selection.package, release: selection.release,
             host: host ?? (lan ? "0.0.0.0" : "127.0.0.1"), port: port, lan: lan, token: token, watch: !noWatch,
-            cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot)
+            cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot, entryPatching: entryPatching)
         do {
             try await ServeRunner.run(options)
         } catch {

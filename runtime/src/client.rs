@@ -446,7 +446,14 @@ impl Session {
         table.lib = path.to_string_lossy().into_owned();
         match apply(&table) {
             Ok(applied) => {
-                self.log(&format!("applied patch {} ({} functions)", patch.id, applied.functions));
+                let mut line = format!("applied patch {} ({} functions", patch.id, applied.functions);
+                if applied.entry_patches_written + applied.entry_patches_skipped > 0 {
+                    line += &format!(
+                        ", {} entries patched, {} too small to patch",
+                        applied.entry_patches_written, applied.entry_patches_skipped
+                    );
+                }
+                self.log(&(line + ")"));
                 Ok(Ack { patch: patch.id, error: None })
             }
             Err(err) => failed(self, err.to_string()),

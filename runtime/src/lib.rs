@@ -30,11 +30,14 @@
 //! ```
 //!
 //! Only code reached through a [`call`] changes; code already on the stack keeps running its old
-//! version until it returns. std only: no dependencies.
+//! version until it returns — unless the table carries `entryPatches` (`--entry-patching`, Linux
+//! and Android): then each changed old function starts with a jump to its new code, and every
+//! caller runs it. std only: no dependencies.
 
 mod anchor;
 mod client;
 mod dl;
+mod entry;
 mod error;
 mod hot;
 mod http;
@@ -44,6 +47,7 @@ mod table;
 
 pub use anchor::aslr_reference;
 pub use client::{connect, connect_with, env, target_triple, ConnectOptions};
+pub use entry::{EntryPatch, JUMP_LEN as ENTRY_JUMP_LEN};
 pub use error::{Error, ErrorKind};
 pub use hot::{call, hot_fn_address};
 pub use sha256::sha256_hex;

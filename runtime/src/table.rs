@@ -6,7 +6,8 @@
 //! the new one, never a mix. Old arrays are leaked on purpose: a reader on another thread may
 //! still be searching one, and a few KB per patch is cheaper than any reclamation scheme.
 
-use crate::dl::{loaded_objects, Library};
+use crate::dl::{loaded_objects, Library, LoadedObject};
+use crate::entry::{self, EntryPatch, WritablePages};
 use crate::error::{Error, ErrorKind};
 use crate::json::{self, Value};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
@@ -47,6 +48,10 @@ pub struct JumpTable {
     pub addressing: Addressing,
     /// `(old, new)` pairs, as written in the JSON (not yet slid or rebased).
     pub map: Vec<(u64, u64)>,
+    /// `entryPatches`: changed functions whose first bytes get a jump to their new code,
+    /// addressed like `map` (not yet slid or rebased); empty unless the server was asked for
+    /// entry patching.
+    pub entry_patches: Vec<EntryPatch>,
 }
 
 /// What [`apply`] did.
@@ -58,6 +63,11 @@ pub struct AppliedPatch {
     pub functions: usize,
     /// Where the dynamic loader mapped the patch library (0 if not needed to know).
     pub library_base: u64,
+    /// Old functions whose first bytes now jump to their new code (`entryPatches`).
+    pub entry_patches_written: usize,
+    /// `entryPatches` left alone because the old function is shorter than the jump
+    /// ([`crate::ENTRY_JUMP_LEN`] bytes); only hot calls reach their new code.
+    pub entry_patches_skipped: usize,
 }
 
 impl JumpTable {
@@ -127,7 +137,38 @@ fn from_whisker(value: &Value, lib: String) -> Result<JumpTable, Error> {
         let new = address(&pair[1]).map_err(|why| invalid(format!("map[{index}][1] {why}")))?;
         map.push((old, new));
     }
-    Ok(JumpTable { patch_id, build_id, lib, addressing: Addressing::Slid { aslr_reference, new_base }, map })
+    let entry_patches = entry_patches(value)?;
+    Ok(JumpTable { patch_id, build_id, lib, addressing: Addressing::Slid { aslr_reference, new_base }, map, entry_patches })
+}
+
+/// `"entryPatches": [["0xOLD", "0xNEW", size], …]` (absent → none).
+fn entry_patches(value: &Value) -> Result<Vec<EntryPatch>, Error> {
+    let entries = match value.get("entryPatches") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(entries)) => entries,
+        Some(other) => {
+            return Err(invalid(format!(
+                "\"entryPatches\" must be an array of [old, new, size] triples, got {}",
+                other.type_name()
+            )))
+        }
+    };
+    let mut patches = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let triple = match entry.as_array() {
+            Some(triple) if triple.len() == 3 => triple,
+            _ => return Err(invalid(format!("entryPatches[{index}] must be a three-element array [\"0xOLD\", \"0xNEW\", size]"))),
+        };
+        let old = address(&triple[0]).map_err(|why| invalid(format!("entryPatches[{index}][0] {why}")))?;
+        let new = address(&triple[1]).map_err(|why| invalid(format!("entryPatches[{index}][1] {why}")))?;
+        let size = match &triple[2] {
+            Value::Number(_) => triple[2].as_u64(),
+            _ => None,
+        }
+        .ok_or_else(|| invalid(format!("entryPatches[{index}][2] (the old function's size) must be a non-negative integer")))?;
+        patches.push(EntryPatch { old, new, size });
+    }
+    Ok(patches)
 }
 
 fn from_subsecond(value: &Value, lib: String) -> Result<JumpTable, Error> {
@@ -156,6 +197,7 @@ fn from_subsecond(value: &Value, lib: String) -> Result<JumpTable, Error> {
         lib,
         addressing: Addressing::Subsecond { main_file_address, new_base_address },
         map,
+        entry_patches: entry_patches(value)?,
     })
 }
 
@@ -255,10 +297,18 @@ pub fn apply_json(json: &str) -> Result<(), Error> {
 /// tables, in some loaded code), and swaps the table in atomically. The table replaces the
 /// previous one entirely: the server always sends the complete map of a build.
 ///
-/// On error the previous table stays installed. A library that loaded but whose table was then
-/// refused stays mapped (unloading code is never safe here).
+/// With `entryPatches` (Linux/Android, x86_64/aarch64; elsewhere an `Unsupported` error), every
+/// entry is checked like the map's (old function inside loaded code, new address in the library's
+/// code), functions shorter than the jump are skipped, the code pages are made writable, and only
+/// then are the routes installed and the jumps written; the pages go back to read + execute.
+///
+/// On error the previous table stays installed and no code was written. A library that loaded but
+/// whose table was then refused stays mapped (unloading code is never safe here).
 pub fn apply(table: &JumpTable) -> Result<AppliedPatch, Error> {
     let _guard = APPLY_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !table.entry_patches.is_empty() && !entry::SUPPORTED {
+        return Err(entry::unsupported());
+    }
     let ours = crate::aslr_reference();
     if let Addressing::Slid { aslr_reference, .. } = table.addressing {
         if aslr_reference != ours {
@@ -307,28 +357,68 @@ pub fn apply(table: &JumpTable) -> Result<AppliedPatch, Error> {
         })?;
         entries.push((old, new));
     }
-    check_targets(&entries, &table.lib, library_base, new_is_in_library)?;
+    let objects = loaded_objects();
+    check_targets(&objects, &entries, &table.lib, library_base, new_is_in_library)?;
+
+    let mut entry_patches = Vec::with_capacity(table.entry_patches.len());
+    for (index, patch) in table.entry_patches.iter().enumerate() {
+        let new = patch.new.checked_add(new_offset).ok_or_else(|| {
+            invalid(format!("entryPatches[{index}]: new address {:#x} overflows when rebased by {new_offset:#x}", patch.new))
+        })?;
+        entry_patches.push(EntryPatch { old: patch.old.wrapping_add(old_offset), new, size: patch.size });
+    }
+    let old_in_code = |start: u64, end: u64| {
+        objects.iter().any(|object| object.code.iter().any(|&(low, high)| low <= start && end <= high))
+    };
+    let new_ok = |address: u64| new_is_valid(&objects, address, library_base, new_is_in_library);
+    let plan = entry::plan(&entry_patches, old_in_code, new_ok, &table.lib)?;
 
     let routes = Routes::new(entries)?;
     let functions = routes.len();
+    // Writable before anything changes: if mprotect refuses, neither routes nor code changed.
+    let pages = if plan.writes.is_empty() { None } else { Some(WritablePages::open(&plan.writes)?) };
     install(routes);
-    Ok(AppliedPatch { patch_id: table.patch_id, functions, library_base })
+    if let Some(pages) = pages {
+        pages.write(&plan.writes);
+    }
+    Ok(AppliedPatch {
+        patch_id: table.patch_id,
+        functions,
+        library_base,
+        entry_patches_written: plan.writes.len(),
+        entry_patches_skipped: plan.skipped,
+    })
 }
 
-/// Refuses tables that would jump outside code: the cheapest guard against a table made for
-/// another build, a wrong slide or a forgotten base, all of which would otherwise crash later.
-fn check_targets(entries: &[(u64, u64)], lib: &str, library_base: u64, new_is_in_library: bool) -> Result<(), Error> {
-    let objects = loaded_objects();
+/// Whether `address` is acceptable new code: inside the library's code, or (absolute tables)
+/// inside any loaded code. Where the loader cannot be asked, everything is accepted.
+fn new_is_valid(objects: &[LoadedObject], address: u64, library_base: u64, new_is_in_library: bool) -> bool {
     if objects.is_empty() {
-        return Ok(()); // this platform cannot list loaded objects
+        return true;
     }
-    let in_any_code = |address: u64| objects.iter().any(|object| object.contains_code(address));
-    let in_library_code = |address: u64| {
+    if new_is_in_library {
         objects
             .iter()
             .filter(|object| object.base == library_base && !object.name.is_empty())
             .any(|object| object.contains_code(address))
-    };
+    } else {
+        objects.iter().any(|object| object.contains_code(address))
+    }
+}
+
+/// Refuses tables that would jump outside code: the cheapest guard against a table made for
+/// another build, a wrong slide or a forgotten base, all of which would otherwise crash later.
+fn check_targets(
+    objects: &[LoadedObject],
+    entries: &[(u64, u64)],
+    lib: &str,
+    library_base: u64,
+    new_is_in_library: bool,
+) -> Result<(), Error> {
+    if objects.is_empty() {
+        return Ok(()); // this platform cannot list loaded objects
+    }
+    let in_any_code = |address: u64| objects.iter().any(|object| object.contains_code(address));
     for (index, &(old, new)) in entries.iter().enumerate() {
         if !in_any_code(old) {
             return Err(invalid(format!(
@@ -336,8 +426,7 @@ fn check_targets(entries: &[(u64, u64)], lib: &str, library_base: u64, new_is_in
                  the table was computed for another build or slide"
             )));
         }
-        let new_ok = if new_is_in_library { in_library_code(new) } else { in_any_code(new) };
-        if !new_ok {
+        if !new_is_valid(objects, new, library_base, new_is_in_library) {
             return Err(invalid(format!(
                 "map entry {index}: new address {new:#x} is not inside the code of {lib}{}",
                 if new_is_in_library { " (is \"newBase\" right?)" } else { " or any loaded object" }
@@ -374,6 +463,22 @@ mod tests {
     }
 
     #[test]
+    fn parses_entry_patches_and_defaults_to_none() {
+        let text = r#"{"lib": "/tmp/libp.so", "aslrReference": "0x10", "map": [],
+            "entryPatches": [["0x55d0c0a05670", "0x1a2b0", 112], ["0x55d0c0a05700", "0x1a300", 9]]}"#;
+        let table = JumpTable::from_json(text).unwrap();
+        assert_eq!(
+            table.entry_patches,
+            vec![
+                EntryPatch { old: 0x55d0c0a05670, new: 0x1a2b0, size: 112 },
+                EntryPatch { old: 0x55d0c0a05700, new: 0x1a300, size: 9 },
+            ]
+        );
+        let without = JumpTable::from_json(r#"{"lib": "/x", "aslrReference": "0x10", "map": []}"#).unwrap();
+        assert!(without.entry_patches.is_empty());
+    }
+
+    #[test]
     fn parses_subsecond_shape() {
         let text = r#"{"lib": "/tmp/libp.so", "map": {"4660": 4096, "0x1235": 8192},
             "aslr_reference": 1193046, "new_base_address": 0, "ifunc_count": 0}"#;
@@ -400,6 +505,11 @@ mod tests {
             (r#"{"lib": "/x", "aslrReference": "0x1", "map": [["0x1", -4]]}"#, "map[0][1] must be a non-negative"),
             (r#"{"lib": "/x", "aslrReference": "0x1", "map": [], "patchId": "3"}"#, "\"patchId\""),
             (r#"{"lib": "/x", "aslr_reference": 1, "map": {"zz": 1}}"#, "map key \"zz\""),
+            (r#"{"lib": "/x", "aslrReference": "0x1", "map": [], "entryPatches": {}}"#, "\"entryPatches\" must be an array"),
+            (r#"{"lib": "/x", "aslrReference": "0x1", "map": [], "entryPatches": [["0x1", "0x2"]]}"#, "entryPatches[0] must be a three-element"),
+            (r#"{"lib": "/x", "aslrReference": "0x1", "map": [], "entryPatches": [["0x1", "zz", 3]]}"#, "entryPatches[0][1] is not an address"),
+            (r#"{"lib": "/x", "aslrReference": "0x1", "map": [], "entryPatches": [["0x1", "0x2", "16"]]}"#, "entryPatches[0][2]"),
+            (r#"{"lib": "/x", "aslrReference": "0x1", "map": [], "entryPatches": [["0x1", "0x2", 1.5]]}"#, "entryPatches[0][2]"),
         ];
         for (text, needle) in cases {
             let err = JumpTable::from_json(text).expect_err(text);

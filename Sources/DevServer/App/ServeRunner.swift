@@ -15,11 +15,13 @@ public struct ServeOptions: Sendable {
     public var watch: Bool
     public var cacheDirectory: URL
     public var webRoot: String?
+    /// Jump tables carry `entryPatches` (`--entry-patching`).
+    public var entryPatching: Bool
 
     public init(
         project: URL, bin: String? = nil, package: String? = nil, release: Bool = false, host: String = "127.0.0.1",
         port: UInt16 = 9630, lan: Bool = false, token: String? = nil, watch: Bool = true, cacheDirectory: URL,
-        webRoot: String? = nil
+        webRoot: String? = nil, entryPatching: Bool = false
     ) {
         self.project = project
         self.bin = bin
@@ -32,6 +34,7 @@ public struct ServeOptions: Sendable {
         self.watch = watch
         self.cacheDirectory = cacheDirectory
         self.webRoot = webRoot
+        self.entryPatching = entryPatching
     }
 }
 
@@ -68,7 +71,8 @@ public enum ServeRunner {
         let session = try ProjectSession(
             configuration: SessionConfiguration(
                 project: options.project, cacheDirectory: options.cacheDirectory, bin: options.bin,
-                package: options.package, release: options.release, environment: environment),
+                package: options.package, release: options.release, entryPatching: options.entryPatching,
+                environment: environment),
             events: events, logger: logger)
 
         var errors = ErrorMapping()

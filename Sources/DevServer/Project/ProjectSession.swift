@@ -10,11 +10,14 @@ public struct SessionConfiguration: Sendable {
     public var package: String?
     public var release: Bool
     public var target: String?
+    /// Jump tables carry `entryPatches` (`whisker-dev serve --entry-patching`).
+    public var entryPatching: Bool
     public var environment: [String: String]
 
     public init(
         project: URL, cacheDirectory: URL, bin: String? = nil, package: String? = nil, release: Bool = false,
-        target: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        target: String? = nil, entryPatching: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.project = project.standardizedFileURL
         self.cacheDirectory = cacheDirectory
@@ -22,6 +25,7 @@ public struct SessionConfiguration: Sendable {
         self.package = package
         self.release = release
         self.target = target
+        self.entryPatching = entryPatching
         self.environment = environment
     }
 }
@@ -58,7 +62,9 @@ public final class ProjectSession: Sendable {
         self.events = events
         self.logger = logger
         self.cache = HotpatchModuleCache(directory: configuration.cacheDirectory.path)
-        self.patcher = Patcher(layout: layout, cache: cache, logger: logger)
+        var patcher = Patcher(layout: layout, cache: cache, logger: logger)
+        patcher.entryPatching = configuration.entryPatching
+        self.patcher = patcher
         var loaded = Journal()
         let journalFile = layout.root.appendingPathComponent("server-journal.json")
         if FileManager.default.fileExists(atPath: journalFile.path) {

@@ -18,6 +18,25 @@ public struct JumpTable: Sendable, Hashable, Codable {
         }
     }
 
+    /// One changed old function whose first bytes the runtime overwrites with a jump to its new
+    /// code (`--entry-patching`), so callers that never go through the jump table run it too.
+    public struct EntryPatch: Sendable, Hashable {
+        /// The old function's file (unslid) address in the fat binary.
+        public var oldFileAddress: UInt64
+        /// The new function's address relative to the patch library's load base, like
+        /// ``Entry/newAddress``.
+        public var newAddress: UInt64
+        /// The old function's size in bytes (`st_size`): the runtime skips functions shorter than
+        /// its jump.
+        public var oldSize: UInt64
+
+        public init(oldFileAddress: UInt64, newAddress: UInt64, oldSize: UInt64) {
+            self.oldFileAddress = oldFileAddress
+            self.newAddress = newAddress
+            self.oldSize = oldSize
+        }
+    }
+
     public var patchId: Int
     public var buildId: String
     /// Absolute path of the patch library the device loads.
@@ -29,10 +48,13 @@ public struct JumpTable: Sendable, Hashable, Codable {
     public var newBaseAddress: UInt64
     /// Sorted by old address, one entry per old address.
     public var entries: [Entry]
+    /// Functions whose machine code changed, to be entry-patched; empty unless entry patching is
+    /// on. Sorted by old address.
+    public var entryPatches: [EntryPatch]
 
     public init(
         patchId: Int, buildId: String, libraryPath: String, slide: ASLRSlide, newBaseAddress: UInt64 = 0,
-        entries: [Entry]
+        entries: [Entry], entryPatches: [EntryPatch] = []
     ) {
         self.patchId = patchId
         self.buildId = buildId
@@ -40,6 +62,7 @@ public struct JumpTable: Sendable, Hashable, Codable {
         self.slide = slide
         self.newBaseAddress = newBaseAddress
         self.entries = entries
+        self.entryPatches = entryPatches
     }
 
     /// The anchor's runtime address in the process the table is for.
@@ -49,6 +72,12 @@ public struct JumpTable: Sendable, Hashable, Codable {
     /// the `map` of our JSON carries.
     public var runtimeMap: [(old: UInt64, new: UInt64)] {
         entries.map { (slide.runtimeAddress(ofFileAddress: $0.oldFileAddress), $0.newAddress) }
+    }
+
+    /// `(old runtime address, new address relative to the library's load base, old size)` per
+    /// entry patch: what `entryPatches` in our JSON carries.
+    public var runtimeEntryPatches: [(old: UInt64, new: UInt64, size: UInt64)] {
+        entryPatches.map { (slide.runtimeAddress(ofFileAddress: $0.oldFileAddress), $0.newAddress, $0.oldSize) }
     }
 
     /// The same patch for another process of the same build, whose anchor runs at `aslrReference`.

@@ -65,6 +65,9 @@ public struct Patcher: Sendable {
     /// Link one slide-independent library for every process where the target allows it
     /// (x86_64 Linux): statics keep their state and N devices share one link.
     public var sharedLibraries = true
+    /// Whether jump tables also carry `entryPatches` (`--entry-patching`): see
+    /// ``addingEntryPatches(to:fatSymbols:diff:)``.
+    public var entryPatching = false
     let logger: Logger
 
     public init(layout: ProjectLayout, cache: HotpatchModuleCache? = nil, logger: Logger = Logger(label: "whisker.patcher")) {
@@ -221,6 +224,7 @@ public struct Patcher: Sendable {
 
         start = clock.now
         let diff = FunctionDiff.patchReport(compilation, layout: layout, fatSymbols: fatSymbols, routed: tableBuild.routed)
+        let jumpTable = addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff)
         phases.append(PhaseTiming(name: "functionDiff", duration: clock.now - start))
 
         let libraryBytes: Data
@@ -253,7 +257,7 @@ public struct Patcher: Sendable {
             diagnostics: compilation.thinResult.diagnostics,
             createdAt: ISO8601DateFormatter().string(from: Date()))
         logger.info("patch \(patch.id) linked: \(plan.phaseSummary)")
-        return LinkedPatch(plan: plan, jumpTable: tableBuild.table)
+        return LinkedPatch(plan: plan, jumpTable: jumpTable)
     }
 
     /// The kept fat binary's sha256, memoised beside it: the copy is private to its build and never

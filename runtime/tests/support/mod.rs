@@ -169,3 +169,21 @@ fn write_reply(mut stream: &TcpStream, reply: &Reply) -> std::io::Result<()> {
     }
     stream.flush()
 }
+
+/// The `st_size` of `symbol` in `file`, as `llvm-nm -S` (or `nm -S`) prints it.
+pub fn nm_size(file: &Path, symbol: &str) -> u64 {
+    for tool in ["llvm-nm", "nm"] {
+        let Ok(output) = Command::new(tool).arg("--defined-only").arg("-S").arg(file).output() else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&output.stdout);
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() == 4 && fields[3] == symbol {
+                return u64::from_str_radix(fields[1], 16).unwrap();
+            }
+        }
+        panic!("{tool} lists no size for {symbol} in {}", file.display());
+    }
+    panic!("neither llvm-nm nor nm is installed");
+}
