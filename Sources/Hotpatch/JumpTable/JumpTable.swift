@@ -20,7 +20,7 @@ public struct JumpTable: Sendable, Hashable, Codable {
 
     /// One changed old function whose first bytes the runtime overwrites with a jump to its new
     /// code (`--entry-patching`), so callers that never go through the jump table run it too.
-    public struct EntryPatch: Sendable, Hashable {
+    public struct EntryPatch: Sendable, Hashable, Codable {
         /// The old function's file (unslid) address in the fat binary.
         public var oldFileAddress: UInt64
         /// The new function's address relative to the patch library's load base, like
