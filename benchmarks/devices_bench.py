@@ -24,6 +24,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from whisker_harness import App, HarnessError, Server, build_whisker_dev, copy_example, register_cleanup  # noqa: E402
 

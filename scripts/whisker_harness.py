@@ -70,14 +70,19 @@ def register_cleanup(work: str, keep: bool) -> None:
     atexit.register(cleanup)
 
 
+PRODUCTS = ("whisker-dev", "whisker-rustc-shim", "whisker-linker-shim")
+
+
 def build_whisker_dev(root: str, skip: bool = False) -> str:
-    """`swift build --product whisker-dev` (a no-op when up to date); the binary's path."""
+    """`swift build --product …` for whisker-dev and the capture shims it runs (a no-op when up
+    to date); the whisker-dev binary's path."""
     binary = os.path.join(root, ".build", "debug", "whisker-dev")
     if not skip:
-        result = subprocess.run(["swift", "build", "--product", "whisker-dev"], cwd=root,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if result.returncode != 0:
-            raise HarnessError(f"swift build --product whisker-dev failed:\n{result.stdout[-3000:]}")
+        for product in PRODUCTS:
+            result = subprocess.run(["swift", "build", "--product", product], cwd=root,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if result.returncode != 0:
+                raise HarnessError(f"swift build --product {product} failed:\n{result.stdout[-3000:]}")
     if not os.access(binary, os.X_OK):
         raise HarnessError(f"{binary} is missing; run `swift build` or pass --whisker-dev PATH")
     return binary

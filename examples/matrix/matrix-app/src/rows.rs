@@ -5,15 +5,15 @@
 //! debug builds embed line numbers (panic locations), so a shifted function would count as
 //! changed. New functions go at the end of the file.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Ticks seen by this process; after a patch the count must continue, not restart.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+#[cfg(feature = "thread-local")]
 thread_local! {
     /// Ticks seen by the main thread; after a patch the count must continue, not restart.
-    static TL_COUNTER: Cell<u64> = const { Cell::new(0) };
+    static TL_COUNTER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The app's state that lives in the caller (`main`), passed into the hot call.
@@ -75,8 +75,14 @@ fn static_row() -> String {
     format!("{}", COUNTER.load(Ordering::Relaxed))
 }
 
+#[cfg(feature = "thread-local")]
 fn thread_local_row() -> String {
     format!("{}", TL_COUNTER.with(|counter| counter.get()))
+}
+
+#[cfg(not(feature = "thread-local"))]
+fn thread_local_row() -> String {
+    String::from("off")
 }
 
 fn chain_row() -> u64 {
@@ -99,6 +105,7 @@ pub fn entry_row() -> String {
 pub fn tick(state: &mut State) {
     state.ticks += 1;
     COUNTER.fetch_add(1, Ordering::Relaxed);
+    #[cfg(feature = "thread-local")]
     TL_COUNTER.with(|counter| counter.set(counter.get() + 1));
     crate::say(&format!("tick {}", state.ticks));
     crate::say(&format!("row body: {}", body_value()));
