@@ -173,7 +173,8 @@ class Matrix:
             patches = self.server.patches_since(known)
             failed = [p for p in patches if p.get("state") in ("failed", "cancelled")]
             if failed:
-                error = (failed[-1].get("error") or {}).get("message", "") or failed[-1].get("state")
+                error = failed[-1].get("error") or {}
+                error = f"{error.get('message', '')}\n{error.get('diagnostics', '')}".strip() or failed[-1].get("state")
                 return False, (now - saved) * 1000, f"patch {failed[-1].get('id')} {failed[-1].get('state')}: {summarize_error(error)}", None
             device_failure = self.app.patch_failure(mark)
             if device_failure:
@@ -247,7 +248,8 @@ def summarize_error(message: str) -> str:
     text = " ".join(str(message).split())
     head = re.split(r": (?:cc|clang|ld|rustc|/)\S* ", text, maxsplit=1)[0]
     found = re.search(r"(?:rust-lld|ld\.lld|ld|rustc)?:? ?error(?:\[E\d+\])?: .*", text[len(head):])
-    return one_line(head + (f" — {found.group(0)}" if found else ""), 400)
+    diagnostic = found.group(0).split(" >>> ")[0] if found else ""
+    return one_line(head + (f" — {diagnostic}" if diagnostic else ""), 400)
 
 
 def one_line(text: str, limit: int = 300) -> str:
