@@ -158,6 +158,8 @@ class Matrix:
         saved = time.monotonic()
         limit = min(saved + ROW_TIMEOUT, self.deadline)
         applied_at = None
+        patches: list[dict] = []
+        next_poll = saved
         while True:
             now = time.monotonic()
             if not self.app.alive():
@@ -169,9 +171,13 @@ class Matrix:
                 trouble = self.app.tick_sequence_problem(mark, before)
                 if trouble is None and check is not None:
                     trouble = check(tick, match)
-                return trouble is None, ms, trouble or "", self.app.last_applied_patch()
-            patches = self.server.patches_since(known)
-            failed = [p for p in patches if p.get("state") in ("failed", "cancelled")]
+                return trouble is None, ms, trouble or "", self.app.wait_applied_after(known, timeout=2.0)
+            if now >= next_poll:
+                # Plans carry whole jump tables: ask the server four times a second, not 20.
+                patches = self.server.patches_since(known)
+                next_poll = now + 0.25
+            # Cancelled jobs are not failures: a save that found nothing new is cancelled.
+            failed = [p for p in patches if p.get("state") == "failed"]
             if failed:
                 error = failed[-1].get("error") or {}
                 error = f"{error.get('message', '')}\n{error.get('diagnostics', '')}".strip() or failed[-1].get("state")

@@ -334,3 +334,13 @@ class App:
     def last_applied_patch(self) -> int | None:
         ids = self.applied_patch_ids()
         return max(ids) if ids else None
+
+    def wait_applied_after(self, known: int, timeout: float) -> int | None:
+        """The newest patch id above `known` this app reported applied, waiting a little: the
+        runtime's stderr line can arrive after the new code's stdout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            newest = self.last_applied_patch()
+            if newest is not None and newest > known or time.monotonic() > deadline:
+                return newest if newest is not None and newest > known else None
+            time.sleep(0.05)
