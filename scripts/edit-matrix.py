@@ -11,6 +11,12 @@ both devices) and the DiffReport counts of a one-function edit.
 Prints `row | result | ms | note` and exits 1 if any row failed (2 when the setup failed).
 
     scripts/edit-matrix.py [--whisker-dev PATH] [--no-build] [--keep] [--only ROW,ROW]
+                           [--without-thread-local]
+
+`--without-thread-local` builds the app without its tip-crate thread-local: while the pipeline
+cannot link one into a patch library (local-exec TLS, R_X86_64_TPOFF32), every patch fails, so
+this shows how the other rows fare. The entry-patching row runs only when `serve --help` lists
+`--entry-patching` (then serve gets the flag); otherwise it is skipped.
 
 python3 standard library only.
 """
@@ -150,8 +156,7 @@ class Matrix:
 
     def step(self, edits: list[Edit], row: str, expect: re.Pattern, check=None) -> tuple[bool, float, str, int | None]:
         """Saves the edits, waits for the row's new line; (ok, ms, note, patch id applied)."""
-        mark = self.app.mark()
-        before = self.app.last_tick()
+        mark, before = self.app.mark_and_tick()
         known = self.server.last_patch_id()
         for edit in edits:
             edit.apply(self.project)

@@ -272,6 +272,11 @@ class App:
     def last_tick(self) -> int:
         return self._tick
 
+    def mark_and_tick(self) -> tuple[int, int]:
+        """`mark()` and the tick being printed at that mark, taken together."""
+        with self._lock:
+            return len(self.lines), self._tick
+
     def wait_registered(self, server: Server, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
