@@ -26,7 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from whisker_harness import App, HarnessError, Server, build_whisker_dev, copy_example, register_cleanup  # noqa: E402
+from whisker_harness import APPLIED, App, HarnessError, Server, build_whisker_dev, copy_example, register_cleanup  # noqa: E402
 
 SOURCE = "src/main.rs"
 GOAL_RATIO = 1.2
@@ -46,11 +46,16 @@ def set_message(project: str, old: str, new: str) -> None:
 
 
 def shows(app: App, mark: int, text: str) -> float | None:
-    """When the app first printed a tick with `text` since `mark`."""
+    """When the app had the new code since `mark`: the runtime's "applied patch" line, confirmed by a
+    later tick printing `text`. The apply line is written the moment the jump table is live, so
+    the measurement doesn't depend on the tick interval."""
     suffix = f": {text}"
+    applied = None
     for seen, tag, line, _ in app.lines[mark:]:
+        if applied is None and tag == "err" and APPLIED.match(line):
+            applied = seen
         if tag == "out" and line.startswith("tick ") and line.endswith(suffix):
-            return seen
+            return applied if applied is not None else seen
     return None
 
 
@@ -77,7 +82,7 @@ def one_run(server: Server, project: str, apps: list[App], old: str, new: str) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--whisker-dev", help="whisker-dev binary (default: build it, then .build/debug/whisker-dev)")
+    parser.add_argument("--whisker-dev", help="whisker-dev binary (default: build it, then .build/release/whisker-dev)")
     parser.add_argument("--no-build", action="store_true", help="do not run `swift build --product whisker-dev` first")
     parser.add_argument("--runs", type=int, default=3, help="timed saves per N (median reported)")
     parser.add_argument("--devices", default="1,4,16", help="comma-separated device counts")
@@ -88,7 +93,7 @@ def main() -> int:
     work = tempfile.mkdtemp(prefix="whisker-devices-bench-")
     register_cleanup(work, keep=args.keep)
     try:
-        binary = args.whisker_dev or build_whisker_dev(ROOT, skip=args.no_build)
+        binary = args.whisker_dev or build_whisker_dev(ROOT, skip=args.no_build, configuration="release")
         project = copy_example(ROOT, "examples/counter", work)
         server = Server.start(binary, project, work)
         build_id, app_binary = server.wait_for_build(timeout=240)
@@ -101,7 +106,7 @@ def main() -> int:
     serial = 0
     try:
         for n in counts:
-            apps = [App.start(app_binary, server.url, build_id, f"bench-{n}-{i}", work, interval_ms=20)
+            apps = [App.start(app_binary, server.url, build_id, f"bench-{n}-{i}", work, interval_ms=100)
                     for i in range(n)]
             devices = [app.wait_registered(server, timeout=60) for app in apps]
             # Wait until every new device has caught up with earlier patches (it gets them all).

@@ -73,13 +73,13 @@ def register_cleanup(work: str, keep: bool) -> None:
 PRODUCTS = ("whisker-dev", "whisker-rustc-shim", "whisker-linker-shim")
 
 
-def build_whisker_dev(root: str, skip: bool = False) -> str:
-    """`swift build --product …` for whisker-dev and the capture shims it runs (a no-op when up
-    to date); the whisker-dev binary's path."""
-    binary = os.path.join(root, ".build", "debug", "whisker-dev")
+def build_whisker_dev(root: str, skip: bool = False, configuration: str = "debug") -> str:
+    """`swift build -c <configuration> --product …` for whisker-dev and the capture shims it runs
+    (a no-op when up to date); the whisker-dev binary's path."""
+    binary = os.path.join(root, ".build", configuration, "whisker-dev")
     if not skip:
         for product in PRODUCTS:
-            result = subprocess.run(["swift", "build", "--product", product], cwd=root,
+            result = subprocess.run(["swift", "build", "-c", configuration, "--product", product], cwd=root,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if result.returncode != 0:
                 raise HarnessError(f"swift build --product {product} failed:\n{result.stdout[-3000:]}")

@@ -50,6 +50,10 @@ public final class ProjectSession: Sendable {
     let linkLock = NSLock()
     /// Runs links for devices that joined after a patch, off the HTTP thread.
     let linkQueue = DispatchQueue(label: "whisker.device-links")
+    /// Journal writes, coalesced off the calling thread: an ack from each of 16 devices must not
+    /// encode the whole journal 16 times on the HTTP thread.
+    let journalQueue = DispatchQueue(label: "whisker.journal")
+    let journalWritePending = Locked(false)
     let toolchain: Locked<RustcVersion?> = Locked(nil)
     /// Called after a build succeeds or a patch changes the tracked sources (the watcher follows).
     let sourcesChanged: Locked<(@Sendable () -> Void)?> = Locked(nil)
@@ -95,7 +99,22 @@ public final class ProjectSession: Sendable {
     }
 
     /// Persists the journal (atomically: temp file + rename).
+    /// Schedules a journal write: one write, 50 ms after the first change, carries every change
+    /// made until it starts. ``shutdown(cancelRunning:)`` writes synchronously.
     func saveJournal() {
+        let scheduled = journalWritePending.withLock { pending -> Bool in
+            defer { pending = true }
+            return !pending
+        }
+        guard scheduled else { return }
+        journalQueue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
+            journalWritePending.withLock { $0 = false }
+            writeJournal()
+        }
+    }
+
+    /// Writes the journal now (atomic rename), on the caller's thread.
+    func writeJournal() {
         let snapshot = journal.withLock { journal -> Journal in
             journal.lastEventId = events.lastEventID
             return journal
@@ -114,7 +133,8 @@ public final class ProjectSession: Sendable {
         linkQueue.sync {}
         devicePolls.resolveAll { Response(error: HTTPError.shuttingDown) }
         jobWaiters.resolveAll { Response(error: HTTPError.shuttingDown) }
-        saveJournal()
+        journalQueue.sync {}
+        journalQueue.sync { writeJournal() }
     }
 
     // MARK: builds
