@@ -40,7 +40,7 @@ import Testing
         #expect(first.thinPlan.rebuiltCrates == ["wlib", "app"])
         #expect(first.thinPlan.crateName == "app")
         #expect(first.objects.count == 2)
-        #expect(first.thinResult.phases.map(\.name) == ["changeDetection", "rustc wlib", "rustc app"])
+        #expect(first.thinResult.phases.map(\.name) == ["changeDetection", "rustc wlib", "rustc"])
         let libraryStep = try #require(first.thinPlan.steps.first)
         #expect(libraryStep.emitsLibrary && libraryStep.arguments.contains("--emit=obj,dep-info,metadata,link"))
         let rlib = try #require(libraryStep.libraryPath?.path)

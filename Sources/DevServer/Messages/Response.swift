@@ -78,15 +78,15 @@ extension Response {
     /// Runs `work` in a task and answers with its result (errors go through `ErrorMapping`).
     /// For `?wait=true`: `return .async { try await queue.waitUntilFinished(job) }`.
     ///
-    /// The task runs on Swift's cooperative thread pool (one thread per core): code that blocks
-    /// those threads (waiting on a process, sleeping) delays every `.async` answer. For waiting on
-    /// state changes, `Waiters` needs no task at all.
+    /// The task prefers ``RouteTaskExecutor`` (Dispatch threads), so code elsewhere that blocks
+    /// Swift's cooperative pool doesn't delay `.async` answers. For waiting on state changes,
+    /// `Waiters` needs no task at all.
     public static func async(
         timeout: Duration? = .seconds(3600),
         _ work: @escaping @Sendable () async throws -> Response
     ) -> Response {
         .deferred(timeout: timeout) { responder in
-            Task {
+            Task(executorPreference: RouteTaskExecutor.shared) {
                 do {
                     responder.respond(try await work())
                 } catch {

@@ -28,6 +28,7 @@ extension Patcher {
         for table: JumpTable, fatSymbols: some SymbolSource, changed: [String]
     ) -> [JumpTable.EntryPatch] {
         let routedTo = Dictionary(table.entries.map { ($0.oldFileAddress, $0.newAddress) }, uniquingKeysWith: { first, _ in first })
+        let starts = Set(fatSymbols.definedFunctions().map(\.address)).sorted()
         var patches: [UInt64: JumpTable.EntryPatch] = [:]
         for name in Set(changed) {
             let olds: [SymbolInfo]
@@ -38,9 +39,26 @@ extension Patcher {
             }
             for old in olds {
                 guard let newAddress = routedTo[old.address], patches[old.address] == nil else { continue }
-                patches[old.address] = JumpTable.EntryPatch(oldFileAddress: old.address, newAddress: newAddress, oldSize: old.size)
+                patches[old.address] = JumpTable.EntryPatch(
+                    oldFileAddress: old.address, newAddress: newAddress, oldSize: writableSize(of: old, functionStarts: starts))
             }
         }
         return patches.values.sorted { $0.oldFileAddress < $1.oldFileAddress }
+    }
+
+    /// The bytes a jump may cover at `function`'s start: the function and the alignment padding
+    /// after it (the linker fills it with `int3`; nothing runs there), up to the next function
+    /// symbol, at most 64 bytes past its end. Most getters are shorter than a 14-byte jump but sit
+    /// in a 16-byte slot. Without a following symbol (the section's last function), `st_size`.
+    static func writableSize(of function: SymbolInfo, functionStarts: [UInt64]) -> UInt64 {
+        var lower = 0
+        var upper = functionStarts.count
+        while lower < upper {
+            let middle = (lower + upper) / 2
+            if functionStarts[middle] <= function.address { lower = middle + 1 } else { upper = middle }
+        }
+        guard lower < functionStarts.count else { return function.size }
+        let gap = functionStarts[lower] - function.address
+        return gap >= function.size && gap - function.size <= 64 ? gap : function.size
     }
 }

@@ -89,7 +89,10 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
             throw ThinBuildError.objectMissing(path: expected.path)
         }
         if !stepDiagnostics.isEmpty { diagnostics.append(stepDiagnostics) }
-        let timing = PhaseTiming(name: "rustc \(step.crateName)", duration: result.duration)
+        // The tip's phase keeps the name every patch has always had (the page and scripts key on
+        // it); a library replayed before it is named after its crate.
+        let name = step == plan.steps.last ? "rustc" : "rustc \(step.crateName)"
+        let timing = PhaseTiming(name: name, duration: result.duration)
         phases.append(timing)
         crates.append(CrateBuildResult(
             crateName: step.crateName, captureFile: step.captureFile, objectPath: step.objectPath.path,
