@@ -106,6 +106,34 @@ import Testing
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": with a new thread-local") } != nil, "\(app.output.suffix(5))")
     }
 
+    /// The counter never uses a `HashSet` or a `BTreeMap`: std code it never called must still be in
+    /// the running executable (the fat build links every Rust library whole), since the patch
+    /// binds to the executable's std rather than carrying its own.
+    @Test func anEditUsingStdCodeTheAppNeverCalledPatches() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        try workspace.editMain {
+            $0.replacingOccurrences(of: "    \"hello from counter\"\n", with: """
+                    let mut map: std::collections::BTreeMap<u64, Vec<(u16, f32)>> = std::collections::BTreeMap::new();
+                    map.entry(3).or_default().push((1, 2.5));
+                    let set: std::collections::HashSet<i128> = [1i128, 2, 3].into_iter().collect();
+                    let total = map.values().flatten().map(|(a, b)| *a as f32 * b).sum::<f32>() + set.len() as f32;
+                    Box::leak(format!("std collections {total}").into_boxed_str())
+
+                """)
+        }
+        let result = try workspace.whiskerDev(["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table])
+        try #require(result.succeeded, "\(result.stderrText)")
+        let mark = app.output.count
+        app.send(table)
+        let answer = app.waitForLine(after: mark) { $0.hasPrefix("whisker: applied patch") || $0.hasPrefix("whisker: patch failed") }
+        #expect(answer?.hasPrefix("whisker: applied patch") == true, "\(answer ?? "no answer")")
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": std collections 5.5") } != nil, "\(app.output.suffix(5))")
+    }
+
     /// `WHISKER_LINK_MODE=per-device`: the fallback link, one library for this process's slide,
     /// still patches (its statics start fresh; the shared link is the default for that reason).
     @Test func thePerDeviceLinkStillPatches() throws {

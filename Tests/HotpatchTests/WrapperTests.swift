@@ -151,10 +151,20 @@ import Testing
         #expect(env["CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER"] == "/w/whisker-linker-shim")
         #expect(env["WHISKER_REAL_LINKER"] == "cc")
         #expect(env["WHISKER_CAPTURE_DIR"] == "/c")
-        #expect(env["WHISKER_LINK_ARGS"] == "-Wl,--export-dynamic")
+        #expect(env["WHISKER_LINK_ARGS"] == "-Wl,--export-dynamic\u{1F}-Wl,--no-gc-sections")
+        #expect(env["WHISKER_LINK_WHOLE_ARCHIVE"] == "1")
         #expect(env["RUSTFLAGS"] == nil)
         #expect(LinkerCaptureConfig.defaultExtraLinkArguments(for: "aarch64-apple-darwin").isEmpty)
-        #expect(LinkerCaptureConfig.defaultExtraLinkArguments(for: "aarch64-linux-android") == ["-Wl,--export-dynamic"])
+        #expect(LinkerCaptureConfig.defaultExtraLinkArguments(for: "aarch64-linux-android") == ["-Wl,--export-dynamic", "-Wl,--no-gc-sections"])
+    }
+
+    @Test func wholeArchiveWrapsTheRustLibrariesOnly() {
+        let arguments = ["-m64", "a.rcgu.o", "-Wl,-Bstatic", "/d/libx-1.rlib", "/s/libstd-2.rlib", "-Wl,-Bdynamic", "-lc", "-o", "app"]
+        #expect(WholeArchiveLink.wrappingRustLibraries(arguments) == [
+            "-m64", "a.rcgu.o", "-Wl,-Bstatic", "-Wl,--whole-archive", "/d/libx-1.rlib", "/s/libstd-2.rlib",
+            "-Wl,--no-whole-archive", "-Wl,-Bdynamic", "-lc", "-o", "app",
+        ])
+        #expect(WholeArchiveLink.wrappingRustLibraries(["a.o", "-o", "app"]) == nil)
     }
 }
 

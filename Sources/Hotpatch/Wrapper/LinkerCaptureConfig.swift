@@ -24,9 +24,12 @@ public struct LinkerCaptureConfig: Codable, Sendable, Equatable {
     }
 
     /// ELF targets need the executable's symbols (std's thread-locals included) in `.dynsym` so a
-    /// patch library can bind to them; Mach-O executables keep theirs reachable without it.
+    /// patch library can bind to them (`--export-dynamic`), and every function of the linked
+    /// crates kept (`--no-gc-sections`, after rustc's `--gc-sections`): an edit that starts using
+    /// std code the app never called (a first `HashSet`) needs it in the running executable,
+    /// since the patch can't carry a copy of std. Mach-O executables keep theirs reachable.
     public static func defaultExtraLinkArguments(for targetTriple: String) -> [String] {
-        targetTriple.contains("linux") || targetTriple.contains("android") ? ["-Wl,--export-dynamic"] : []
+        targetTriple.contains("linux") || targetTriple.contains("android") ? ["-Wl,--export-dynamic", "-Wl,--no-gc-sections"] : []
     }
 
     /// Variables to set for cargo: the target's linker is the shim; the shim's own settings.
@@ -36,6 +39,8 @@ public struct LinkerCaptureConfig: Codable, Sendable, Equatable {
             ShimEnvironment.realLinker: realLinker.command,
             ShimEnvironment.captureDirectory: captureDirectory.path,
             ShimEnvironment.extraLinkArguments: extraLinkArguments.joined(separator: String(ShimEnvironment.argumentSeparator)),
+            // ELF patches bind to the executable's copy of every Rust library (they can't carry one).
+            ShimEnvironment.wholeArchive: targetTriple.contains("linux") || targetTriple.contains("android") ? "1" : "0",
         ]
     }
 }

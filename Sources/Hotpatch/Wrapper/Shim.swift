@@ -45,7 +45,33 @@ public enum Shim {
                 warn("warning: whisker-linker-shim could not record this link (\(oneLine(error))); patches for this build cannot be linked")
             }
         }
+        if environment[ShimEnvironment.wholeArchive] == "1" { linkWholeArchive(linker: linker, arguments: linkerArguments, extra: extra) }
         execute(linker, linkerArguments + extra)
+    }
+
+    /// Links with every rlib whole (see ``WholeArchiveLink``) and exits with success; returns when
+    /// that link failed, for the caller to link as rustc asked.
+    private static func linkWholeArchive(linker: String, arguments: [String], extra: [String]) {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        guard let expanded = try? ResponseFile.expandLinkerArguments(arguments, workingDirectory: cwd),
+              let wrapped = WholeArchiveLink.wrappingRustLibraries(expanded + extra)
+        else { return }
+        var responseFile: URL?
+        defer { if let responseFile { try? FileManager.default.removeItem(at: responseFile) } }
+        var command = wrapped
+        if arguments.contains(where: { $0.hasPrefix("@") }) {
+            guard let file = try? WholeArchiveLink.responseFile(wrapped, in: FileManager.default.temporaryDirectory) else { return }
+            responseFile = file
+            command = ["@" + file.path]
+        }
+        let result = WholeArchiveLink.run(linker, command)
+        if result.status == 0 {
+            FileHandle.standardError.write(result.stderr)
+            exit(0)
+        }
+        let reason = String(decoding: result.stderr, as: UTF8.self).split(whereSeparator: \.isNewline)
+            .first { $0.contains("error") }.map(String.init) ?? "exit status \(result.status)"
+        warn("warning: whisker-linker-shim: linking every Rust library whole failed (\(reason)); linked as rustc asked, so an edit that calls std or dependency code the app never used may not load")
     }
 
     /// Writes `rustc/<crate>-<types>.json` for calls that compile a crate; probes are not recorded.

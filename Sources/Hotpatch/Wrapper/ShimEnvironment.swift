@@ -8,6 +8,9 @@ public enum ShimEnvironment {
     /// Arguments the linker shim appends to every link, separated by U+001F (as cargo's
     /// `CARGO_ENCODED_RUSTFLAGS` does), e.g. `-Wl,--export-dynamic`.
     public static let extraLinkArguments = "WHISKER_LINK_ARGS"
+    /// "1": the linker shim links every `.rlib` whole (`WholeArchiveLink`), falling back to
+    /// rustc's own link when that fails.
+    public static let wholeArchive = "WHISKER_LINK_WHOLE_ARCHIVE"
     /// Directory holding the shim executables; overrides the "next to whisker-dev" lookup (tests).
     public static let shimDirectory = "WHISKER_SHIM_DIR"
     /// Separator of `extraLinkArguments`.
