@@ -28,7 +28,8 @@ import Testing
         #expect(lib.crateTypes == ["lib"] && !lib.isPrimary)
         let link = try build.linkerInvocation()
         #expect(link.linker == "cc")
-        #expect(link.arguments.last == "-Wl,--export-dynamic")
+        #expect(Array(link.arguments.suffix(2)) == ["-Wl,--export-dynamic", "-Wl,--no-gc-sections"])
+        #expect(link.extraArguments == ["-Wl,--export-dynamic", "-Wl,--no-gc-sections"])
         #expect(link.outputPath?.hasSuffix("/deps/demo_app\(tip.extraFilename ?? "")") == true)
 
         // The kept copy runs, and is not cargo's file (which the next build overwrites).

@@ -114,4 +114,37 @@ import Testing
             .init(oldFileAddress: 0x6000, newAddress: 0x100, oldSize: 64),
         ])
     }
+
+    /// A function entry-patched by patch 1 and untouched by patch 2 still gets patch 2's code:
+    /// its old entry would otherwise keep jumping into patch 1, whose copies call stale callees.
+    @Test func laterPatchesKeepEarlierEntryPatchesCurrent() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("entry-cumulative-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var patcher = Patcher(layout: ProjectLayout(project: directory, cacheDirectory: directory.appendingPathComponent("cache")))
+        patcher.entryPatching = true
+        try FileManager.default.createDirectory(at: patcher.layout.root, withIntermediateDirectories: true)
+        let fat = SymbolList([
+            SymbolInfo(name: "f", address: 0x5000, size: 64, kind: .function, binding: .local),
+            SymbolInfo(name: "g", address: 0x6000, size: 64, kind: .function, binding: .local),
+        ])
+        func table(_ id: Int, build: String = "b") -> JumpTable {
+            JumpTable(patchId: id, buildId: build, libraryPath: "/l\(id).so", slide: Self.slide,
+                      entries: [.init(oldFileAddress: 0x5000, newAddress: 0x100 * UInt64(id)), .init(oldFileAddress: 0x6000, newAddress: 0x180 * UInt64(id))])
+        }
+        func diff(_ changed: [String]) -> DiffReport {
+            var report = DiffReport(added: [], removed: [], kept: [])
+            report.changed = changed
+            return report
+        }
+        let first = patcher.addingEntryPatches(to: table(1), fatSymbols: fat, diff: diff(["f"]))
+        #expect(first.entryPatches.map(\.oldFileAddress) == [0x5000])
+        let second = patcher.addingEntryPatches(to: table(2), fatSymbols: fat, diff: diff(["g"]))
+        #expect(second.entryPatches == [
+            .init(oldFileAddress: 0x5000, newAddress: 0x200, oldSize: 64),
+            .init(oldFileAddress: 0x6000, newAddress: 0x300, oldSize: 64),
+        ])
+        // A new fat build starts over.
+        let rebuilt = patcher.addingEntryPatches(to: table(3, build: "b2"), fatSymbols: fat, diff: diff(["g"]))
+        #expect(rebuilt.entryPatches.map(\.oldFileAddress) == [0x6000])
+    }
 }

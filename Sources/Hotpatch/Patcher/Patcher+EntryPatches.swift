@@ -1,12 +1,21 @@
+import Foundation
+
 extension Patcher {
     /// The table with ``JumpTable/entryPatches`` filled when ``entryPatching`` is on; the table
     /// unchanged otherwise.
     ///
     /// Called by ``link(_:aslrReference:)`` once the jump table and the per-function diff exist.
+    ///
+    /// Functions an earlier patch of the same build entry-patched are listed again: their old
+    /// entries still jump into that earlier library, whose copies call *its* versions of
+    /// everything, so they must move to this patch's code even when this edit didn't touch them.
     public func addingEntryPatches(to table: JumpTable, fatSymbols: some SymbolSource, diff: DiffReport) -> JumpTable {
         guard entryPatching else { return table }
+        let record = EntryPatchedFunctions.load(layout, buildId: table.buildId)
+        let names = record.union(diff.changed)
         var patched = table
-        patched.entryPatches = Self.entryPatches(for: table, fatSymbols: fatSymbols, changed: diff.changed)
+        patched.entryPatches = Self.entryPatches(for: table, fatSymbols: fatSymbols, changed: Array(names))
+        if names != record { EntryPatchedFunctions.save(names, layout: layout, buildId: table.buildId) }
         return patched
     }
 
@@ -60,5 +69,26 @@ extension Patcher {
         guard lower < functionStarts.count else { return function.size }
         let gap = functionStarts[lower] - function.address
         return gap >= function.size && gap - function.size <= 64 ? gap : function.size
+    }
+}
+
+
+/// `<project>/entry-patched.json`: the functions entry-patched so far for the current fat build
+/// (`{"buildId", "names"}`); a new build starts empty.
+enum EntryPatchedFunctions {
+    private struct Record: Codable {
+        var buildId: String
+        var names: [String]
+    }
+
+    static func file(_ layout: ProjectLayout) -> URL { layout.root.appendingPathComponent("entry-patched.json") }
+
+    static func load(_ layout: ProjectLayout, buildId: String) -> Set<String> {
+        guard let record = try? JSONFile.read(Record.self, from: file(layout)), record.buildId == buildId else { return [] }
+        return Set(record.names)
+    }
+
+    static func save(_ names: Set<String>, layout: ProjectLayout, buildId: String) {
+        try? JSONFile.write(Record(buildId: buildId, names: names.sorted()), to: file(layout))
     }
 }
