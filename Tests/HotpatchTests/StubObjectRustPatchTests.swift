@@ -111,7 +111,7 @@ import Testing
         let patched = try running.readLine(), after = try running.readLine()
         #expect(patched.hasPrefix("new tick 2 total 3 calls "))
         #expect(after.hasPrefix("old tick 3 total 6 calls "))
-        withKnownIssue("a static of the edited crate gets a fresh copy in the patch (issue 6 rewrites its relocations)") {
+        withKnownIssue("a per-device link (PIC object + stub) gives the edited crate's statics fresh copies; the shared link keeps them (SharedLibraryRustPatchTests)") {
             #expect(patched == "new tick 2 total 3 calls 2")
             #expect(after == "old tick 3 total 6 calls 3")
         }
