@@ -77,6 +77,13 @@ export function patchItem(patch, deviceNames) {
       element("span", { text: (patch.cratesRebuilt ?? []).join(", ") || "—" }),
       diffText ? element("span", { className: "muted diff", text: diffText }) : null,
       patch.library ? element("span", { className: "muted", text: formatBytes(patch.library.size) }) : null,
+      patch.library?.linkMode
+        ? element("span", {
+            className: "muted link-mode",
+            data: { linkMode: patch.library.linkMode },
+            text: patch.library.linkMode === "shared" ? "one library for all devices" : "linked per device",
+          })
+        : null,
       patch.durationMs !== undefined ? element("span", { className: "muted", text: formatMs(patch.durationMs) }) : null,
       element("span", { className: "muted", text: `via ${patch.trigger}` })),
     patch.phases?.length ? phases(patch.phases) : null,

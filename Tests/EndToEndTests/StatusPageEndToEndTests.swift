@@ -68,6 +68,7 @@ import Testing
         let shown = page.expect([
             "#patches [data-patch-id=\"1\"][data-state=\"succeeded\"] [data-phase=\"rustc\"]",
             "#patches [data-patch-id=\"1\"][data-state=\"succeeded\"] [data-phase=\"link\"]",
+            "#patches [data-patch-id=\"1\"] [data-link-mode=\"shared\"]",
             "#patches [data-patch-id=\"1\"] .applied",
             "#devices [data-state=\"up_to_date\"]",
         ])
