@@ -134,6 +134,43 @@ import Testing
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": std collections 5.5") } != nil, "\(app.output.suffix(5))")
     }
 
+    /// A static the first patch adds lives in that patch's library; the second patch (another
+    /// edit of the same function) keeps counting on it instead of starting a fresh copy.
+    @Test func aStaticAddedByOnePatchKeepsCountingInTheNext() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        let patch = ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table, "--json"]
+        try workspace.editMain {
+            $0.replacingOccurrences(of: "    \"hello from counter\"\n", with: """
+                    static SEEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                    let seen = SEEN.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    Box::leak(format!("first patch seen {seen}").into_boxed_str())
+
+                """)
+        }
+        let first = try workspace.whiskerDev(patch)
+        try #require(first.succeeded, "\(first.stderrText)")
+        let firstPlan = try #require(try JSONSerialization.jsonObject(with: first.stdout) as? [String: Any])
+        #expect(((firstPlan["statics"] as? [String: Any])?["newStatics"] as? [String])?.contains { $0.contains("4SEEN") } == true)
+        var mark = app.output.count
+        app.send(table)
+        #expect(app.waitForLine(after: mark) { $0.contains(": first patch seen 3") } != nil, "\(app.output.suffix(5))")
+
+        try workspace.editMain { $0.replacingOccurrences(of: "first patch seen", with: "second patch seen") }
+        let second = try workspace.whiskerDev(patch)
+        try #require(second.succeeded, "\(second.stderrText)")
+        let secondPlan = try #require(try JSONSerialization.jsonObject(with: second.stdout) as? [String: Any])
+        #expect(((secondPlan["statics"] as? [String: Any])?["earlierPatchStatics"] as? [String])?.contains { $0.contains("4SEEN") } == true)
+        mark = app.output.count
+        app.send(table)
+        let line = try #require(app.waitForLine(after: mark) { $0.contains(": second patch seen ") }, "\(app.output.suffix(5))")
+        let seen = Int(line.split(separator: " ").last ?? "") ?? 0
+        #expect(seen > 3, "the static the first patch added restarted: \(line)")
+    }
+
     /// `WHISKER_LINK_MODE=per-device`: the fallback link, one library for this process's slide,
     /// still patches (its statics start fresh; the shared link is the default for that reason).
     @Test func thePerDeviceLinkStillPatches() throws {

@@ -85,7 +85,7 @@ extension ProjectSession {
                 try cancellationCheck(cancellation)
                 try link(compilation, patchId: id, aslrReference: reference)
             }
-            try patcher.commit(compilation)
+            try patcher.commit(compilation, libraryPath: patchRecord(id)?.links.first(where: \.isShared)?.libraryPath)
             updatePatch(id) { record in
                 if let plan = record.links.first?.plan { record.phases = plan.phases }
             }

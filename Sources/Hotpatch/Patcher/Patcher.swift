@@ -88,7 +88,7 @@ public struct Patcher: Sendable {
         let linked = try link(compilation, aslrReference: aslrReference)
         try JSONFile.writeAtomically(Data(linked.plan.jsonString().utf8), to: compilation.patch.plan)
         try JSONFile.writeAtomically(Data(linked.jumpTable.json().utf8), to: compilation.patch.jumpTable)
-        try commit(compilation)
+        try commit(compilation, libraryPath: linked.plan.library.path)
         return linked
     }
 
@@ -155,7 +155,8 @@ public struct Patcher: Sendable {
         let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: keptBinaryDigest(build))
         var result = compilation
         result.relocation = try Self.makeSlideIndependent(
-            objects: compilation.objects, executable: fatSymbols, directory: compilation.patch.root)
+            objects: compilation.objects, executable: fatSymbols, directory: compilation.patch.root,
+            earlierStatics: PatchStaticsRecord.load(layout, buildId: build.id.rawValue))
         result.phases.append(PhaseTiming(name: "relocate", duration: clock.now - start))
         return result
     }
@@ -185,7 +186,7 @@ public struct Patcher: Sendable {
         let stubSummary: PatchPlan.StubSummary
         var excluded = Set<String>()
         if let relocation = compilation.relocation {
-            objects = relocation.objects
+            objects = relocation.objects + relocation.neededLibraries
             stubPath = nil
             stubSummary = .init(
                 trampolines: relocation.trampolines, absoluteData: 0,
@@ -273,7 +274,12 @@ public struct Patcher: Sendable {
 
     /// Records the sources the compilation saw as the new baseline, so the next patch rebuilds
     /// only what changes after it.
-    public func commit(_ compilation: PatchCompilation) throws {
+    /// `libraryPath`: the shared library linked from it, which exports the statics the patch added.
+    public func commit(_ compilation: PatchCompilation, libraryPath: String? = nil) throws {
+        if let relocation = compilation.relocation, !relocation.exportedStatics.isEmpty, let libraryPath {
+            try PatchStaticsRecord.record(
+                relocation.exportedStatics, library: libraryPath, layout: layout, buildId: compilation.build.id.rawValue)
+        }
         let state = try ProjectState.load(layout)
         try state.recordingThinRebuild(compilation.thinPlan, result: compilation.thinResult, build: compilation.build).save(layout)
         try DiffBaseline.record(compilation, layout: layout)

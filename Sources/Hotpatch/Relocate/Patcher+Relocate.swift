@@ -9,6 +9,55 @@ public struct RelocatedObjects: Codable, Sendable, Equatable {
     public var summary: StaticsRelocationSummary
     public var trampolines: Int
     public var slots: Int
+    /// Libraries of earlier patches whose statics this one uses: linked as needed libraries
+    /// (already loaded in every process that applied them, found by soname).
+    public var neededLibraries: [String] = []
+    /// Statics this patch adds and exports for later patches (mangled names).
+    public var exportedStatics: [String] = []
+
+    init(objects: [String], summary: StaticsRelocationSummary, trampolines: Int, slots: Int,
+         neededLibraries: [String], exportedStatics: [String]) {
+        self.objects = objects
+        self.summary = summary
+        self.trampolines = trampolines
+        self.slots = slots
+        self.neededLibraries = neededLibraries
+        self.exportedStatics = exportedStatics
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        objects = try container.decode([String].self, forKey: .objects)
+        summary = try container.decode(StaticsRelocationSummary.self, forKey: .summary)
+        trampolines = try container.decode(Int.self, forKey: .trampolines)
+        slots = try container.decode(Int.self, forKey: .slots)
+        neededLibraries = try container.decodeIfPresent([String].self, forKey: .neededLibraries) ?? []
+        exportedStatics = try container.decodeIfPresent([String].self, forKey: .exportedStatics) ?? []
+    }
+}
+
+/// `<project>/patch-statics.json`: for the current fat build, which patch library exports each
+/// static a patch added, so later patches keep using that storage (`{"buildId", "libraries":
+/// {"<mangled static>": "<library path>"}}`). Written when a shared patch is committed.
+enum PatchStaticsRecord {
+    private struct Record: Codable {
+        var buildId: String
+        var libraries: [String: String]
+    }
+
+    static func file(_ layout: ProjectLayout) -> URL { layout.root.appendingPathComponent("patch-statics.json") }
+
+    /// Static → exporting library, for `buildId` (empty for another build), libraries that still exist.
+    static func load(_ layout: ProjectLayout, buildId: String) -> [String: String] {
+        guard let record = try? JSONFile.read(Record.self, from: file(layout)), record.buildId == buildId else { return [:] }
+        return record.libraries.filter { FileManager.default.fileExists(atPath: $0.value) }
+    }
+
+    static func record(_ statics: [String], library: String, layout: ProjectLayout, buildId: String) throws {
+        var libraries = load(layout, buildId: buildId)
+        for name in statics where libraries[name] == nil { libraries[name] = library }
+        try JSONFile.write(Record(buildId: buildId, libraries: libraries), to: file(layout))
+    }
 }
 
 extension Patcher {
@@ -16,8 +65,11 @@ extension Patcher {
     /// `directory` so one library links for every process of the build and uses the executable's
     /// statics (see ``SlideIndependentObject``). Names defined by any of the objects stay the
     /// patch's own: a workspace crate rebuilt beside the edited one replaces the executable's copy.
+    ///
+    /// `earlierStatics`: statics earlier patches of the build added, and the library exporting
+    /// each (``PatchStaticsRecord``); references to them bind to that storage.
     public static func makeSlideIndependent(
-        objects: [String], executable: SymbolTable, directory: URL
+        objects: [String], executable: SymbolTable, directory: URL, earlierStatics: [String: String] = [:]
     ) throws(RelocateError) -> RelocatedObjects {
         guard let anchor = executable.definitions(named: FixupObject.anchorSymbol).first(where: { $0.kind == .function })
         else {
@@ -33,19 +85,25 @@ extension Patcher {
             }
             for entry in symbols.defined where entry.binding != .local { definedInPatch.insert(entry.name) }
         }
+        var exported: [String] = []
         for (index, object) in objects.enumerated() {
-            let bytes = try SlideIndependentObject.rewrite(
+            let (bytes, exports) = try SlideIndependentObject.rewrite(
                 objectAt: object, executable: executable, anchorAddress: anchor.address,
-                definedInPatch: definedInPatch, fixups: &fixups, summary: &summary)
+                definedInPatch: definedInPatch, earlierStatics: .init(names: Set(earlierStatics.keys)),
+                fixups: &fixups, summary: &summary)
+            exported += exports
             let path = directory.appendingPathComponent("shared-\(index)-\(URL(fileURLWithPath: object).lastPathComponent)").path
             try write(bytes, to: path)
             rewritten.append(path)
         }
         let fixupPath = directory.appendingPathComponent("shared-fixups.o").path
         try write(try FixupObject(table: fixups).bytes(), to: fixupPath)
+        let normalized = summary.normalized()
         return RelocatedObjects(
-            objects: rewritten + [fixupPath], summary: summary.normalized(),
-            trampolines: fixups.trampolines.count, slots: fixups.slots.count)
+            objects: rewritten + [fixupPath], summary: normalized,
+            trampolines: fixups.trampolines.count, slots: fixups.slots.count,
+            neededLibraries: Set(normalized.earlierPatchStatics.compactMap { earlierStatics[$0] }).sorted(),
+            exportedStatics: Array(Set(exported)).sorted())
     }
 
     private static func write(_ bytes: [UInt8], to path: String) throws(RelocateError) {

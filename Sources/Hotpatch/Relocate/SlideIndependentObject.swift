@@ -23,6 +23,14 @@ import ObjectFile
 /// string tables are copied to the end of the file with the new names, so no other offset moves.
 struct SlideIndependentObject {
     static let renamedMain = "__whisker_patch_main"
+    /// Prefix of the exported alias a patch gives each static it adds, so later patches of the
+    /// build reach that storage instead of starting their own copy.
+    static let newStaticPrefix = "__whisker_new_static."
+
+    /// Statics earlier patches of the build added (absent from the executable), by mangled name.
+    struct EarlierStatics: Sendable {
+        var names: Set<String> = []
+    }
 
     private let image: RelocatableImage
     private let executable: ExecutableStatics
@@ -31,15 +39,18 @@ struct SlideIndependentObject {
     private let definedInPatch: Set<String>
     private var out: [UInt8]
     private var strings: [UInt8]
-    private var addedSymbols: [(name: String, index: UInt32)] = []
+    /// Symbols appended to `.symtab`: undefined references, and (with a section) exported aliases.
+    private var addedSymbols: [(name: String, index: UInt32, definition: (section: UInt16, value: UInt64, size: UInt64)?)] = []
+    private let earlierStatics: EarlierStatics
+    private var exportedAliases = Set<String>()
     private var symbolIndices: [String: UInt32] = [:]
     private let symbolCount: Int
 
     /// Rewrites the object at `path`, adding the slots it needs to `fixups`.
     static func rewrite(
         objectAt path: String, executable: SymbolTable, anchorAddress: UInt64, definedInPatch: Set<String>,
-        fixups: inout FixupTable, summary: inout StaticsRelocationSummary
-    ) throws(RelocateError) -> [UInt8] {
+        earlierStatics: EarlierStatics = .init(), fixups: inout FixupTable, summary: inout StaticsRelocationSummary
+    ) throws(RelocateError) -> (bytes: [UInt8], exportedStatics: [String]) {
         let bytes: [UInt8]
         do {
             bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -48,16 +59,18 @@ struct SlideIndependentObject {
         }
         var rewriter = try SlideIndependentObject(
             image: RelocatableImage(path: path, bytes: bytes), executable: ExecutableStatics(table: executable),
-            anchorAddress: anchorAddress, definedInPatch: definedInPatch)
+            anchorAddress: anchorAddress, definedInPatch: definedInPatch, earlierStatics: earlierStatics)
         try rewriter.rewrite(fixups: &fixups, summary: &summary)
-        return try rewriter.finish()
+        return (try rewriter.finish(), rewriter.exportedStatics)
     }
 
     private init(
-        image: RelocatableImage, executable: ExecutableStatics, anchorAddress: UInt64, definedInPatch: Set<String>
+        image: RelocatableImage, executable: ExecutableStatics, anchorAddress: UInt64, definedInPatch: Set<String>,
+        earlierStatics: EarlierStatics
     ) throws(RelocateError) {
         self.image = image
         self.definedInPatch = definedInPatch
+        self.earlierStatics = earlierStatics
         self.executable = executable
         self.anchorAddress = anchorAddress
         out = image.bytes
@@ -115,8 +128,16 @@ struct SlideIndependentObject {
                 summary.references += 1
                 try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.absolute64,
                                     addend: delta(to: address) &+ offset)
+            case .absent where earlierStatics.names.contains(symbol.name):
+                // Added by an earlier patch: its library exports the storage; the link names it
+                // as a needed library and the loader binds the alias.
+                summary.earlierPatchStatics.append(symbol.name)
+                summary.references += 1
+                try writeRelocation(at: entryOffset, symbol: index(ofUndefined: Self.newStaticPrefix + symbol.name),
+                                    type: X86_64Relocation.absolute64, addend: offset)
             case .absent:
                 summary.newStatics.append(symbol.name)
+                try exportAlias(of: symbol)
             case .incompatible:
                 summary.changed.append(symbol.name)
             }
@@ -240,10 +261,26 @@ struct SlideIndependentObject {
         guard let index = UInt32(exactly: symbolCount + addedSymbols.count) else {
             throw .malformedObject(path: image.path, reason: "too many symbols")
         }
-        addedSymbols.append((name, index))
+        addedSymbols.append((name, index, nil))
         symbolIndices[name] = index
         return index
     }
+
+    /// Appends a GLOBAL, default-visibility alias of a static the edit adds, so the library
+    /// exports it for later patches (``newStaticPrefix``). Statics in sections past the 16-bit
+    /// index range keep no alias (a later patch then starts them fresh).
+    private mutating func exportAlias(of symbol: ObjectSymbol) throws(RelocateError) {
+        let name = Self.newStaticPrefix + symbol.name
+        guard !exportedAliases.contains(name), let section = symbol.sectionIndex, section > 0, section < 0xff00 else { return }
+        guard let index = UInt32(exactly: symbolCount + addedSymbols.count) else {
+            throw .malformedObject(path: image.path, reason: "too many symbols")
+        }
+        exportedAliases.insert(name)
+        addedSymbols.append((name, index, (UInt16(section), symbol.value, symbol.size)))
+    }
+
+    /// Aliases this object exports: mangled names of the statics the edit added.
+    var exportedStatics: [String] { exportedAliases.map { String($0.dropFirst(Self.newStaticPrefix.count)) }.sorted() }
 
     /// Renames the object's own `main` definition (the bin crate's C entry point).
     private mutating func renameMain() throws(RelocateError) {
@@ -265,11 +302,19 @@ struct SlideIndependentObject {
             let name = UInt32(strings.count)
             strings += Array(added.name.utf8) + [0]
             Self.append(name, to: &symbols)
-            symbols.append(1 << 4)  // GLOBAL NOTYPE
-            symbols.append(0)  // default visibility: bound by the link or the loader
-            Self.append(UInt16(0), to: &symbols)  // SHN_UNDEF
-            Self.append(UInt64(0), to: &symbols)
-            Self.append(UInt64(0), to: &symbols)
+            if let definition = added.definition {
+                symbols.append(1 << 4 | 1)  // GLOBAL OBJECT
+                symbols.append(0)  // default visibility: exported
+                Self.append(definition.section, to: &symbols)
+                Self.append(definition.value, to: &symbols)
+                Self.append(definition.size, to: &symbols)
+            } else {
+                symbols.append(1 << 4)  // GLOBAL NOTYPE
+                symbols.append(0)  // default visibility: bound by the link or the loader
+                Self.append(UInt16(0), to: &symbols)  // SHN_UNDEF
+                Self.append(UInt64(0), to: &symbols)
+                Self.append(UInt64(0), to: &symbols)
+            }
         }
         try appendSection(image.symbolTable.index, bytes: symbols, alignment: 8)
         try appendSection(Int(image.symbolTable.link), bytes: strings, alignment: 1)

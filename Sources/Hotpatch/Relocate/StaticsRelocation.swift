@@ -48,6 +48,7 @@ extension StaticsRelocationSummary {
         copy.statics = unique(statics)
         copy.threadLocals = unique(threadLocals)
         copy.newStatics = unique(newStatics).filter { !copy.statics.contains($0) }
+        copy.earlierPatchStatics = unique(earlierPatchStatics)
         copy.changed = unique(changed)
         copy.unreachable = unique(unreachable)
         return copy

@@ -13,6 +13,9 @@ public struct StaticsRelocationSummary: Codable, Sendable, Equatable {
     /// Writable statics the executable doesn't have: added by the edit, they live in the patch
     /// (and start from their initial value).
     public var newStatics: [String] = []
+    /// Statics an earlier patch of the build added: the patch uses that patch's storage (its
+    /// library is a needed library of this one).
+    public var earlierPatchStatics: [String] = []
     /// Statics whose size or kind differs from the executable's (the edit changed their type):
     /// the patch keeps its own copy rather than misread the old layout.
     public var changed: [String] = []
@@ -27,9 +30,26 @@ public struct StaticsRelocationSummary: Codable, Sendable, Equatable {
 
     public init() {}
 
+    // Every field is optional on disk: journals and plans written by earlier versions lack some.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func names(_ key: CodingKeys) throws -> [String] { try container.decodeIfPresent([String].self, forKey: key) ?? [] }
+        func count(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        statics = try names(.statics)
+        threadLocals = try names(.threadLocals)
+        references = try count(.references)
+        newStatics = try names(.newStatics)
+        earlierPatchStatics = try names(.earlierPatchStatics)
+        changed = try names(.changed)
+        unreachable = try names(.unreachable)
+        executableReferences = try count(.executableReferences)
+        unwindPointers = try count(.unwindPointers)
+    }
+
     /// One line for logs and the CLI: "3 statics and 1 thread-local of the executable (12 references), 1 new static".
     public var description: String {
         var parts = ["\(statics.count) static\(statics.count == 1 ? "" : "s") and \(threadLocals.count) thread-local\(threadLocals.count == 1 ? "" : "s") of the executable (\(references) reference\(references == 1 ? "" : "s"))"]
+        if !earlierPatchStatics.isEmpty { parts.append("\(earlierPatchStatics.count) added by an earlier patch") }
         if !newStatics.isEmpty { parts.append("\(newStatics.count) new static\(newStatics.count == 1 ? "" : "s") in the patch") }
         if !changed.isEmpty { parts.append("\(changed.count) changed type (kept fresh)") }
         if !unreachable.isEmpty { parts.append("\(unreachable.count) unreachable (kept fresh)") }
