@@ -12,7 +12,7 @@ struct RelocatableImage {
         let stride: Int
 
         /// Where entry `index` starts in the file.
-        func fileOffset(ofEntry index: Int) -> Int { Int(section.offset) + index * stride }
+        func fileOffset(ofEntry index: Int) -> Int { Int(clamping: section.offset) &+ index &* stride }
     }
 
     let path: String

@@ -149,12 +149,12 @@ struct SlideIndependentObject {
             guard let base, let fixed = Int32(exactly: base + offset) else {
                 throw .threadLocalOutOfRange(name: symbol.name, offset: (base ?? 0) + offset)
             }
-            guard table.target.hasFileBytes, entry.offset + 4 <= table.target.size else {
+            guard table.target.hasFileBytes, entry.offset < table.target.size, table.target.size - entry.offset >= 4 else {
                 throw .malformedObject(path: image.path, reason: "a TPOFF32 relocation at \(entry.offset) lies outside \(table.target.name)")
             }
             summary.threadLocals.append(symbol.name)
             summary.references += 1
-            try write(UInt32(bitPattern: fixed), at: Int(table.target.offset) + Int(entry.offset))
+            try write(UInt32(bitPattern: fixed), at: Int(clamping: table.target.offset) &+ Int(clamping: entry.offset))
             try writeRelocation(at: entryOffset, symbol: 0, type: X86_64Relocation.none, addend: 0)
         case let type where X86_64Relocation.cannotReachExecutable.contains(type) && isMutableStorage:
             if case .found = executable.data(named: symbol.name) {
@@ -224,11 +224,11 @@ struct SlideIndependentObject {
         } catch {
             throw .malformedObject(path: image.path, reason: error.reason)
         }
-        let sectionStart = Int(table.target.offset)
+        let sectionStart = Int(clamping: table.target.offset)
         for encoding in pointers.lsdaEncodingBytes { try write(EHFramePointers.pcRelative64, at: sectionStart + encoding) }
         for (position, entry) in table.entries.enumerated() where entry.type == X86_64Relocation.absolute64 {
             let entryOffset = table.fileOffset(ofEntry: position)
-            let field = Int(entry.offset)
+            let field = Int(clamping: entry.offset)
             if pointers.lsdaFields.contains(field) {
                 try writeRelocation(at: entryOffset, symbol: entry.symbolIndex, type: X86_64Relocation.pc64, addend: entry.addend)
                 summary.unwindPointers += 1
@@ -343,7 +343,7 @@ struct SlideIndependentObject {
 
     private mutating func write<T: FixedWidthInteger>(_ value: T, at offset: Int) throws(RelocateError) {
         let width = T.bitWidth / 8
-        guard offset >= 0, offset + width <= out.count else {
+        guard offset >= 0, out.count >= width, offset <= out.count - width else {
             throw .malformedObject(path: image.path, reason: "an edit at file offset \(offset) lies outside the object")
         }
         for index in 0..<width { out[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
