@@ -78,17 +78,16 @@ extension Patcher {
         var fixups = FixupTable()
         var summary = StaticsRelocationSummary()
         var rewritten: [String] = []
+        var images: [RelocatableImage] = []
+        for object in objects { images.append(try SlideIndependentObject.read(objectAt: object)) }
         var definedInPatch = Set<String>()
-        for object in objects {
-            guard let symbols = try? SymbolTable(contentsOf: object) else {
-                throw .unsupportedObject(path: object, found: "unreadable by the symbol reader")
-            }
-            for entry in symbols.defined where entry.binding != .local { definedInPatch.insert(entry.name) }
+        for case let symbol? in images.flatMap(\.symbols) where symbol.isDefined && symbol.binding != .local && !symbol.name.isEmpty {
+            definedInPatch.insert(symbol.name)
         }
         var exported: [String] = []
-        for (index, object) in objects.enumerated() {
+        for (index, (object, image)) in zip(objects, images).enumerated() {
             let (bytes, exports) = try SlideIndependentObject.rewrite(
-                objectAt: object, executable: executable, anchorAddress: anchor.address,
+                image, executable: executable, anchorAddress: anchor.address,
                 definedInPatch: definedInPatch, earlierStatics: .init(names: Set(earlierStatics.keys)),
                 fixups: &fixups, summary: &summary)
             exported += exports
@@ -106,11 +105,24 @@ extension Patcher {
             exportedStatics: Array(Set(exported)).sorted())
     }
 
+    /// Writes straight from the array (no `Data` copy). The name is new for each patch
+    /// directory's link, and a half-written file is never linked: the link reads it after this returns.
     private static func write(_ bytes: [UInt8], to path: String) throws(RelocateError) {
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw .writeFailed(path: path, reason: error.localizedDescription)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let failure: Int32? = bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += written
+            }
+            return nil
         }
+        if let failure { throw .writeFailed(path: path, reason: String(cString: strerror(failure))) }
     }
 }

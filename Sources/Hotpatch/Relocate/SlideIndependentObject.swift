@@ -46,19 +46,38 @@ struct SlideIndependentObject {
     private var symbolIndices: [String: UInt32] = [:]
     private let symbolCount: Int
 
-    /// Rewrites the object at `path`, adding the slots it needs to `fixups`.
+    /// Reads the object at `path` for ``rewrite(_:executable:anchorAddress:definedInPatch:earlierStatics:fixups:summary:)``.
+    static func read(objectAt path: String) throws(RelocateError) -> RelocatableImage {
+        // Straight into the array: objects are megabytes, and every copy shows in the patch time.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unsupportedObject(path: path, found: "unreadable (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_size >= 0 else {
+            throw .unsupportedObject(path: path, found: "unreadable (\(String(cString: strerror(errno))))")
+        }
+        var failure: Int32?
+        let bytes = [UInt8](unsafeUninitializedCapacity: Int(status.st_size)) { buffer, count in
+            count = 0
+            while count < buffer.count {
+                let got = Foundation.read(fd, buffer.baseAddress.map { $0 + count }, buffer.count - count)
+                if got < 0, errno == EINTR { continue }
+                if got < 0 { failure = errno; break }
+                if got == 0 { break }
+                count += got
+            }
+        }
+        if let failure { throw .unsupportedObject(path: path, found: "unreadable (\(String(cString: strerror(failure))))") }
+        return try RelocatableImage(path: path, bytes: bytes)
+    }
+
+    /// Rewrites `image`, adding the slots it needs to `fixups`.
     static func rewrite(
-        objectAt path: String, executable: SymbolTable, anchorAddress: UInt64, definedInPatch: Set<String>,
+        _ image: RelocatableImage, executable: SymbolTable, anchorAddress: UInt64, definedInPatch: Set<String>,
         earlierStatics: EarlierStatics = .init(), fixups: inout FixupTable, summary: inout StaticsRelocationSummary
     ) throws(RelocateError) -> (bytes: [UInt8], exportedStatics: [String]) {
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw .unsupportedObject(path: path, found: "unreadable (\(error.localizedDescription))")
-        }
         var rewriter = try SlideIndependentObject(
-            image: RelocatableImage(path: path, bytes: bytes), executable: ExecutableStatics(table: executable),
+            image: image, executable: ExecutableStatics(table: executable),
             anchorAddress: anchorAddress, definedInPatch: definedInPatch, earlierStatics: earlierStatics)
         try rewriter.rewrite(fixups: &fixups, summary: &summary)
         return (try rewriter.finish(), rewriter.exportedStatics)
@@ -297,6 +316,9 @@ struct SlideIndependentObject {
         guard !addedSymbols.isEmpty || strings.count != Int(image.sections[Int(image.symbolTable.link)].size) else {
             return out
         }
+        // One allocation for the tables appended below (growing the array would copy the object).
+        out.reserveCapacity(out.count + Int(clamping: image.symbolTable.size) + strings.count
+            + addedSymbols.count * (ELFNumbers.symbolSize + 4) + addedSymbols.reduce(0) { $0 + $1.name.utf8.count + 1 } + 64)
         var symbols = try Self.copy(image.symbolTable, from: out, path: image.path)
         for added in addedSymbols {
             let name = UInt32(strings.count)
