@@ -143,6 +143,32 @@ ROWS = [
 CHAIN_LENGTH = 10
 
 
+def added_static_rows() -> Row:
+    """A static a patch adds keeps counting in the next patch (it lives in the first patch's
+    library; the second binds to it), instead of starting a fresh copy."""
+    seen: dict[str, int] = {}
+
+    def first(tick: dict, match: re.Match) -> str | None:
+        seen["first"] = int(match.group(1))
+        return None
+
+    def second(tick: dict, match: re.Match) -> str | None:
+        value = int(match.group(1))
+        if value <= seen.get("first", 0):
+            return f"ADDED is {value} after the second patch, {seen.get('first')} after the first: a fresh copy"
+        return None
+
+    return Row("static added by a patch continues in the next", "added-static",
+               [Edit(APP_SOURCE, '    "a brand-new literal"\n',
+                     '    { static ADDED: AtomicU64 = AtomicU64::new(0); '
+                     'Box::leak(format!("added {}", ADDED.fetch_add(1, Ordering::Relaxed) + 1).into_boxed_str()) }\n')],
+               "literal", r"^added (\d+)$", check=first,
+               then=([Edit(APP_SOURCE, 'format!("added {}"', 'format!("added again {}"')], "literal", r"^added again (\d+)$", second))
+
+
+ROWS.insert(ROWS.index(next(row for row in ROWS if row.key == "literal")) + 1, added_static_rows())
+
+
 class Matrix:
     def __init__(self, server: Server, app: App, project: str, deadline: float):
         self.server, self.app, self.project, self.deadline = server, app, project, deadline
@@ -224,9 +250,9 @@ class Matrix:
         saved = list(row.edits)
         ok, ms, note, patch = self.step(row.edits, row.row, row.expect, row.check)
         if ok and row.then is not None:
-            edits, name, expect = row.then
+            edits, name, expect, *then_check = row.then
             saved += edits
-            ok, _, then_note, _ = self.step(edits, name, re.compile(expect))
+            ok, _, then_note, _ = self.step(edits, name, re.compile(expect), then_check[0] if then_check else None)
             if not ok:
                 note = f"afterwards: {then_note}"
         if ok:
