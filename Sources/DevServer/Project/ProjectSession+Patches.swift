@@ -100,7 +100,7 @@ extension ProjectSession {
             let nothingChanged = (error as? ThinBuildError).map { if case .nothingChanged = $0 { true } else { false } } ?? false
             let state: JobState = cancellation.isCancelled || nothingChanged ? .cancelled : .failed
             finishPatch(id, state: state, error: JobFailure(error))
-            logger.error("patch \(id) \(state.rawValue): \(JobFailure(error).message)")
+            logger.error("patch \(id) \(state.rawValue): \(JobFailure(error).logLine)")
         }
     }
 

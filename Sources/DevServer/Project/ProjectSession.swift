@@ -217,7 +217,7 @@ public final class ProjectSession: Sendable {
         } catch {
             let state: JobState = cancellation.isCancelled ? .cancelled : .failed
             finishBuild(key, state: state, error: JobFailure(error))
-            logger.error("build \(key) \(state.rawValue): \(JobFailure(error).message)")
+            logger.error("build \(key) \(state.rawValue): \(JobFailure(error).logLine)")
         }
     }
 

@@ -35,6 +35,15 @@ public struct JobFailure: Codable, Sendable, Equatable {
         self.message = message
         self.hint = hint
     }
+
+    /// The message plus the tool's first `error` line, for one line of the server log (the whole
+    /// output is in the API's `error.diagnostics`).
+    var logLine: String {
+        guard let diagnostics,
+              let first = diagnostics.split(whereSeparator: \.isNewline).first(where: { $0.contains("error") })
+        else { return message }
+        return "\(message) — \(first.trimmingCharacters(in: .whitespaces))"
+    }
 }
 
 /// What started a job.
