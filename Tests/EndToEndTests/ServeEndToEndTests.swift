@@ -85,6 +85,11 @@ import Testing
         let deviceIds = devices.compactMap { $0["id"] as? String }
         let etags = try Set(deviceIds.map { try server.request("GET", "/api/patches/2/library?device=\($0)").headers["etag"] ?? "" })
         #expect(etags == ["\"\(library["sha256"] as? String ?? "?")\""], "\(etags)")
+        // On the server's machine every process maps the server's own file: no download, one file.
+        let loaded = Set([first, second, late].compactMap { app in
+            app.output.last { $0.contains("whisker-hot: applied patch 2 (") }?.split(separator: " ").last.map { String($0.dropLast()) }
+        })
+        #expect(loaded.count == 1 && loaded.first?.hasSuffix("/" + (library["name"] as? String ?? "?")) == true, "\(loaded)")
     }
 
     @Test func curlWaitReturnsThePlanErrorsAreJSONAndRestartKeepsEverything() throws {

@@ -9,7 +9,7 @@ use crate::http::{self, Request, Url};
 use crate::json::{self, Value};
 use crate::sha256::sha256_hex;
 use crate::table::{apply, JumpTable};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -421,27 +421,14 @@ impl Session {
         let (Some(library_url), Some(expected)) = (patch.library_url.as_deref(), patch.sha256.as_deref()) else {
             return failed(self, "the server sent no \"libraryUrl\" or no \"sha256\"".to_string());
         };
-        let url = match self.base.resolve(library_url) {
-            Ok(url) => url,
-            Err(err) => return failed(self, err.to_string()),
-        };
-        let response = self.request("GET", &url, None, DOWNLOAD_TIMEOUT, MAX_LIBRARY_BYTES)?;
-        match response.status {
-            200 => {}
-            404 | 410 => return failed(self, format!("the server no longer has the library (GET {url}: HTTP {})", response.status)),
-            _ => return Err(server_error(&url, &response).into()),
-        }
-        let actual = sha256_hex(&response.body);
-        if !actual.eq_ignore_ascii_case(expected.trim()) {
-            let mismatch = Error::new(
-                ErrorKind::Checksum,
-                format!("sha256 mismatch for {url}: expected {expected}, got {actual} ({} bytes)", response.body.len()),
-            );
-            return failed(self, mismatch.to_string());
-        }
-        let path = match self.store(patch.id, &response.body) {
-            Ok(path) => path,
-            Err(err) => return failed(self, err.to_string()),
+        let path = match local_copy(&table.lib, expected) {
+            // The server runs on this machine: load its file (one file, shared by every process).
+            Some(path) => path,
+            None => match self.download(patch.id, library_url, expected) {
+                Ok(Ok(path)) => path,
+                Ok(Err(error)) => return failed(self, error),
+                Err(trouble) => return Err(trouble),
+            },
         };
         table.lib = path.to_string_lossy().into_owned();
         match apply(&table) {
@@ -453,11 +440,35 @@ impl Session {
                         applied.entry_patches_written, applied.entry_patches_skipped
                     );
                 }
-                self.log(&(line + ")"));
+                self.log(&(line + &format!(", {})", table.lib)));
                 Ok(Ack { patch: patch.id, error: None })
             }
             Err(err) => failed(self, err.to_string()),
         }
+    }
+
+    /// Downloads a patch library, checks its sha256 and stores it privately. `Ok(Err)` is a
+    /// failure for good (wrong checksum, gone), `Err` a transient problem.
+    fn download(&mut self, patch: u64, library_url: &str, expected: &str) -> Result<Result<PathBuf, String>, Trouble> {
+        let url = match self.base.resolve(library_url) {
+            Ok(url) => url,
+            Err(err) => return Ok(Err(err.to_string())),
+        };
+        let response = self.request("GET", &url, None, DOWNLOAD_TIMEOUT, MAX_LIBRARY_BYTES)?;
+        match response.status {
+            200 => {}
+            404 | 410 => return Ok(Err(format!("the server no longer has the library (GET {url}: HTTP {})", response.status))),
+            _ => return Err(server_error(&url, &response).into()),
+        }
+        let actual = sha256_hex(&response.body);
+        if !actual.eq_ignore_ascii_case(expected.trim()) {
+            let mismatch = Error::new(
+                ErrorKind::Checksum,
+                format!("sha256 mismatch for {url}: expected {expected}, got {actual} ({} bytes)", response.body.len()),
+            );
+            return Ok(Err(mismatch.to_string()));
+        }
+        Ok(self.store(patch, &response.body).map_err(|err| err.to_string()))
     }
 
     /// Writes a downloaded library under a fresh private directory with a unique name (the
@@ -497,6 +508,37 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The server's own copy of the library when this process runs on the server's machine and may
+/// trust it: an absolute path to a regular file (not a symlink) owned by this user, neither it nor
+/// its directory writable by anyone else, with the announced sha256. Loading it skips the download
+/// and lets every local process map the same file.
+#[cfg(unix)]
+fn local_copy(lib: &str, expected: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    extern "C" {
+        fn getuid() -> u32;
+    }
+    let path = Path::new(lib);
+    if !path.is_absolute() {
+        return None;
+    }
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { getuid() };
+    let trusted = |meta: &std::fs::Metadata| meta.uid() == uid && meta.mode() & 0o022 == 0;
+    let file = std::fs::symlink_metadata(path).ok()?;
+    let dir = std::fs::metadata(path.parent()?).ok()?;
+    if !file.file_type().is_file() || !trusted(&file) || !trusted(&dir) {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    sha256_hex(&bytes).eq_ignore_ascii_case(expected.trim()).then(|| path.to_path_buf())
+}
+
+#[cfg(not(unix))]
+fn local_copy(_lib: &str, _expected: &str) -> Option<PathBuf> {
+    None
 }
 
 fn create_private_dir() -> Result<PathBuf, Error> {
@@ -552,6 +594,32 @@ fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[cfg(unix)]
+    #[test]
+    fn local_copy_loads_only_a_trusted_file_with_the_announced_checksum() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = create_private_dir().expect("private dir");
+        let lib = dir.join("libwhisker-patch-1-abc.so");
+        std::fs::write(&lib, b"not really a library").unwrap();
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let sum = sha256_hex(b"not really a library");
+        let text = lib.to_str().unwrap();
+        assert_eq!(local_copy(text, &sum), Some(lib.clone()));
+        assert_eq!(local_copy(text, &sum.to_uppercase()), Some(lib.clone()));
+        assert_eq!(local_copy(text, &sha256_hex(b"other bytes")), None, "checksum must match");
+        assert_eq!(local_copy("libwhisker-patch-1-abc.so", &sum), None, "relative paths are never trusted");
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o664)).unwrap();
+        assert_eq!(local_copy(text, &sum), None, "a group-writable file is not trusted");
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.join("link.so");
+        std::os::unix::fs::symlink(&lib, &link).unwrap();
+        assert_eq!(local_copy(link.to_str().unwrap(), &sum), None, "symlinks are not followed");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(local_copy(text, &sum), None, "a world-writable directory is not trusted");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
     use std::collections::HashMap;
 
