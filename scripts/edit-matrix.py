@@ -323,12 +323,20 @@ def check_shared_library(matrix: Matrix, apps: list[App]) -> None:
     plan = matrix.server.get(f"/api/patches/{patch}")
     applied_by = set(plan.get("appliedBy") or [])
     digests = [matrix.server.library_sha256(patch, device) for device in ids]
-    link_mode = {k: v for k, v in plan.items() if "link" in k.lower() and k != "link"}
-    details = f"patch {patch}; sha256 {digests[0][:12]} vs {digests[1][:12]}" + (f"; {link_mode}" if link_mode else "")
+    link_mode = (plan.get("library") or {}).get("linkMode")
+    # The runtime logs the file it loaded: on the server's machine, the server's own library.
+    loaded = []
+    for app in apps:
+        lines = [text for _, tag, text, _ in app.lines if tag == "err" and text.startswith(f"whisker-hot: applied patch {patch} (")]
+        loaded.append(lines[-1].rstrip(")").split(", ")[-1] if lines else "?")
+    details = (f"patch {patch}; {link_mode} link; sha256 {digests[0][:12]} vs {digests[1][:12]}; "
+               f"file {os.path.basename(loaded[0])}{' (same file)' if loaded[0] == loaded[1] else ' vs ' + os.path.basename(loaded[1])}")
     if not set(ids) <= applied_by:
         matrix.record(name, False, None, f"appliedBy {sorted(applied_by)} lacks {sorted(set(ids) - applied_by)}; {details}")
-    elif digests[0] != digests[1]:
+    elif digests[0] != digests[1] or link_mode != "shared":
         matrix.record(name, False, None, f"each device got its own link (per-slide libraries); {details}")
+    elif loaded[0] != loaded[1]:
+        matrix.record(name, False, None, f"one link, but the processes loaded different files; {details}")
     else:
         matrix.record(name, True, None, details)
 
