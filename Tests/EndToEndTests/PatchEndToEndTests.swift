@@ -171,6 +171,23 @@ import Testing
         #expect(seen > 3, "the static the first patch added restarted: \(line)")
     }
 
+    /// A release build: the runtime's anchor must not collide with rustc's entry point when
+    /// inlined, and ThinLTO's `.llvm.<n>` names in the executable must still pair with the patch's
+    /// plain ones (the hot call's trampoline is one of them).
+    @Test func aReleaseBuildPatches() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build(release: true)
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        try workspace.setMessage(from: "hello from counter", to: "patched in release")
+        let result = try workspace.whiskerDev(["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table])
+        try #require(result.succeeded, "\(result.stderrText)")
+        let mark = app.output.count
+        app.send(table)
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": patched in release") } != nil, "\(app.output.suffix(5))")
+    }
+
     /// `WHISKER_LINK_MODE=per-device`: the fallback link, one library for this process's slide,
     /// still patches (its statics start fresh; the shared link is the default for that reason).
     @Test func thePerDeviceLinkStillPatches() throws {

@@ -99,6 +99,27 @@ import Testing
         #expect(parsed["map"] as? [Any] != nil)
     }
 
+    /// Release builds promote symbols with ThinLTO's `.llvm.<digits>` suffix; the patch (one
+    /// codegen unit) has the plain name. They pair; other dotted names don't lose their suffix.
+    @Test func thinLTOSuffixesPairWithPlainNames() {
+        let trampoline = "_ZN11whisker_hot3hot10trampoline17heb057695c60e9d73E"
+        let old = SymbolList([
+            SymbolInfo(name: trampoline + ".llvm.1830201619313453489", address: 0x8000, size: 32, kind: .function, binding: .local),
+            SymbolInfo(name: "helper.cold", address: 0x9000, size: 8, kind: .function, binding: .local),
+        ])
+        let new = SymbolList([
+            SymbolInfo(name: trampoline, address: 0x100, size: 32, kind: .function, binding: .local),
+            SymbolInfo(name: "helper", address: 0x200, size: 8, kind: .function, binding: .local),
+        ])
+        let build = JumpTable.build(
+            patchId: 1, buildId: "b", libraryPath: "/l.so", slide: ASLRSlide(aslrReference: 0x1000, anchorFileAddress: 0x1000),
+            old: old, new: new)
+        #expect(build.table.entries == [.init(oldFileAddress: 0x8000, newAddress: 0x100)])
+        #expect(JumpTable.withoutLTOSuffix("f.llvm.123") == "f")
+        #expect(JumpTable.withoutLTOSuffix("f.llvm.12a") == "f.llvm.12a")
+        #expect(JumpTable.withoutLTOSuffix("f.llvm.") == "f.llvm.")
+    }
+
     @Test func aPatchWithoutMainHasNoNewBase() {
         let result = JumpTable.build(
             patchId: 1, buildId: "b", libraryPath: "/l.so", slide: Self.slide, old: Self.old,

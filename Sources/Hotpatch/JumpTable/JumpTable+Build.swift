@@ -20,7 +20,10 @@ extension JumpTable {
     ///   is one entry;
     /// - a Rust name defined at several old addresses (copies of one instantiation in several
     ///   codegen units) routes every copy to the new code;
-    /// - a name with several meanings on either side is skipped and reported in `ambiguous`.
+    /// - a name with several meanings on either side is skipped and reported in `ambiguous`;
+    /// - names compare without the `.llvm.<digits>` suffix ThinLTO gives symbols it promotes
+    ///   (release builds of a crate with several codegen units): the patch, one codegen unit, has
+    ///   the plain name.
     ///
     /// - Parameters:
     ///   - old: the fat binary's symbols (file addresses).
@@ -32,14 +35,19 @@ extension JumpTable {
     ) -> JumpTableBuild {
         var byName: [String: [SymbolInfo]] = [:]
         for function in new.definedFunctions() where !excluding.contains(function.name) && !startFileFunctions.contains(function.name) {
-            byName[function.name, default: []].append(function)
+            byName[withoutLTOSuffix(function.name), default: []].append(function)
+        }
+        var oldSuffixed: [String: [SymbolInfo]] = [:]
+        for function in old.definedFunctions() where function.name.contains(".llvm.") {
+            oldSuffixed[withoutLTOSuffix(function.name), default: []].append(function)
         }
         var entries: [UInt64: Entry] = [:]
         var routed: [String] = []
         var ambiguous: [String] = []
         for name in byName.keys.sorted() {
             let newSide = SymbolResolution.resolve(byName[name] ?? [])
-            let oldSide = SymbolResolution.resolve(old.definitions(named: name).filter { $0.kind == .function })
+            let oldSide = SymbolResolution.resolve(
+                old.definitions(named: name).filter { $0.kind == .function } + (oldSuffixed[name] ?? []))
             let target: SymbolInfo
             switch newSide {
             case .unique(let symbol): target = symbol
@@ -71,6 +79,13 @@ extension JumpTable {
             patchId: patchId, buildId: buildId, libraryPath: libraryPath, slide: slide, newBaseAddress: newMain,
             entries: entries.values.sorted { $0.oldFileAddress < $1.oldFileAddress })
         return JumpTableBuild(table: table, routed: routed, ambiguous: ambiguous)
+    }
+
+    /// `name` without a trailing `.llvm.<digits>` (ThinLTO's promotion suffix).
+    public static func withoutLTOSuffix(_ name: String) -> String {
+        guard let range = name.range(of: ".llvm.", options: .backwards) else { return name }
+        let digits = name[range.upperBound...]
+        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) ? String(name[..<range.lowerBound]) : name
     }
 
     /// Functions the C start files (crti, crtbeginS, crtendS, crtn) put into every executable and

@@ -66,9 +66,9 @@ final class CounterWorkspace: @unchecked Sendable {
         return try CommandRunner.run(Command(BuiltProducts.whiskerDev, arguments, environment: environment))
     }
 
-    /// `whisker-dev build --json` of the counter; returns the kept binary's path.
-    func build() throws -> String {
-        let result = try whiskerDev(["build", "--project", project.path, "--json"])
+    /// `whisker-dev build --json` of the counter (`--release` when asked); returns the kept binary's path.
+    func build(release: Bool = false) throws -> String {
+        let result = try whiskerDev(["build", "--project", project.path, "--json"] + (release ? ["--release"] : []))
         guard result.succeeded else {
             throw CounterWorkspaceError("build failed (\(result.exitStatus)): \(result.stderrText)")
         }
