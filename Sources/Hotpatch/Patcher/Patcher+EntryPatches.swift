@@ -37,11 +37,18 @@ extension Patcher {
         for table: JumpTable, fatSymbols: some SymbolSource, changed: [String]
     ) -> [JumpTable.EntryPatch] {
         let routedTo = Dictionary(table.entries.map { ($0.oldFileAddress, $0.newAddress) }, uniquingKeysWith: { first, _ in first })
-        let starts = Set(fatSymbols.definedFunctions().map(\.address)).sorted()
+        let functions = fatSymbols.definedFunctions()
+        let starts = Set(functions.map(\.address)).sorted()
+        // Release builds: ThinLTO names the old copy `name.llvm.<digits>` (see JumpTable.build).
+        var suffixed: [String: [SymbolInfo]] = [:]
+        for function in functions where function.name.contains(".llvm.") {
+            suffixed[JumpTable.withoutLTOSuffix(function.name), default: []].append(function)
+        }
         var patches: [UInt64: JumpTable.EntryPatch] = [:]
         for name in Set(changed) {
             let olds: [SymbolInfo]
-            switch SymbolResolution.resolve(fatSymbols.definitions(named: name).filter { $0.kind == .function }) {
+            let candidates = fatSymbols.definitions(named: name).filter { $0.kind == .function } + (suffixed[name] ?? [])
+            switch SymbolResolution.resolve(candidates) {
             case .unique(let symbol): olds = [symbol]
             case .copies(let copies): olds = copies
             case .none, .ambiguous: continue
