@@ -92,6 +92,33 @@ import Hotpatch
         #expect(linked.stderrText.split(separator: "\n").count == 1 && linked.stderrText.hasPrefix("warning:"))
     }
 
+    /// The fat link wraps every rlib in `--whole-archive`; when that link fails (a crate bundling
+    /// C code that only links in part), the shim links exactly as rustc asked and says so.
+    @Test func wholeArchiveLinkWrapsTheRlibsAndFallsBackWhenItFails() throws {
+        let scratch = try Scratch()
+        let calls = scratch.url.appendingPathComponent("calls")
+        let body = """
+            printf '%s ' "$@" >> '\(calls.path)'; echo >> '\(calls.path)'
+            for a in "$@"; do case "$a" in -Wl,--whole-archive) [ -n "$FAIL_WHOLE" ] && { echo 'ld: error: duplicate symbol: foo' >&2; exit 1; };; esac; done
+            exit 0
+            """
+        let fakeLinker = try scratch.tool("cc", body)
+        let arguments = ["a.o", "-Wl,-Bstatic", "/d/libx-1.rlib", "/s/libstd-2.rlib", "-Wl,-Bdynamic", "-o", "out"]
+        let base = ["WHISKER_REAL_LINKER": fakeLinker, "WHISKER_LINK_WHOLE_ARCHIVE": "1", "WHISKER_CAPTURE_DIR": ""]
+
+        let linked = try runTool(linkerShim, arguments, environment: environment(base))
+        #expect(linked.exitStatus == 0 && linked.stderrText.isEmpty, "\(linked.stderrText)")
+        #expect(try String(contentsOf: calls, encoding: .utf8)
+            == "a.o -Wl,-Bstatic -Wl,--whole-archive /d/libx-1.rlib /s/libstd-2.rlib -Wl,--no-whole-archive -Wl,-Bdynamic -o out \n")
+
+        try FileManager.default.removeItem(at: calls)
+        let fellBack = try runTool(linkerShim, arguments, environment: environment(base.merging(["FAIL_WHOLE": "1"]) { $1 }))
+        #expect(fellBack.exitStatus == 0)
+        let tried = try String(contentsOf: calls, encoding: .utf8).split(separator: "\n")
+        #expect(tried.count == 2 && tried[0].contains("--whole-archive") && !tried[1].contains("--whole-archive"), "\(tried)")
+        #expect(fellBack.stderrText.contains("linking every Rust library whole failed (ld: error: duplicate symbol: foo)"), "\(fellBack.stderrText)")
+    }
+
     @Test func missingToolExitsLikeAShell() throws {
         let result = try runTool(rustcShim, ["/nonexistent/rustc", "-vV"], environment: environment([:]))
         #expect(result.exitStatus == 127)
