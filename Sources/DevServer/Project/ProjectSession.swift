@@ -151,7 +151,9 @@ public final class ProjectSession: Sendable {
     /// Whether a kept build of the current sources exists (nothing changed since it or the last
     /// patch), so `serve` can start without building again.
     public func hasUpToDateBuild() -> Bool {
+        // A build an older whisker-dev made may lack what patches now rely on (whole rlibs linked).
         guard let current = currentBuild, let build = current.build,
+              build.pipelineVersion == FatBuild.currentPipelineVersion,
               FileManager.default.isExecutableFile(atPath: build.binary),
               let state = try? ProjectState.load(layout), !state.sources.isEmpty
         else { return false }

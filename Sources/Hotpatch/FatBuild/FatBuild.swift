@@ -39,6 +39,13 @@ public struct FatBuild: Codable, Sendable, Equatable {
     public var cargoCommand: [String]
     /// Times cargo had to be re-run to capture crates it considered up to date (normally 0).
     public var recaptures: Int
+    /// How the build was made (``FatBuild/currentPipelineVersion``); nil for builds from before
+    /// versions were recorded. A server starting up reuses a kept build only of the current one.
+    public var pipelineVersion: Int? = nil
+
+    /// Bumped when a fat build's contents change in a way patches rely on. 2: every rlib linked
+    /// whole with `--no-gc-sections`, and a per-function diff baseline compiled after the build.
+    public static let currentPipelineVersion = 2
 }
 
 /// A unit cargo built (or found up to date) during a fat build.

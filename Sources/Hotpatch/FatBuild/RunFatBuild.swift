@@ -195,7 +195,8 @@ func runFatBuild(
         logPath: directory.log.path,
         startedAt: ISO8601DateFormatter().string(from: startedAt),
         cargoCommand: [command.executable] + command.arguments,
-        recaptures: recaptures
+        recaptures: recaptures,
+        pipelineVersion: FatBuild.currentPipelineVersion
     )
     try JSONFile.write(build, to: directory.buildRecord)
     var state = try ProjectState.load(layout)
