@@ -48,10 +48,9 @@ struct RelocatableImage {
         }
         sections = elf.sections
         symbolTable = symtab
-        let headerOffset = Self.u64(bytes, at: 40).map(Int.init(clamping:)) ?? -1
-        let headerEntrySize = Self.u16(bytes, at: 58) ?? 0
-        guard headerOffset > 0, Int(headerEntrySize) == ELFNumbers.sectionHeaderSize,
-              headerOffset + sections.count * ELFNumbers.sectionHeaderSize <= bytes.count
+        let headerOffset = Int(clamping: elf.sectionHeaderTableOffset)
+        guard headerOffset > 0, Int(elf.sectionHeaderEntrySize) == ELFNumbers.sectionHeaderSize,
+              headerOffset <= bytes.count, sections.count * ELFNumbers.sectionHeaderSize <= bytes.count - headerOffset
         else {
             throw .malformedObject(path: path, reason: "the section header table lies outside the file")
         }
@@ -135,24 +134,5 @@ struct RelocatableImage {
             throw EHFramePointers.Malformed(reason: "section \(section.name) lies outside the file")
         }
         return Array(bytes[Int(section.offset)..<Int(end)])
-    }
-
-    static func u16(_ bytes: [UInt8], at offset: Int) -> UInt16? {
-        guard offset >= 0, offset + 2 <= bytes.count else { return nil }
-        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-    }
-
-    static func u32(_ bytes: [UInt8], at offset: Int) -> UInt32? {
-        guard offset >= 0, offset + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for index in 0..<4 { value |= UInt32(bytes[offset + index]) << (8 * index) }
-        return value
-    }
-
-    static func u64(_ bytes: [UInt8], at offset: Int) -> UInt64? {
-        guard offset >= 0, offset + 8 <= bytes.count else { return nil }
-        var value: UInt64 = 0
-        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * index) }
-        return value
     }
 }

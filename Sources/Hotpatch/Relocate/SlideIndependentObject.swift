@@ -48,26 +48,13 @@ struct SlideIndependentObject {
 
     /// Reads the object at `path` for ``rewrite(_:executable:anchorAddress:definedInPatch:earlierStatics:fixups:summary:)``.
     static func read(objectAt path: String) throws(RelocateError) -> RelocatableImage {
-        // Straight into the array: objects are megabytes, and every copy shows in the patch time.
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unsupportedObject(path: path, found: "unreadable (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0, status.st_size >= 0 else {
-            throw .unsupportedObject(path: path, found: "unreadable (\(String(cString: strerror(errno))))")
+        // One copy, from the mapping into the array the rewrite edits: objects are megabytes.
+        let bytes: [UInt8]
+        do {
+            bytes = try MappedFile(path: path, prefault: true).withUnsafeBytes { [UInt8]($0) }
+        } catch {
+            throw .unsupportedObject(path: path, found: "unreadable (\(error.description))")
         }
-        var failure: Int32?
-        let bytes = [UInt8](unsafeUninitializedCapacity: Int(status.st_size)) { buffer, count in
-            count = 0
-            while count < buffer.count {
-                let got = Foundation.read(fd, buffer.baseAddress.map { $0 + count }, buffer.count - count)
-                if got < 0, errno == EINTR { continue }
-                if got < 0 { failure = errno; break }
-                if got == 0 { break }
-                count += got
-            }
-        }
-        if let failure { throw .unsupportedObject(path: path, found: "unreadable (\(String(cString: strerror(failure))))") }
         return try RelocatableImage(path: path, bytes: bytes)
     }
 
@@ -136,7 +123,7 @@ struct SlideIndependentObject {
             && section.flags & ELFNumbers.flagAlloc != 0 && !section.name.contains(".rel.ro")
             && symbol.kind != .function
         switch entry.type {
-        case X86_64Relocation.absolute64 where isMutableStorage:
+        case X86_64Relocation.abs64 where isMutableStorage:
             switch executable.data(named: symbol.name) {
             case .found(let address, let size):
                 if size != 0, symbol.size != 0, size != symbol.size {
@@ -145,7 +132,7 @@ struct SlideIndependentObject {
                 }
                 summary.statics.append(symbol.name)
                 summary.references += 1
-                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.absolute64,
+                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.abs64,
                                     addend: delta(to: address) &+ offset)
             case .absent where earlierStatics.names.contains(symbol.name):
                 // Added by an earlier patch: its library exports the storage; the link names it
@@ -153,14 +140,14 @@ struct SlideIndependentObject {
                 summary.earlierPatchStatics.append(symbol.name)
                 summary.references += 1
                 try writeRelocation(at: entryOffset, symbol: index(ofUndefined: Self.newStaticPrefix + symbol.name),
-                                    type: X86_64Relocation.absolute64, addend: offset)
+                                    type: X86_64Relocation.abs64, addend: offset)
             case .absent:
                 summary.newStatics.append(symbol.name)
                 try exportAlias(of: symbol)
             case .incompatible:
                 summary.changed.append(symbol.name)
             }
-        case X86_64Relocation.tpOff32 where isThreadLocal:
+        case X86_64Relocation.tpoff32 where isThreadLocal:
             guard case .found(let value, let size) = executable.threadLocal(named: symbol.name),
                   size == 0 || symbol.size == 0 || size == symbol.size
             else { throw .newThreadLocal(name: symbol.name, path: image.path) }
@@ -199,8 +186,8 @@ struct SlideIndependentObject {
         guard name != FixupObject.anchorSymbol, !definedInPatch.contains(name), let target = executable.definition(named: name) else { return }
         switch target.kind {
         case .threadLocal:
-            guard entry.type == X86_64Relocation.gotTPOff else {
-                if entry.type == X86_64Relocation.tpOff32 {
+            guard entry.type == X86_64Relocation.gottpoff else {
+                if entry.type == X86_64Relocation.tpoff32 {
                     throw .unreachableStatic(name: name, relocationType: entry.type, path: image.path)
                 }
                 return  // general/local dynamic: the loader binds exported thread-locals by name
@@ -218,8 +205,8 @@ struct SlideIndependentObject {
             let delta = delta(to: target.address)
             summary.executableReferences += 1
             switch entry.type {
-            case X86_64Relocation.absolute64:
-                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.absolute64,
+            case X86_64Relocation.abs64:
+                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.abs64,
                                     addend: delta &+ entry.addend)
             case X86_64Relocation.plt32, X86_64Relocation.pc32 where target.kind != .data:
                 let trampoline = fixups.trampoline(delta: delta)
@@ -245,7 +232,7 @@ struct SlideIndependentObject {
         }
         let sectionStart = Int(clamping: table.target.offset)
         for encoding in pointers.lsdaEncodingBytes { try write(EHFramePointers.pcRelative64, at: sectionStart + encoding) }
-        for (position, entry) in table.entries.enumerated() where entry.type == X86_64Relocation.absolute64 {
+        for (position, entry) in table.entries.enumerated() where entry.type == X86_64Relocation.abs64 {
             let entryOffset = table.fileOffset(ofEntry: position)
             let field = Int(clamping: entry.offset)
             if pointers.lsdaFields.contains(field) {

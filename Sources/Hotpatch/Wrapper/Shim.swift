@@ -107,16 +107,8 @@ public enum Shim {
     }
 
     private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
-        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-                }
-                offset += written
-            }
+        if let failure = data.withUnsafeBytes({ Hotpatch.writeAll(fd, $0) }) {
+            throw FileError.cannotWrite(path: path, reason: String(cString: strerror(failure)))
         }
     }
 

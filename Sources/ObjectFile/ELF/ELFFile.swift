@@ -46,6 +46,9 @@ public struct ELFFile: Sendable {
     public let entry: UInt64
     public let sections: [Section]
     public let programHeaders: [ProgramHeader]
+    /// `e_shoff` and `e_shentsize`: where the section header table is (for tools that edit headers in place).
+    public let sectionHeaderTableOffset: UInt64
+    public let sectionHeaderEntrySize: UInt16
 
     var layout: ELFLayout { ELFLayout(is64: is64) }
 
@@ -109,6 +112,8 @@ public struct ELFFile: Sendable {
         let shentsize = view.u16(at: is64 ? 58 : 46)
         let shnum = view.u16(at: is64 ? 60 : 48)
         let shstrndx = view.u16(at: is64 ? 62 : 50)
+        sectionHeaderTableOffset = shoff
+        sectionHeaderEntrySize = shentsize
 
         sections = try Self.readSections(
             view, layout: layout, offset: shoff, entrySize: shentsize, count: shnum, nameIndex: shstrndx)
