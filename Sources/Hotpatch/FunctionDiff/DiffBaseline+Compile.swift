@@ -15,21 +15,10 @@ extension Patcher {
         let state = try ProjectState.load(layout)
         let tip = try build.tipInvocation()
         let directory = layout.build(build.id).root.appendingPathComponent("diff-baseline")
-        let flags = sharedLibraries && StaticsRelocation.isSupported(target: build.target) ? StaticsRelocation.largeCodeModel : []
+        let flags = linksShared(build) ? StaticsRelocation.largeCodeModel : []
         let plan = ObjBuildPlan(invocation: tip, outDirectory: directory, extraArguments: flags)
-        do {
-            if FileManager.default.fileExists(atPath: directory.path) { try FileManager.default.removeItem(at: directory) }
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw FileError.cannotWrite(path: directory.path, reason: (error as NSError).localizedDescription)
-        }
-        let result = try CommandRunner.run(plan.command, cancellation: cancellation)
-        guard result.succeeded, FileManager.default.fileExists(atPath: plan.objectPath.path) else {
-            throw ThinBuildError.rustcFailed(
-                crate: plan.crateName, exitStatus: result.exitStatus,
-                diagnostics: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines),
-                command: plan.command.displayString)
-        }
+        try makeFreshDirectory(directory)
+        let (result, _) = try runObjBuild(plan, cancellation: cancellation)
         let edited = ChangeDetection.detect(state.sources).changed.contains { $0.captureFile == tip.captureFilename }
         guard !edited else {
             try? FileManager.default.removeItem(at: directory)

@@ -101,7 +101,7 @@ public struct Patcher: Sendable {
         let build = try build ?? FatBuild.latest(layout)
         let patch = try allocated ?? layout.allocatePatch()
         let state = try ProjectState.load(layout)
-        guard sharedLibraries && StaticsRelocation.isSupported(target: build.target) else {
+        guard linksShared(build) else {
             return try compileObjects(
                 build: build, patch: patch, state: state, force: force, extraRustcArguments: extraRustcArguments,
                 cancellation: cancellation)
@@ -124,6 +124,11 @@ public struct Patcher: Sendable {
             fallback.sharedLinkFallback = error.message
             return fallback
         }
+    }
+
+    /// Whether patches of `build` get the shared link (and so the large code model).
+    func linksShared(_ build: FatBuild) -> Bool {
+        sharedLibraries && StaticsRelocation.isSupported(target: build.target)
     }
 
     /// Change detection, the thin rustc replay and the objects' symbols.

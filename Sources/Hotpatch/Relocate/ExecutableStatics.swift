@@ -12,7 +12,7 @@ struct ExecutableStatics {
         /// Nothing of that name: the static is new in this edit.
         case absent
         /// Something else of that name (a function, read-only data, several unrelated copies).
-        case incompatible(String)
+        case incompatible
     }
 
     let table: SymbolTable
@@ -64,18 +64,15 @@ struct ExecutableStatics {
             let flags = table.sectionIndex(at: index).map { table.sections[$0].flags } ?? []
             return accepts(table.kind(at: index), flags)
         }
-        guard !suitable.isEmpty else {
-            let kinds = Set(defined.map { table.kind(at: $0).rawValue }).sorted().joined(separator: ", ")
-            return .incompatible("the executable's \(kinds) of that name is not storage of this kind")
-        }
+        guard !suitable.isEmpty else { return .incompatible }
         switch SymbolResolution.resolve(suitable.map { table.symbolInfo(at: $0) }) {
         case .none: return .absent
         case .unique(let symbol): return .found(address: symbol.address, size: symbol.size)
         case .copies(let copies):
             guard let first = copies.first else { return .absent }
             return .found(address: first.address, size: first.size)
-        case .ambiguous(let candidates):
-            return .incompatible("the executable defines \(candidates.count) unrelated statics of that name")
+        case .ambiguous:
+            return .incompatible
         }
     }
 }

@@ -55,7 +55,7 @@ struct FixupObject {
             switch slot {
             case .address(let delta):
                 Self.appendRela(&dataRelocations, offset: UInt64(data.count), symbol: anchorIndex,
-                                type: X86_64Relocation.absolute64, addend: delta)
+                                type: X86_64Relocation.abs64, addend: delta)
                 Self.append(UInt64(0), to: &data)
             case .threadPointerOffset(let offset):
                 Self.append(UInt64(bitPattern: offset), to: &data)

@@ -50,7 +50,6 @@ extension StaticsRelocationSummary {
         copy.newStatics = unique(newStatics).filter { !copy.statics.contains($0) }
         copy.earlierPatchStatics = unique(earlierPatchStatics)
         copy.changed = unique(changed)
-        copy.unreachable = unique(unreachable)
         return copy
     }
 }

@@ -19,10 +19,6 @@ public struct StaticsRelocationSummary: Codable, Sendable, Equatable {
     /// Statics whose size or kind differs from the executable's (the edit changed their type):
     /// the patch keeps its own copy rather than misread the old layout.
     public var changed: [String] = []
-    /// Statics the executable has but some reference can't reach (PC-relative or 32-bit
-    /// relocations, or a thread-local access model other than local-exec): those references
-    /// use the patch's copy. Empty when the object was compiled with the large code model.
-    public var unreachable: [String] = []
     /// References to the executable's code and data (other crates, std) bound relative to `main`.
     public var executableReferences: Int = 0
     /// `.eh_frame` personality and LSDA pointers re-encoded from absolute to pc-relative.
@@ -41,7 +37,6 @@ public struct StaticsRelocationSummary: Codable, Sendable, Equatable {
         newStatics = try names(.newStatics)
         earlierPatchStatics = try names(.earlierPatchStatics)
         changed = try names(.changed)
-        unreachable = try names(.unreachable)
         executableReferences = try count(.executableReferences)
         unwindPointers = try count(.unwindPointers)
     }
@@ -52,7 +47,6 @@ public struct StaticsRelocationSummary: Codable, Sendable, Equatable {
         if !earlierPatchStatics.isEmpty { parts.append("\(earlierPatchStatics.count) added by an earlier patch") }
         if !newStatics.isEmpty { parts.append("\(newStatics.count) new static\(newStatics.count == 1 ? "" : "s") in the patch") }
         if !changed.isEmpty { parts.append("\(changed.count) changed type (kept fresh)") }
-        if !unreachable.isEmpty { parts.append("\(unreachable.count) unreachable (kept fresh)") }
         return parts.joined(separator: ", ")
     }
 }

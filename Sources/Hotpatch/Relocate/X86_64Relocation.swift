@@ -1,10 +1,6 @@
 /// The relocate stage's view of the x86_64 relocation types (System V x86_64 psABI, table 4.9),
 /// named for what it does with them. Every other type passes through untouched.
 extension X86_64Relocation {
-    /// `S + A`, 64 bits: what `-Ccode-model=large` uses for every address (`movabs`).
-    static var absolute64: UInt32 { abs64 }
-    static var tpOff32: UInt32 { tpoff32 }
-    static var gotTPOff: UInt32 { gottpoff }
     static let gotOff64: UInt32 = 25
 
     /// `GOTPCREL` forms: the instruction loads the target's address from a GOT slot, which the

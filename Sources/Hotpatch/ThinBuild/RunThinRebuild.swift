@@ -64,30 +64,16 @@ public struct ThinBuildResult: Codable, Sendable, Equatable {
 /// `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status, and later steps do not
 /// run; cancellation stops the running rustc and skips the rest.
 public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? = nil) throws -> ThinBuildResult {
-    let outDirectories = Set(plan.steps.map(\.outDirectory))
-    do {
-        // Fresh: a stale object or rlib from an earlier attempt must never be linked or found.
-        for directory in outDirectories {
-            let url = URL(fileURLWithPath: directory)
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        }
-    } catch {
-        throw FileError.cannotWrite(path: plan.objectPlan.outDirectory, reason: (error as NSError).localizedDescription)
+    // Fresh: a stale object or rlib from an earlier attempt must never be linked or found.
+    for directory in Set(plan.steps.map(\.outDirectory)).sorted() {
+        try makeFreshDirectory(URL(fileURLWithPath: directory))
     }
     var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
     var crates: [CrateBuildResult] = []
     var diagnostics: [String] = []
     for step in plan.steps {
         let startedAt = Date()
-        let result = try CommandRunner.run(step.command, cancellation: cancellation)
-        let stepDiagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard result.succeeded else {
-            throw ThinBuildError.rustcFailed(crate: step.crateName, exitStatus: result.exitStatus, diagnostics: stepDiagnostics, command: step.command.displayString)
-        }
-        for expected in [step.objectPath] + (step.libraryPath.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: expected.path) {
-            throw ThinBuildError.objectMissing(path: expected.path)
-        }
+        let (result, stepDiagnostics) = try runObjBuild(step, cancellation: cancellation)
         if !stepDiagnostics.isEmpty { diagnostics.append(stepDiagnostics) }
         // The tip's phase keeps the name every patch has always had (the page and scripts key on
         // it); a library replayed before it is named after its crate.
@@ -110,6 +96,30 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
         rustcCommand: tip.command.displayString,
         crates: crates
     )
+}
+
+/// Runs one replayed rustc command; throws `rustcFailed` with its diagnostics, or `objectMissing`
+/// when it succeeded without writing its object (or rlib). Returns the run and its stderr (warnings).
+func runObjBuild(_ step: ObjBuildPlan, cancellation: Cancellation?) throws -> (result: CommandResult, diagnostics: String) {
+    let result = try CommandRunner.run(step.command, cancellation: cancellation)
+    let diagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard result.succeeded else {
+        throw ThinBuildError.rustcFailed(crate: step.crateName, exitStatus: result.exitStatus, diagnostics: diagnostics, command: step.command.displayString)
+    }
+    for expected in [step.objectPath] + (step.libraryPath.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: expected.path) {
+        throw ThinBuildError.objectMissing(path: expected.path)
+    }
+    return (result, diagnostics)
+}
+
+/// Removes `url` if it exists and creates it empty.
+func makeFreshDirectory(_ url: URL) throws {
+    do {
+        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    } catch {
+        throw FileError.cannotWrite(path: url.path, reason: (error as NSError).localizedDescription)
+    }
 }
 
 extension ProjectState {
