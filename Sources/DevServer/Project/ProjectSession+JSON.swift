@@ -91,7 +91,7 @@ extension ProjectSession {
                 "arguments": .array(plan.library.linkPlan.arguments.map { .string($0) }),
                 "output": .string(plan.library.linkPlan.outputPath),
             ]
-            object["library"] = [
+            var library: JSONObject = [
                 "name": .string(URL(fileURLWithPath: link.libraryPath).lastPathComponent),
                 "size": .int(Int64(link.size)),
                 "sha256": .string(link.sha256),
@@ -100,15 +100,14 @@ extension ProjectSession {
                 "linkedFor": .int(Int64(record.links.count)),
                 "linkMode": .string(plan.library.linkMode.rawValue),
             ]
-            if let fallback = plan.library.sharedLinkFallback, case .object(var library)? = object["library"] {
-                library["sharedLinkFallback"] = .string(fallback)
-                object["library"] = .object(library)
-            }
+            if let fallback = plan.library.sharedLinkFallback { library["sharedLinkFallback"] = .string(fallback) }
+            object["library"] = .object(library)
             if let statics = plan.statics {
+                func demangled(_ names: [String]) -> JSONValue { .array(names.map { .string(RustDemangler.demangle($0) ?? $0) }) }
                 object["statics"] = [
-                    "statics": .array(statics.statics.map { .string(RustDemangler.demangle($0) ?? $0) }),
-                    "threadLocals": .array(statics.threadLocals.map { .string(RustDemangler.demangle($0) ?? $0) }),
-                    "newStatics": .array(statics.newStatics.map { .string(RustDemangler.demangle($0) ?? $0) }),
+                    "statics": demangled(statics.statics),
+                    "threadLocals": demangled(statics.threadLocals),
+                    "newStatics": demangled(statics.newStatics),
                     "references": .int(Int64(statics.references)),
                     "executableReferences": .int(Int64(statics.executableReferences)),
                 ]
