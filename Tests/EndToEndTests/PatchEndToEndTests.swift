@@ -21,9 +21,7 @@ import Testing
             try workspace.setMessage(from: previousText, to: text)
             let table = workspace.root.appendingPathComponent("jump-table-\(round).json").path
             let mark = app.output.count
-            let result = try workspace.whiskerDev([
-                "patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table,
-            ])
+            let result = try workspace.patch(reference: reference, table: table)
             try #require(result.succeeded, "patch \(round) failed: \(result.stderrText)")
             #expect(result.stdoutText.contains("rustc"), "phase timings are printed")
             app.send(table)
@@ -50,10 +48,9 @@ import Testing
         let (app, reference) = try workspace.launch(binary: binary)
         defer { app.terminate() }
         let table = workspace.root.appendingPathComponent("table.json").path
-        let patch = ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table]
 
         try workspace.editMain { $0.replacingOccurrences(of: "\"hello from counter\"", with: "\"broken\" +") }
-        let failed = try workspace.whiskerDev(patch)
+        let failed = try workspace.patch(reference: reference, table: table)
         #expect(!failed.succeeded)
         #expect(failed.stderrText.contains("error"), "rustc's diagnostics reach the user")
         #expect(failed.stderrText.contains("main.rs"), "diagnostics point at the source: \(failed.stderrText)")
@@ -63,7 +60,7 @@ import Testing
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil)
 
         try workspace.editMain { $0.replacingOccurrences(of: "\"broken\" +", with: "\"fixed after error\"") }
-        let good = try workspace.whiskerDev(patch + ["--json"])
+        let good = try workspace.patch(reference: reference, table: table, ["--json"])
         try #require(good.succeeded, "\(good.stderrText)")
         let plan = try #require(try JSONSerialization.jsonObject(with: good.stdout) as? [String: Any])
         #expect(plan["cratesRebuilt"] as? [String] == ["counter"])
@@ -80,7 +77,6 @@ import Testing
         let (app, reference) = try workspace.launch(binary: binary)
         defer { app.terminate() }
         let table = workspace.root.appendingPathComponent("table.json").path
-        let patch = ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table]
         try workspace.editMain {
             $0.replacingOccurrences(of: "    \"hello from counter\"\n", with: """
                     thread_local! { static SEEN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) }; }
@@ -89,7 +85,7 @@ import Testing
 
                 """)
         }
-        let refused = try workspace.whiskerDev(patch)
+        let refused = try workspace.patch(reference: reference, table: table)
         #expect(!refused.succeeded)
         #expect(refused.stderrText.contains("adds the thread-local"), "\(refused.stderrText)")
         #expect(!FileManager.default.fileExists(atPath: table))
@@ -100,7 +96,7 @@ import Testing
         try workspace.editMain {
             $0.replacingOccurrences(of: "thread_local! { static SEEN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) }; }", with: "")
         }
-        let good = try workspace.whiskerDev(patch)
+        let good = try workspace.patch(reference: reference, table: table)
         try #require(good.succeeded, "\(good.stderrText)")
         app.send(table)
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": with a new thread-local") } != nil, "\(app.output.suffix(5))")
@@ -125,7 +121,7 @@ import Testing
 
                 """)
         }
-        let result = try workspace.whiskerDev(["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table])
+        let result = try workspace.patch(reference: reference, table: table)
         try #require(result.succeeded, "\(result.stderrText)")
         let mark = app.output.count
         app.send(table)
@@ -142,7 +138,6 @@ import Testing
         let (app, reference) = try workspace.launch(binary: binary)
         defer { app.terminate() }
         let table = workspace.root.appendingPathComponent("table.json").path
-        let patch = ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table, "--json"]
         try workspace.editMain {
             $0.replacingOccurrences(of: "    \"hello from counter\"\n", with: """
                     static SEEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -151,7 +146,7 @@ import Testing
 
                 """)
         }
-        let first = try workspace.whiskerDev(patch)
+        let first = try workspace.patch(reference: reference, table: table, ["--json"])
         try #require(first.succeeded, "\(first.stderrText)")
         let firstPlan = try #require(try JSONSerialization.jsonObject(with: first.stdout) as? [String: Any])
         #expect(((firstPlan["statics"] as? [String: Any])?["newStatics"] as? [String])?.contains { $0.contains("4SEEN") } == true)
@@ -160,7 +155,7 @@ import Testing
         #expect(app.waitForLine(after: mark) { $0.contains(": first patch seen 3") } != nil, "\(app.output.suffix(5))")
 
         try workspace.editMain { $0.replacingOccurrences(of: "first patch seen", with: "second patch seen") }
-        let second = try workspace.whiskerDev(patch)
+        let second = try workspace.patch(reference: reference, table: table, ["--json"])
         try #require(second.succeeded, "\(second.stderrText)")
         let secondPlan = try #require(try JSONSerialization.jsonObject(with: second.stdout) as? [String: Any])
         #expect(((secondPlan["statics"] as? [String: Any])?["earlierPatchStatics"] as? [String])?.contains { $0.contains("4SEEN") } == true)
@@ -181,7 +176,7 @@ import Testing
         defer { app.terminate() }
         let table = workspace.root.appendingPathComponent("table.json").path
         try workspace.setMessage(from: "hello from counter", to: "patched in release")
-        let result = try workspace.whiskerDev(["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table])
+        let result = try workspace.patch(reference: reference, table: table)
         try #require(result.succeeded, "\(result.stderrText)")
         let mark = app.output.count
         app.send(table)
@@ -197,9 +192,7 @@ import Testing
         defer { app.terminate() }
         let table = workspace.root.appendingPathComponent("table.json").path
         try workspace.setMessage(from: "hello from counter", to: "linked per device")
-        let result = try workspace.whiskerDev(
-            ["patch", "--project", workspace.project.path, "--aslr-reference", reference, "--jump-table-out", table, "--json"],
-            environment: ["WHISKER_LINK_MODE": "per-device"])
+        let result = try workspace.patch(reference: reference, table: table, ["--json"], environment: ["WHISKER_LINK_MODE": "per-device"])
         try #require(result.succeeded, "\(result.stderrText)")
         let plan = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
         #expect((plan["library"] as? [String: Any])?["linkMode"] as? String == "per-device")
@@ -214,9 +207,7 @@ import Testing
         let table = workspace.root.appendingPathComponent("t.json").path
 
         // Patch before any build.
-        let beforeBuild = try workspace.whiskerDev([
-            "patch", "--project", workspace.project.path, "--aslr-reference", "0x1000", "--jump-table-out", table,
-        ])
+        let beforeBuild = try workspace.patch(reference: "0x1000", table: table)
         #expect(beforeBuild.exitStatus == 1)
         #expect(beforeBuild.stderrText.contains("no build"))
 
@@ -228,9 +219,7 @@ import Testing
         #expect(noCargo.stderrText.contains("Cargo.toml"))
 
         // A malformed --aslr-reference.
-        let badReference = try workspace.whiskerDev([
-            "patch", "--project", workspace.project.path, "--aslr-reference", "0xnothex", "--jump-table-out", table,
-        ])
+        let badReference = try workspace.patch(reference: "0xnothex", table: table)
         #expect(badReference.exitStatus == 1)
         #expect(badReference.stderrText.contains("aslr-reference"))
 

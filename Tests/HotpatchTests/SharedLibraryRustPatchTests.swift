@@ -83,21 +83,13 @@ import Testing
 
     @Test func oneLibraryServesTwoProcessesAndTheirStaticsContinue() throws {
         let rustc = try #require(
-            LinkTestTools.which("rustc") ?? [NSHomeDirectory() + "/.cargo/bin/rustc"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            LinkTestTools.rustc(),
             "rustc is needed for this test")
         let directory = try LinkTestTools.makeScratchDirectory("shared-patch")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let common = ["--edition", "2021", "--crate-name", "app", "--crate-type", "bin", "-C", "metadata=1234abcd"]
 
-        try Self.source.write(toFile: "\(directory)/app.rs", atomically: true, encoding: .utf8)
-        let capture = "\(directory)/capture-cc.sh"
-        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(directory)/link-args.txt\nexec cc \"$@\"\n"
-            .write(toFile: capture, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: capture)
-        try LinkTestTools.runChecked(
-            rustc, common + ["-C", "linker=\(capture)", "-C", "link-arg=-Wl,--export-dynamic", "\(directory)/app.rs", "-o", "\(directory)/app"])
-        let capturedArguments = try String(contentsOfFile: "\(directory)/link-args.txt", encoding: .utf8)
-            .split(separator: "\n").map(String.init)
+        let capturedArguments = try LinkTestTools.buildRecordingLink(rustc: rustc, arguments: common, source: Self.source, in: directory)
 
         try Self.source.replacingOccurrences(of: "OLD", with: "NEW")
             .write(toFile: "\(directory)/edited.rs", atomically: true, encoding: .utf8)
@@ -174,13 +166,12 @@ import Testing
     /// throws a `RelocateError`; it never traps on a bad offset, count or index.
     @Test func corruptedObjectsNeverCrashTheRewrite() throws {
         let rustc = try #require(
-            LinkTestTools.which("rustc") ?? [NSHomeDirectory() + "/.cargo/bin/rustc"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            LinkTestTools.rustc(),
             "rustc is needed for this test")
         let directory = try LinkTestTools.makeScratchDirectory("shared-fuzz")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let common = ["--edition", "2021", "--crate-name", "app", "--crate-type", "bin", "-C", "metadata=1234abcd"]
-        try Self.source.write(toFile: "\(directory)/app.rs", atomically: true, encoding: .utf8)
-        try LinkTestTools.runChecked(rustc, common + ["-C", "link-arg=-Wl,--export-dynamic", "\(directory)/app.rs", "-o", "\(directory)/app"])
+        _ = try LinkTestTools.buildRecordingLink(rustc: rustc, arguments: common, source: Self.source, in: directory)
         try LinkTestTools.runChecked(
             rustc, common + ["--emit=obj", "-C", "codegen-units=1"] + StaticsRelocation.largeCodeModel + ["\(directory)/app.rs", "-o", "\(directory)/app.o"])
         let fat = try SymbolTable(contentsOf: "\(directory)/app")

@@ -52,22 +52,14 @@ import Testing
     @Test func editedRustFunctionRunsInTheSameProcessOnItsState() throws {
         let architecture = try #require(StubArchitecture.host)
         let rustc = try #require(
-            LinkTestTools.which("rustc") ?? [NSHomeDirectory() + "/.cargo/bin/rustc"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            LinkTestTools.rustc(),
             "rustc is needed for this test")
         let directory = try LinkTestTools.makeScratchDirectory("rust-patch")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let common = ["--edition", "2021", "--crate-name", "app", "--crate-type", "bin", "-C", "metadata=1234abcd"]
 
         // The fat build, its linker invocation captured by a wrapper script.
-        try Self.source.write(toFile: "\(directory)/app.rs", atomically: true, encoding: .utf8)
-        let capture = "\(directory)/capture-cc.sh"
-        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(directory)/link-args.txt\nexec cc \"$@\"\n"
-            .write(toFile: capture, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: capture)
-        try LinkTestTools.runChecked(
-            rustc, common + ["-C", "linker=\(capture)", "-C", "link-arg=-Wl,--export-dynamic", "\(directory)/app.rs", "-o", "\(directory)/app"])
-        let capturedArguments = try String(contentsOfFile: "\(directory)/link-args.txt", encoding: .utf8)
-            .split(separator: "\n").map(String.init)
+        let capturedArguments = try LinkTestTools.buildRecordingLink(rustc: rustc, arguments: common, source: Self.source, in: directory)
 
         // The edit, rebuilt as one object with the same crate metadata (so symbol hashes match).
         try Self.source.replacingOccurrences(of: "old tick", with: "new tick")

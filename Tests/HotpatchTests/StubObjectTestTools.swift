@@ -30,6 +30,25 @@ enum LinkTestTools {
     }
 
     /// Runs `tool` (a path or a name on PATH) with output captured through files, so no pipe can fill up.
+    /// rustc on PATH, else rustup's default place; nil when neither exists.
+    static func rustc() -> String? {
+        which("rustc") ?? [NSHomeDirectory() + "/.cargo/bin/rustc"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Builds `source` into `<directory>/app` with rustc (`arguments` first), exporting its symbols
+    /// like a fat build, through a linker wrapper that records its arguments; returns them (what a
+    /// `LinkPlan` forwards).
+    static func buildRecordingLink(rustc: String, arguments: [String], source: String, in directory: String) throws -> [String] {
+        try source.write(toFile: "\(directory)/app.rs", atomically: true, encoding: .utf8)
+        let capture = "\(directory)/capture-cc.sh"
+        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(directory)/link-args.txt\nexec cc \"$@\"\n"
+            .write(toFile: capture, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: capture)
+        try runChecked(
+            rustc, arguments + ["-C", "linker=\(capture)", "-C", "link-arg=-Wl,--export-dynamic", "\(directory)/app.rs", "-o", "\(directory)/app"])
+        return try String(contentsOfFile: "\(directory)/link-args.txt", encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
     static func run(_ tool: String, _ arguments: [String]) throws -> Output {
         guard let executable = tool.contains("/") ? tool : which(tool) else { throw Failure(description: "\(tool) not found") }
         let scratch = try makeScratchDirectory("tool")

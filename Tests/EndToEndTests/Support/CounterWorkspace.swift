@@ -66,6 +66,12 @@ final class CounterWorkspace: @unchecked Sendable {
         return try CommandRunner.run(Command(BuiltProducts.whiskerDev, arguments, environment: environment))
     }
 
+    /// `whisker-dev patch` of the counter for the process whose `aslr_reference` is `reference`,
+    /// writing its jump table to `table`; `extra` arguments (`--json`, `--force`) after.
+    func patch(reference: String, table: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> CommandResult {
+        try whiskerDev(["patch", "--project", project.path, "--aslr-reference", reference, "--jump-table-out", table] + extra, environment: environment)
+    }
+
     /// `whisker-dev build --json` of the counter (`--release` when asked); returns the kept binary's path.
     func build(release: Bool = false) throws -> String {
         let result = try whiskerDev(["build", "--project", project.path, "--json"] + (release ? ["--release"] : []))
