@@ -1,23 +1,49 @@
-/// Writes a minimal little-endian ELF64 relocatable object: one `.text`, an empty
-/// `.note.GNU-stack` (so linkers keep the stack non-executable), `.symtab`, `.strtab` and
-/// `.shstrtab`. No relocations: everything the stub contains is final.
+/// Writes a minimal little-endian ELF64 relocatable object: the given content sections (numbered
+/// 1…n in order), a `.rela` section for each that has relocations, an empty `.note.GNU-stack` (so
+/// linkers keep the stack non-executable), `.symtab`, `.strtab` and `.shstrtab`. The stub (one
+/// `.text`, no relocations) and the shared link's fixup object (trampolines and slots) are both
+/// written by it.
 ///
-/// The layout follows the System V gABI: symbol 0 is null, locals come before globals and
-/// `.symtab`'s `sh_info` is the index of the first global.
+/// The layout follows the System V gABI: symbol 0 is null, locals (one section symbol per content
+/// section) come before globals and `.symtab`'s `sh_info` is the index of the first global.
 struct ELFRelocatableWriter {
-    /// A global symbol to define.
+    /// One `SHT_PROGBITS` section.
+    struct Section {
+        var name: String
+        var flags: UInt64
+        var alignment: UInt64
+        var bytes: [UInt8]
+        var relocations: [Relocation] = []
+    }
+
+    /// An `Elf64_Rela` against one of the ``globals``, by name.
+    struct Relocation {
+        var offset: UInt64
+        var symbol: String
+        var type: UInt32
+        var addend: Int64
+    }
+
+    /// A global symbol: defined in a content section (1…n) or at an absolute value, or undefined.
     struct Symbol {
         var name: String
         var value: UInt64
         var size: UInt64
         var type: UInt8
         var sectionIndex: UInt16
+        /// Hidden (the default) is visible to the other objects of the link, never exported from
+        /// the library, so it can't interpose on anything at load time.
+        var hidden = true
     }
 
     static let textSectionIndex: UInt16 = 1
+    static let undefinedSectionIndex: UInt16 = 0  // SHN_UNDEF
     static let absoluteSectionIndex: UInt16 = 0xfff1  // SHN_ABS
+    static let typeNone: UInt8 = 0  // STT_NOTYPE
     static let typeObject: UInt8 = 1  // STT_OBJECT
     static let typeFunction: UInt8 = 2  // STT_FUNC
+    static let flagsText: UInt64 = 0x6  // SHF_ALLOC | SHF_EXECINSTR
+    static let flagsData: UInt64 = 0x3  // SHF_WRITE | SHF_ALLOC
 
     private static let typeSection: UInt8 = 3  // STT_SECTION
     private static let bindLocal: UInt8 = 0
@@ -26,44 +52,67 @@ struct ELFRelocatableWriter {
     private static let headerSize = 64
     private static let sectionHeaderSize = 64
     private static let symbolSize = 24
+    private static let relaSize = 24
 
     var machine: UInt16
-    var text: [UInt8]
-    var textAlignment: UInt64
-    /// Defined as GLOBAL + STV_HIDDEN: visible to the other objects of the link, never exported
-    /// from the patch library (so they can't interpose on anything at load time).
+    var sections: [Section]
     var globals: [Symbol]
 
     func bytes() throws(StubObjectError) -> [UInt8] {
         var strings = StringTable()
         let globalNames = try globals.map { symbol throws(StubObjectError) in try strings.add(symbol.name) }
-        var sectionNames = StringTable()
-        let textName = try sectionNames.add(".text")
-        let noteName = try sectionNames.add(".note.GNU-stack")
-        let symtabName = try sectionNames.add(".symtab")
-        let strtabName = try sectionNames.add(".strtab")
-        let shstrtabName = try sectionNames.add(".shstrtab")
+        let firstGlobal = 1 + sections.count
+        var symbolIndex: [String: UInt32] = [:]
+        for (position, symbol) in globals.enumerated() { symbolIndex[symbol.name] = UInt32(firstGlobal + position) }
 
         var out = StubByteWriter()
         out.append(bytes: [UInt8](repeating: 0, count: Self.headerSize))  // patched below
-
-        out.pad(toMultipleOf: Int(textAlignment))
-        let textOffset = out.count
-        out.append(bytes: text)
+        var contentOffsets: [Int] = []
+        for section in sections {
+            out.pad(toMultipleOf: Int(section.alignment))
+            contentOffsets.append(out.count)
+            out.append(bytes: section.bytes)
+        }
+        var relaOffsets: [Int?] = []
+        for section in sections {
+            guard !section.relocations.isEmpty else {
+                relaOffsets.append(nil)
+                continue
+            }
+            out.pad(toMultipleOf: 8)
+            relaOffsets.append(out.count)
+            for relocation in section.relocations {
+                guard let symbol = symbolIndex[relocation.symbol] else { throw .invalidSymbolName(relocation.symbol) }
+                out.append(relocation.offset)
+                out.append(UInt64(symbol) << 32 | UInt64(relocation.type))
+                out.append(relocation.addend)
+            }
+        }
 
         out.pad(toMultipleOf: 8)
         let symtabOffset = out.count
-        // Null symbol, then the one local (the `.text` section symbol), then the globals.
+        // Null symbol, then one section symbol per content section, then the globals.
         out.append(bytes: [UInt8](repeating: 0, count: Self.symbolSize))
-        appendSymbol(&out, name: 0, info: Self.typeSection | (Self.bindLocal << 4), other: 0,
-                     section: Self.textSectionIndex, value: 0, size: 0)
-        let firstGlobal = 2
+        for index in sections.indices {
+            appendSymbol(&out, name: 0, info: Self.typeSection | (Self.bindLocal << 4), other: 0,
+                         section: UInt16(index + 1), value: 0, size: 0)
+        }
         for (symbol, name) in zip(globals, globalNames) {
-            appendSymbol(&out, name: name, info: symbol.type | (Self.bindGlobal << 4), other: Self.visibilityHidden,
+            appendSymbol(&out, name: name, info: symbol.type | (Self.bindGlobal << 4),
+                         other: symbol.hidden ? Self.visibilityHidden : 0,
                          section: symbol.sectionIndex, value: symbol.value, size: symbol.size)
         }
         let symtabSize = out.count - symtabOffset
 
+        var sectionNames = StringTable()
+        let contentNames = try sections.map { section throws(StubObjectError) in try sectionNames.add(section.name) }
+        let relaNames = try sections.map { section throws(StubObjectError) in
+            section.relocations.isEmpty ? nil : try sectionNames.add(".rela" + section.name)
+        }
+        let noteName = try sectionNames.add(".note.GNU-stack")
+        let symtabName = try sectionNames.add(".symtab")
+        let strtabName = try sectionNames.add(".strtab")
+        let shstrtabName = try sectionNames.add(".shstrtab")
         let strtabOffset = out.count
         out.append(bytes: strings.bytes)
         let shstrtabOffset = out.count
@@ -72,19 +121,32 @@ struct ELFRelocatableWriter {
         out.pad(toMultipleOf: 8)
         let sectionHeadersOffset = out.count
         guard sectionHeadersOffset <= Int(UInt32.max) else { throw .tooLarge("object file") }
+        let relaCount = relaNames.compactMap { $0 }.count
+        let symtabIndex = UInt32(sections.count + relaCount + 2)
         out.append(bytes: [UInt8](repeating: 0, count: Self.sectionHeaderSize))  // SHT_NULL
-        appendSection(&out, name: textName, type: 1, flags: 0x6, offset: textOffset, size: text.count,
-                      alignment: textAlignment)  // SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR
-        appendSection(&out, name: noteName, type: 1, flags: 0, offset: textOffset + text.count, size: 0, alignment: 1)
+        for (index, section) in sections.enumerated() {
+            appendSection(&out, name: contentNames[index], type: 1, flags: section.flags, offset: contentOffsets[index],
+                          size: section.bytes.count, alignment: section.alignment)  // SHT_PROGBITS
+        }
+        for (index, section) in sections.enumerated() {
+            guard let name = relaNames[index], let offset = relaOffsets[index] else { continue }
+            appendSection(&out, name: name, type: 4, flags: 0x40, offset: offset,  // SHT_RELA, SHF_INFO_LINK
+                          size: section.relocations.count * Self.relaSize, link: symtabIndex, info: UInt32(index + 1),
+                          alignment: 8, entrySize: UInt64(Self.relaSize))
+        }
+        let noteOffset = (contentOffsets.last ?? Self.headerSize) + (sections.last?.bytes.count ?? 0)
+        appendSection(&out, name: noteName, type: 1, flags: 0, offset: noteOffset, size: 0, alignment: 1)
         appendSection(&out, name: symtabName, type: 2, flags: 0, offset: symtabOffset, size: symtabSize,
-                      link: 4, info: UInt32(firstGlobal), alignment: 8, entrySize: UInt64(Self.symbolSize))
+                      link: symtabIndex + 1, info: UInt32(firstGlobal), alignment: 8, entrySize: UInt64(Self.symbolSize))
         appendSection(&out, name: strtabName, type: 3, flags: 0, offset: strtabOffset, size: strings.bytes.count,
                       alignment: 1)
         appendSection(&out, name: shstrtabName, type: 3, flags: 0, offset: shstrtabOffset,
                       size: sectionNames.bytes.count, alignment: 1)
 
         var bytes = out.bytes
-        let header = fileHeader(sectionHeadersOffset: UInt64(sectionHeadersOffset), sectionCount: 6, namesIndex: 5)
+        let header = fileHeader(
+            sectionHeadersOffset: UInt64(sectionHeadersOffset), sectionCount: UInt16(symtabIndex + 3),
+            namesIndex: UInt16(symtabIndex + 2))
         bytes.replaceSubrange(0..<Self.headerSize, with: header)
         return bytes
     }

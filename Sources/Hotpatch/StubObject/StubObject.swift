@@ -66,7 +66,8 @@ public struct StubObject: Sendable, Equatable {
                 sectionIndex: ELFRelocatableWriter.absoluteSectionIndex)
         }
         let writer = ELFRelocatableWriter(
-            machine: architecture.elfMachine, text: text, textAlignment: StubArchitecture.trampolineStride,
+            machine: architecture.elfMachine,
+            sections: [.init(name: ".text", flags: ELFRelocatableWriter.flagsText, alignment: StubArchitecture.trampolineStride, bytes: text)],
             globals: functions + data)
         return try writer.bytes()
     }
