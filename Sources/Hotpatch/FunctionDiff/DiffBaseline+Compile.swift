@@ -1,35 +1,66 @@
 import Foundation
 
 extension Patcher {
-    /// Compiles the binary crate's sources as the fat build saw them, the way a patch will be
-    /// compiled (same replayed command, same code model), into `<build>/diff-baseline/`, and
-    /// records the object as the first patch's per-function diff baseline.
+    /// The warm-up: compiles every tracked crate the binary uses, with the sources as the fat build
+    /// saw them, the way a patch will compile it (same replayed command, same code model, the
+    /// crate's own incremental directory under `<build>/thin-incremental/`), into
+    /// `<build>/diff-baseline/`.
     ///
-    /// Without it the first patch of a shared-link build has nothing comparable: the fat build's
-    /// own codegen units use the small code model, so every function would differ. Run right
-    /// after the fat build (the server does it inside the build job, `whisker-dev build` before it
-    /// returns); returns nil, removing the object, when a source changed while rustc ran (the
-    /// object would then be the edit, not the baseline).
+    /// It serves three purposes: the first patch's per-function diff baseline (the fat build's own
+    /// codegen units use the small code model, so every function would differ); the codegen units
+    /// a patch compares its own with to link only what changed (``CodegenUnitSelection``); and
+    /// the incremental state that lets the first patch re-codegen only the units the edit
+    /// touched. Run right after the fat build (the server does it inside the build job,
+    /// `whisker-dev build` before it returns); returns nil, removing the objects, when a source
+    /// changed while rustc ran (the objects would then be the edit, not the baseline).
     @discardableResult
     public func prepareDiffBaseline(build: FatBuild, cancellation: Cancellation? = nil) throws -> DiffBaseline? {
         let state = try ProjectState.load(layout)
         let tip = try build.tipInvocation()
-        let directory = layout.build(build.id).root.appendingPathComponent("diff-baseline")
-        let flags = linksShared(build) ? StaticsRelocation.largeCodeModel : []
-        let plan = ObjBuildPlan(invocation: tip, outDirectory: directory, extraArguments: flags)
+        let buildDirectory = layout.build(build.id)
+        let directory = buildDirectory.diffBaseline
+        let flags = warmUpArguments(build)
+        forgetUnitSymbols(under: directory.path)
         try makeFreshDirectory(directory)
-        let (result, _) = try runObjBuild(plan, cancellation: cancellation)
-        let edited = ChangeDetection.detect(state.sources).changed.contains { $0.captureFile == tip.captureFilename }
+
+        var captures = [tip]
+        for crate in state.sources where crate.captureFile != tip.captureFilename {
+            if let capture = try? build.rustcInvocation(captureFile: crate.captureFile) { captures.append(capture) }
+        }
+        let graph = CrateGraph(captures)
+        let used = graph.reachable(from: tip.captureFilename)
+        var order = graph.rebuildOrder(changed: used, within: used).filter { $0 != tip.captureFilename }
+        order.append(tip.captureFilename)
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        var crates: [String: [String]] = [:]
+        var warmed: [String] = []
+        for file in order {
+            guard let capture = graph.captures[file] else { continue }
+            let incremental = incrementalDirectory(root: buildDirectory.thinIncremental, invocation: capture, extraArguments: flags)
+            // Only the tip has a baseline without incremental state: a library's non-incremental
+            // replay writes an rlib nothing compares with.
+            guard incremental != nil || file == tip.captureFilename else { continue }
+            let plan = ObjBuildPlan(
+                invocation: capture, outDirectory: directory, extraArguments: flags,
+                emitsLibrary: file != tip.captureFilename, incrementalDirectory: incremental)
+            let (_, _, objects) = try runObjBuild(plan, cancellation: cancellation)
+            crates[capture.crateName, default: []] += objects
+            warmed.append(file)
+        }
+        let edited = ChangeDetection.detect(state.sources).changed.contains { warmed.contains($0.captureFile) }
         guard !edited else {
             try? FileManager.default.removeItem(at: directory)
             return nil
         }
-        let record = BaselineRecord(
-            buildId: build.id, patches: [.init(patchId: 0, crates: [tip.crateName: [plan.objectPath.path]])])
+        let record = BaselineRecord(buildId: build.id, patches: [.init(patchId: 0, crates: crates)])
         try JSONFile.write(record, to: BaselineRecord.file(layout))
-        logger.info("diff baseline for \(tip.crateName) compiled in \(Int(result.duration.milliseconds)) ms")
+        let units = crates.values.reduce(0) { $0 + $1.count }
+        logger.info("warm-up: \(warmed.count) crate\(warmed.count == 1 ? "" : "s") compiled the patch way (\(units) codegen units) in \(Int((clock.now - start).milliseconds)) ms")
+        let tipObjects = crates[tip.crateName] ?? []
         return DiffBaseline(
-            source: .fatBuildObjects, objects: [plan.objectPath.path],
+            source: .fatBuildObjects, objects: tipObjects,
             description: DiffBaseline.compiledBaselineDescription(build: build.id))
     }
 }

@@ -154,13 +154,25 @@ extension DiffBaseline {
 
 
 extension PatchCompilation {
-    /// Crate name → the objects the thin rebuild wrote for it (one each; the tip's alone for a
-    /// compilation stored before workspace libraries could be rebuilt).
+    /// Crate name → every object the thin rebuild wrote for it (all codegen units: the next patch
+    /// compares the units it links with these; the tip's alone for a compilation stored before
+    /// workspace libraries could be rebuilt).
     var objectsByCrate: [String: [String]] {
         guard !thinResult.crates.isEmpty else { return [thinPlan.crateName: objects] }
-        return Dictionary(thinResult.crates.map { ($0.crateName, [$0.objectPath]) }, uniquingKeysWith: +)
+        return Dictionary(thinResult.crates.map { ($0.crateName, $0.objectPaths) }, uniquingKeysWith: +)
     }
 
-    /// The objects of one rebuilt crate.
-    func objects(of crate: String) -> [String] { objectsByCrate[crate] ?? [] }
+    /// The linked objects of one rebuilt crate.
+    func objects(of crate: String) -> [String] {
+        guard let units else { return objectsByCrate[crate] ?? [] }
+        let files = Set(thinResult.crates.filter { $0.crateName == crate }.map(\.captureFile))
+        return units.crates.filter { files.contains($0.captureFile) }.flatMap(\.objects)
+    }
+
+    /// The codegen units linked of one crate name (nil: every object is linked).
+    func linkedUnits(of crate: String) -> Set<String>? {
+        guard let units else { return nil }
+        let files = Set(thinResult.crates.filter { $0.crateName == crate }.map(\.captureFile))
+        return Set(units.crates.filter { files.contains($0.captureFile) }.flatMap(\.linked))
+    }
 }

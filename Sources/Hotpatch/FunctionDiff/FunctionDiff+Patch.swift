@@ -26,9 +26,13 @@ extension FunctionDiff {
             report = crateNames(compilation, crate: crate, fatSymbols: fatSymbols)
             report.baseline = baseline.description
         } else {
+            // Only the linked units differ from the running code (or were linked before): compare
+            // those, old and new, so the diff costs what the edit costs.
+            var old = baseline.objects
+            if let linked = compilation.linkedUnits(of: crate) { old = old.filter { linked.contains(codegenUnitName(ofObject: $0)) } }
             do {
                 report = compare(
-                    old: try ObjectFunctions(objects: baseline.objects), new: try ObjectFunctions(objects: compilation.objects(of: crate)),
+                    old: try ObjectFunctions(objects: old), new: try ObjectFunctions(objects: compilation.objects(of: crate)),
                     baseline: baseline.description)
             } catch {
                 report = crateNames(compilation, crate: crate, fatSymbols: fatSymbols)

@@ -8,8 +8,12 @@ public struct PatchCompilation: Sendable {
     public var patch: PatchDirectory
     public var thinPlan: ThinRebuildPlan
     public var thinResult: ThinBuildResult
-    /// The patch objects, in link order: one per rebuilt crate (`thinPlan.rebuiltCrates`).
+    /// The patch objects, in link order: for each rebuilt crate (`thinPlan.rebuiltCrates`) its
+    /// object, or the codegen units `units` selected.
     public var objects: [String]
+    /// Which codegen units of each incrementally replayed crate are linked; nil when every
+    /// object is (one object per crate).
+    public var units: CodegenUnitSelection? = nil
     /// The objects' symbols, parsed once for every link and merged into one table: every object's
     /// definitions, and only the undefined names none of them defines.
     public var objectSymbols: SymbolTable
@@ -137,18 +141,49 @@ public struct Patcher: Sendable {
         cancellation: Cancellation?
     ) throws -> PatchCompilation {
         let thinPlan = try planThinRebuild(
-            build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments)
+            build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments,
+            incrementalRoot: layout.build(build.id).thinIncremental)
         logger.info("patch \(patch.id): rebuilding \(thinPlan.rebuiltCrates.joined(separator: ", "))", metadata: ["build": "\(build.id)"])
         let thinResult = try runThinRebuild(thinPlan, cancellation: cancellation)
         let clock = ContinuousClock()
-        let start = clock.now
-        let objects = thinResult.objectPaths
-        let objectSymbols = try Self.objectSymbols(objects)
         var phases = thinResult.phases
+        var start = clock.now
+        let units = try selectCodegenUnits(thinPlan, thinResult, build: build, state: state)
+        if let units {
+            phases.append(PhaseTiming(name: "selectUnits", duration: clock.now - start))
+            let summary = units.crates.map { "\($0.captureFile): \($0.linked.count)/\($0.units) units (\($0.changed.count) changed)" }
+            logger.info("patch \(patch.id): linking \(summary.joined(separator: ", "))")
+        }
+        start = clock.now
+        let objects = units?.objects ?? thinResult.objectPaths
+        let objectSymbols = try Self.objectSymbols(objects)
         phases.append(PhaseTiming(name: "objectSymbols", duration: clock.now - start))
         return PatchCompilation(
             build: build, patch: patch, thinPlan: thinPlan, thinResult: thinResult,
-            objects: objects, objectSymbols: objectSymbols, phases: phases)
+            objects: objects, units: units, objectSymbols: objectSymbols, phases: phases)
+    }
+
+    /// The codegen units to link (``CodegenUnitSelection``) when the replay was incremental and
+    /// the build's warm-up left objects to compare with; nil links every object.
+    func selectCodegenUnits(
+        _ plan: ThinRebuildPlan, _ result: ThinBuildResult, build: FatBuild, state: ProjectState
+    ) throws -> CodegenUnitSelection? {
+        guard plan.steps.contains(where: { $0.incrementalDirectory != nil }), result.crates.count == plan.steps.count else { return nil }
+        let warmUp = layout.build(build.id).diffBaseline.path
+        var baselines: [String: [String]] = [:]
+        for step in plan.steps where step.incrementalDirectory != nil && codeArguments(step.extraArguments) == warmUpArguments(build) {
+            baselines[step.captureFile] = step.writtenObjects(in: warmUp)
+        }
+        guard !baselines.values.allSatisfy(\.isEmpty) else { return nil }
+        let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: keptBinaryDigest(build))
+        return try CodegenUnitSelection.select(
+            crates: result.crates, baselines: baselines, previouslyLinked: state.linkedUnits(of: build.id),
+            executableDefines: { fatSymbols.index(named: $0) != nil })
+    }
+
+    /// The extra rustc flags of the build's warm-up and of its patches' normal (not fallback) compile.
+    func warmUpArguments(_ build: FatBuild) -> [String] {
+        linksShared(build) ? StaticsRelocation.largeCodeModel : []
     }
 
     /// The relocate stage: the compilation's objects made slide-independent (see
@@ -286,7 +321,8 @@ public struct Patcher: Sendable {
                 relocation.exportedStatics, library: libraryPath, layout: layout, buildId: compilation.build.id.rawValue)
         }
         let state = try ProjectState.load(layout)
-        try state.recordingThinRebuild(compilation.thinPlan, result: compilation.thinResult, build: compilation.build).save(layout)
+        try state.recordingThinRebuild(
+            compilation.thinPlan, result: compilation.thinResult, build: compilation.build, units: compilation.units).save(layout)
         try DiffBaseline.record(compilation, layout: layout)
     }
 }
@@ -299,6 +335,7 @@ public struct StoredCompilation: Codable, Sendable {
     public var thinPlan: ThinRebuildPlan
     public var thinResult: ThinBuildResult
     public var objects: [String]
+    public var units: CodegenUnitSelection?
     public var phases: [PhaseTiming]
     public var relocation: RelocatedObjects?
     public var sharedLinkFallback: String?
@@ -309,6 +346,7 @@ public struct StoredCompilation: Codable, Sendable {
         thinPlan = compilation.thinPlan
         thinResult = compilation.thinResult
         objects = compilation.objects
+        units = compilation.units
         phases = compilation.phases
         relocation = compilation.relocation
         sharedLinkFallback = compilation.sharedLinkFallback
@@ -322,7 +360,7 @@ extension Patcher {
         let objectSymbols = try Self.objectSymbols(stored.objects)
         return PatchCompilation(
             build: build, patch: layout.patch(stored.patchId), thinPlan: stored.thinPlan, thinResult: stored.thinResult,
-            objects: stored.objects, objectSymbols: objectSymbols, phases: stored.phases,
+            objects: stored.objects, units: stored.units, objectSymbols: objectSymbols, phases: stored.phases,
             relocation: stored.relocation, sharedLinkFallback: stored.sharedLinkFallback)
     }
 

@@ -62,6 +62,13 @@ public struct BuildDirectory: Sendable, Equatable {
     public var linkerCaptures: URL { captures.appendingPathComponent("linker") }
     public var binDirectory: URL { root.appendingPathComponent("bin") }
     public var log: URL { root.appendingPathComponent("build.log") }
+    /// Each replayed crate's own incremental state for this build's patches (never cargo's); a new
+    /// fat build starts from nothing.
+    public var thinIncremental: URL { root.appendingPathComponent("thin-incremental") }
+    /// The warm-up compile of every tracked crate right after the fat build (the sources as the fat
+    /// build saw them, compiled the patch way): the first patch's diff baseline and the codegen
+    /// units a patch compares its own against.
+    public var diffBaseline: URL { root.appendingPathComponent("diff-baseline") }
     /// Per-build copy of the rustc shim's path (a symlink); see `runFatBuild` for why.
     public var shimDirectory: URL { root.appendingPathComponent("shim") }
 

@@ -15,6 +15,21 @@ public struct ProjectState: Codable, Sendable, Equatable {
     /// patched code, so every later patch of that build rebuilds them again: a dependent compiled
     /// against the fat build's rlib would call, and inline, the old code.
     public var patchedLibraries: PatchedLibraries?
+    /// Codegen units committed patches of a build linked, per crate capture file: a later patch
+    /// of the build links them again (``CodegenUnitSelection``, rule 2).
+    public var linkedUnits: LinkedUnits?
+
+    /// The codegen units linked so far in one build.
+    public struct LinkedUnits: Codable, Sendable, Equatable {
+        public var buildId: BuildID
+        /// Capture file → unit names.
+        public var units: [String: [String]]
+
+        public init(buildId: BuildID, units: [String: [String]]) {
+            self.buildId = buildId
+            self.units = units
+        }
+    }
 
     /// Capture files of the libraries patched in one build.
     public struct PatchedLibraries: Codable, Sendable, Equatable {
@@ -33,6 +48,11 @@ public struct ProjectState: Codable, Sendable, Equatable {
         self.lastPatchId = lastPatchId
         self.sources = sources
         self.patchedLibraries = patchedLibraries
+    }
+
+    /// The codegen units linked in `build` so far, by capture file (none after a new fat build).
+    public func linkedUnits(of build: BuildID) -> [String: [String]] {
+        linkedUnits.flatMap { $0.buildId == build ? $0.units : nil } ?? [:]
     }
 
     /// The libraries patched in `build` so far (none after a new fat build).

@@ -1,16 +1,21 @@
 import Foundation
 
-/// The rustc command that rebuilds one crate as a single object for a patch, derived from the
-/// crate's captured fat-build call:
+/// The rustc command that rebuilds one crate for a patch, derived from the crate's captured
+/// fat-build call:
 /// - `--emit=obj,dep-info` into a fresh absolute `--out-dir` (the patch's `obj/`). The dep-info (a
 ///   few hundred bytes) lets the patcher track files an edit added. A library that rebuilt
 ///   dependents compile against also emits `metadata,link` (its rlib and rmeta, `emitsLibrary`);
 /// - `--extern <crate>=…` of every crate rebuilt earlier in the same patch points at the new rlib,
 ///   and `-L dependency=<out dir>` comes first, so crates found only through other crates'
 ///   metadata resolve to the rebuilt copy too (rustc matches them by crate hash);
-/// - one codegen unit, so there is exactly one object to link;
+/// - **incremental** (`incrementalDirectory` set, for crates cargo compiled incrementally): the
+///   patch's own `-C incremental` directory (never cargo's, which must stay untouched and usable)
+///   and the captured codegen units, so rustc re-codegens only the units an edit touched and
+///   writes one object per unit (`<crate><extra>.<unit>.<session>.rcgu.o`); a library emits only
+///   its rmeta, which dependents compile against (no rlib is linked: objects are);
+/// - otherwise one codegen unit, so there is exactly one object to link, and cargo's
+///   `-C incremental` dropped;
 /// - `-C metadata` and `-C extra-filename` kept: symbol hashes must match the fat binary's;
-/// - `-C incremental` dropped: cargo's incremental directory must not be shared or corrupted;
 /// - `--error-format=json` / `--json` dropped: failures show rustc's human-readable diagnostics;
 /// - `-C lto` dropped: an LTO object would carry every dependency's code, not just this crate's;
 /// - `-C linker` dropped (nothing is linked); `CARGO_MAKEFLAGS` removed from the environment
@@ -30,16 +35,22 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
     public var captureFile: String
     /// Also writes the crate's rlib and rmeta (`libraryPath`) for dependents rebuilt after it.
     public var emitsLibrary: Bool
+    /// The patch's own incremental directory for this crate; nil: one codegen unit, no incremental
+    /// state (plans stored before incremental thin rebuilds, release profiles).
+    public var incrementalDirectory: String?
 
     /// - `rebuiltLibraries`: library file stem (`lib<crate><extra filename>`) → the rlib an earlier
     ///   step of the same patch wrote; every `--extern` naming a file with that stem (`.rlib` or
     ///   `.rmeta`, under any alias) is rewritten to it.
     public init(
         invocation: CapturedRustcInvocation, outDirectory: URL, extraArguments: [String] = [],
-        emitsLibrary: Bool = false, rebuiltLibraries: [String: String] = [:]
+        emitsLibrary: Bool = false, rebuiltLibraries: [String: String] = [:], incrementalDirectory: URL? = nil
     ) {
         let dropped: Set<String> = ["--emit", "--out-dir", "-o", "--error-format", "--json"]
-        let droppedCodegen: Set<String> = ["incremental", "codegen-units", "linker", "lto"]
+        // Incremental replays keep the captured codegen units: the same partitioning as the fat
+        // build, and units an edit did not touch are reused from the patch's incremental state.
+        let droppedCodegen: Set<String> = incrementalDirectory == nil
+            ? ["incremental", "codegen-units", "linker", "lto"] : ["incremental", "linker", "lto"]
         let out = outDirectory.standardizedFileURL.path
         var kept: [String] = rebuiltLibraries.isEmpty ? [] : ["-L", "dependency=\(out)"]
         for argument in RustcCommandLine(invocation.arguments).arguments {
@@ -52,7 +63,18 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
             }
             kept += argument.spelling
         }
-        kept += [emitsLibrary ? "--emit=obj,dep-info,metadata,link" : "--emit=obj,dep-info", "--out-dir", out, "-Ccodegen-units=1"]
+        if let incrementalDirectory {
+            // rustc keeps per-unit objects in the out dir only when it links nothing.
+            kept += [emitsLibrary ? "--emit=obj,dep-info,metadata" : "--emit=obj,dep-info", "--out-dir", out,
+                     "-Cincremental=\(incrementalDirectory.standardizedFileURL.path)"]
+            // With `--emit=obj` alone rustc defaults to one unit; cargo's incremental build used
+            // rustc's incremental default, 256, unless the profile said otherwise.
+            if !RustcCommandLine(invocation.arguments).arguments.contains(where: { $0.codegenKey == "codegen-units" }) {
+                kept += ["-Ccodegen-units=256"]
+            }
+        } else {
+            kept += [emitsLibrary ? "--emit=obj,dep-info,metadata,link" : "--emit=obj,dep-info", "--out-dir", out, "-Ccodegen-units=1"]
+        }
         kept += extraArguments
 
         var environment = invocation.environment
@@ -70,6 +92,7 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
         self.extraArguments = extraArguments
         self.captureFile = invocation.captureFilename
         self.emitsLibrary = emitsLibrary
+        self.incrementalDirectory = incrementalDirectory?.standardizedFileURL.path
     }
 
     // Plans stored before workspace libraries could be rebuilt lack the last two fields.
@@ -85,14 +108,32 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
         extraArguments = try container.decode([String].self, forKey: .extraArguments)
         captureFile = try container.decodeIfPresent(String.self, forKey: .captureFile) ?? ""
         emitsLibrary = try container.decodeIfPresent(Bool.self, forKey: .emitsLibrary) ?? false
+        incrementalDirectory = try container.decodeIfPresent(String.self, forKey: .incrementalDirectory)
     }
 
-    /// The object rustc writes: `<crate name><extra filename>.o`.
+    /// The object rustc writes with one codegen unit: `<crate name><extra filename>.o`.
     public var objectFilename: String { Hotpatch.objectFilename(crateName: crateName, extraFilename: extraFilename) }
     public var objectPath: URL { URL(fileURLWithPath: outDirectory).appendingPathComponent(objectFilename) }
-    /// The rlib rustc writes when `emitsLibrary`: `lib<crate name><extra filename>.rlib`.
+    /// What dependents rebuilt after it compile against when `emitsLibrary`:
+    /// `lib<crate name><extra filename>.rlib`, or its `.rmeta` for an incremental step.
     public var libraryPath: URL? {
-        emitsLibrary ? URL(fileURLWithPath: outDirectory).appendingPathComponent("lib\(crateName)\(extraFilename).rlib") : nil
+        guard emitsLibrary else { return nil }
+        let suffix = incrementalDirectory == nil ? "rlib" : "rmeta"
+        return URL(fileURLWithPath: outDirectory).appendingPathComponent("lib\(crateName)\(extraFilename).\(suffix)")
+    }
+
+    /// The objects this step's rustc wrote into `outDirectory`, in name order: the single
+    /// `<crate><extra>.o`, or one `<crate><extra>.<unit>.<session>.rcgu.o` per codegen unit.
+    /// The prefix includes the extra filename, so a package's lib and bin (same crate name) and
+    /// other crates sharing the out dir never mix.
+    /// `directory`: another out dir the same crate was compiled into (the build's warm-up).
+    public func writtenObjects(in directory: String? = nil) -> [String] {
+        let stem = "\(crateName)\(extraFilename)"
+        let outDirectory = directory ?? self.outDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: outDirectory)) ?? []
+        let units = names.filter { $0.hasPrefix(stem + ".") && $0.hasSuffix(".rcgu.o") }.sorted()
+        let single = names.contains(objectFilename) ? [objectFilename] : []
+        return (single + units).map { URL(fileURLWithPath: outDirectory).appendingPathComponent($0).path }
     }
     public var depInfoPath: URL { URL(fileURLWithPath: outDirectory).appendingPathComponent("\(crateName)\(extraFilename).d") }
 

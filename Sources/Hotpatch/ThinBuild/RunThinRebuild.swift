@@ -5,13 +5,41 @@ public struct CrateBuildResult: Codable, Sendable, Equatable {
     public var crateName: String
     /// The crate's capture file in the build (empty for plans that predate it: the tip crate).
     public var captureFile: String
+    /// The first of `objectPaths` (the only one without incremental codegen units).
     public var objectPath: String
+    /// Every object rustc wrote for the crate: one per codegen unit for an incremental step.
+    public var objectPaths: [String]
     public var depInfoPath: String
     /// The rlib dependents were compiled against, for a library step.
     public var libraryPath: String?
     /// When its rustc started (seconds since 1970): files modified after it may not be in the object.
     public var rustcStartedAt: Double
     public var durationMs: Double
+
+    public init(crateName: String, captureFile: String, objectPaths: [String], depInfoPath: String, libraryPath: String?,
+                rustcStartedAt: Double, durationMs: Double) {
+        self.crateName = crateName
+        self.captureFile = captureFile
+        self.objectPath = objectPaths.first ?? ""
+        self.objectPaths = objectPaths
+        self.depInfoPath = depInfoPath
+        self.libraryPath = libraryPath
+        self.rustcStartedAt = rustcStartedAt
+        self.durationMs = durationMs
+    }
+
+    // Results stored before incremental thin rebuilds have one object per crate.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        crateName = try container.decode(String.self, forKey: .crateName)
+        captureFile = try container.decode(String.self, forKey: .captureFile)
+        objectPath = try container.decode(String.self, forKey: .objectPath)
+        objectPaths = try container.decodeIfPresent([String].self, forKey: .objectPaths) ?? [objectPath]
+        depInfoPath = try container.decode(String.self, forKey: .depInfoPath)
+        libraryPath = try container.decodeIfPresent(String.self, forKey: .libraryPath)
+        rustcStartedAt = try container.decode(Double.self, forKey: .rustcStartedAt)
+        durationMs = try container.decode(Double.self, forKey: .durationMs)
+    }
 }
 
 /// What a thin rebuild produced.
@@ -31,8 +59,9 @@ public struct ThinBuildResult: Codable, Sendable, Equatable {
     /// Every step's outcome in plan order (the tip last).
     public var crates: [CrateBuildResult]
 
-    /// The objects to link into the patch library, in link order.
-    public var objectPaths: [String] { crates.isEmpty ? [objectPath] : crates.map(\.objectPath) }
+    /// Every object the rebuilt crates wrote, in link order (before ``CodegenUnitSelection``
+    /// keeps only what differs from the running code).
+    public var objectPaths: [String] { crates.isEmpty ? [objectPath] : crates.flatMap(\.objectPaths) }
 
     public init(objectPath: String, depInfoPath: String, diagnostics: String, phases: [PhaseTiming], durationMs: Double,
                 rustcStartedAt: Double, rustcCommand: String, crates: [CrateBuildResult]) {
@@ -73,7 +102,7 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
     var diagnostics: [String] = []
     for step in plan.steps {
         let startedAt = Date()
-        let (result, stepDiagnostics) = try runObjBuild(step, cancellation: cancellation)
+        let (result, stepDiagnostics, objects) = try runObjBuild(step, cancellation: cancellation)
         if !stepDiagnostics.isEmpty { diagnostics.append(stepDiagnostics) }
         // The tip's phase keeps the name every patch has always had (the page and scripts key on
         // it); a library replayed before it is named after its crate.
@@ -81,13 +110,13 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
         let timing = PhaseTiming(name: name, duration: result.duration)
         phases.append(timing)
         crates.append(CrateBuildResult(
-            crateName: step.crateName, captureFile: step.captureFile, objectPath: step.objectPath.path,
+            crateName: step.crateName, captureFile: step.captureFile, objectPaths: objects,
             depInfoPath: step.depInfoPath.path, libraryPath: step.libraryPath?.path,
             rustcStartedAt: startedAt.timeIntervalSince1970, durationMs: timing.durationMs))
     }
     let tip = plan.objectPlan
     return ThinBuildResult(
-        objectPath: tip.objectPath.path,
+        objectPath: crates.last?.objectPath ?? tip.objectPath.path,
         depInfoPath: tip.depInfoPath.path,
         diagnostics: diagnostics.joined(separator: "\n"),
         phases: phases,
@@ -99,17 +128,23 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
 }
 
 /// Runs one replayed rustc command; throws `rustcFailed` with its diagnostics, or `objectMissing`
-/// when it succeeded without writing its object (or rlib). Returns the run and its stderr (warnings).
-func runObjBuild(_ step: ObjBuildPlan, cancellation: Cancellation?) throws -> (result: CommandResult, diagnostics: String) {
+/// when it succeeded without writing its objects (or library). Returns the run, its stderr
+/// (warnings) and the objects it wrote.
+func runObjBuild(_ step: ObjBuildPlan, cancellation: Cancellation?) throws -> (result: CommandResult, diagnostics: String, objects: [String]) {
+    if let incremental = step.incrementalDirectory {
+        try? FileManager.default.createDirectory(atPath: incremental, withIntermediateDirectories: true)
+    }
     let result = try CommandRunner.run(step.command, cancellation: cancellation)
     let diagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
     guard result.succeeded else {
         throw ThinBuildError.rustcFailed(crate: step.crateName, exitStatus: result.exitStatus, diagnostics: diagnostics, command: step.command.displayString)
     }
-    for expected in [step.objectPath] + (step.libraryPath.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: expected.path) {
-        throw ThinBuildError.objectMissing(path: expected.path)
+    let objects = step.writtenObjects()
+    guard !objects.isEmpty else { throw ThinBuildError.objectMissing(path: step.objectPath.path) }
+    if let library = step.libraryPath, !FileManager.default.fileExists(atPath: library.path) {
+        throw ThinBuildError.objectMissing(path: library.path)
     }
-    return (result, diagnostics)
+    return (result, diagnostics, objects)
 }
 
 /// Removes `url` if it exists and creates it empty.
@@ -126,13 +161,23 @@ extension ProjectState {
     /// The state after a patch built from `plan` succeeded: fingerprints as measured when the plan
     /// was made, and every rebuilt crate re-tracked from its thin build's dep-info (an edit may
     /// have added a module file); a file edited again while rustc ran stays "changed". Save it
-    /// once the patch is delivered.
-    public func recordingThinRebuild(_ plan: ThinRebuildPlan, result: ThinBuildResult, build: FatBuild) throws -> ProjectState {
+    /// once the patch is delivered. `units`: what the patch linked of each crate, added to the
+    /// build's linked units.
+    public func recordingThinRebuild(
+        _ plan: ThinRebuildPlan, result: ThinBuildResult, build: FatBuild, units: CodegenUnitSelection? = nil
+    ) throws -> ProjectState {
         var next = self
+        if let units {
+            var linked = linkedUnits(of: plan.buildId)
+            for crate in units.crates {
+                linked[crate.captureFile] = Array(Set(linked[crate.captureFile] ?? []).union(crate.linked)).sorted()
+            }
+            next.linkedUnits = .init(buildId: plan.buildId, units: linked)
+        }
         next.sources = plan.changes.current
         let known = plan.changes.current.flatMap(\.files)
         let rebuilt = result.crates.isEmpty
-            ? [CrateBuildResult(crateName: plan.crateName, captureFile: "", objectPath: result.objectPath, depInfoPath: result.depInfoPath,
+            ? [CrateBuildResult(crateName: plan.crateName, captureFile: "", objectPaths: [result.objectPath], depInfoPath: result.depInfoPath,
                                 libraryPath: nil, rustcStartedAt: result.rustcStartedAt, durationMs: 0)]
             : result.crates
         for crate in rebuilt {

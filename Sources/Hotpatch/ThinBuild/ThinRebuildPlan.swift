@@ -53,12 +53,16 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
 /// binary crate is rebuilt regardless, e.g. for benchmarks), and `.unpatchableCrateChanged` for an
 /// edited proc-macro crate. `extraRustcArguments` are appended to every replayed command (code
 /// model, debuginfo…): the objects are linked together, so they must agree.
+/// `incrementalRoot`: where each replayed crate keeps its own incremental state
+/// (``incrementalDirectory(root:captureFile:extraArguments:)``); nil replays every crate from
+/// scratch as one codegen unit.
 public func planThinRebuild(
     build: FatBuild,
     state: ProjectState,
     patch: PatchDirectory,
     force: Bool = false,
-    extraRustcArguments: [String] = []
+    extraRustcArguments: [String] = [],
+    incrementalRoot: URL? = nil
 ) throws -> ThinRebuildPlan {
     let clock = ContinuousClock()
     let start = clock.now
@@ -90,7 +94,10 @@ public func planThinRebuild(
         guard let capture = graph.captures[file] else { continue }
         let step = ObjBuildPlan(
             invocation: capture, outDirectory: patch.objectDirectory, extraArguments: extraRustcArguments,
-            emitsLibrary: file != tip.captureFilename, rebuiltLibraries: rebuilt)
+            emitsLibrary: file != tip.captureFilename, rebuiltLibraries: rebuilt,
+            incrementalDirectory: incrementalRoot.flatMap {
+                incrementalDirectory(root: $0, invocation: capture, extraArguments: extraRustcArguments)
+            })
         if let library = step.libraryPath { rebuilt[CrateGraph.libraryStem(of: capture)] = library.path }
         steps.append(step)
     }
@@ -98,4 +105,27 @@ public func planThinRebuild(
     return ThinRebuildPlan(
         buildId: build.id, patchId: patch.id, changes: changes, steps: steps, objectPlan: tipStep,
         changeDetectionMs: (clock.now - start).milliseconds)
+}
+
+/// The patch's own incremental directory for one crate under `root` (`<build>/thin-incremental`):
+/// `<capture file stem>-<digest of the extra flags>`, so the shared link's code model and the
+/// per-device fallback's never evict each other's state. Nil when cargo did not compile the crate
+/// incrementally (release profiles): there the replay stays one codegen unit from scratch, as the
+/// fat build's own objects were not partitioned for reuse either.
+public func incrementalDirectory(root: URL, invocation: CapturedRustcInvocation, extraArguments: [String]) -> URL? {
+    let captured = RustcCommandLine(invocation.arguments).arguments.contains { $0.codegenKey == "incremental" }
+    guard captured else { return nil }
+    let stem = invocation.captureFilename.hasSuffix(".json") ? String(invocation.captureFilename.dropLast(5)) : invocation.captureFilename
+    // FNV-1a: a stable short name, not a security boundary.
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in codeArguments(extraArguments).joined(separator: "\u{0}").utf8 {
+        hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    return root.appendingPathComponent("\(stem)-\(String(hash >> 40, radix: 16))")
+}
+
+/// The flags among `arguments` that can change generated code: diagnostics flags (`--color`,
+/// which `serve` adds) don't, so a serve patch and the warm-up share incremental state.
+public func codeArguments(_ arguments: [String]) -> [String] {
+    arguments.filter { !$0.hasPrefix("--color") }
 }
