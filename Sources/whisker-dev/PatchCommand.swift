@@ -87,6 +87,9 @@ struct PatchCommand: AsyncParsableCommand {
             print("  link        per device: for this process's slide only" + (plan.library.sharedLinkFallback.map { " (\($0))" } ?? ""))
         }
         if let statics = plan.statics { print("  statics     \(statics.description)") }
+        for crate in plan.codegenUnits ?? [] {
+            print("  units       \(crate.captureFile): \(crate.linked) of \(crate.units) codegen units linked (\(crate.changed) changed)")
+        }
         print("  jump table  \(URL(fileURLWithPath: jumpTableOut).standardizedFileURL.path)")
     }
 }

@@ -120,6 +120,9 @@ public struct PatchPlan: Codable, Sendable, Equatable {
     /// Which of the executable's statics and thread-locals the shared library uses (nil for a
     /// per-device link, whose patch has fresh copies of the edited crates' statics).
     public var statics: StaticsRelocationSummary?
+    /// Per incrementally replayed crate: codegen units compiled, changed and linked (nil when each
+    /// crate is one object, all linked).
+    public var codegenUnits: [CodegenUnitSelection.Summary]?
     public var phases: [PhaseTiming]
     public var durationMs: Double
     /// rustc's warnings, if it printed any (the build still succeeded).

@@ -142,7 +142,8 @@ public struct Patcher: Sendable {
     ) throws -> PatchCompilation {
         let thinPlan = try planThinRebuild(
             build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments,
-            incrementalRoot: layout.build(build.id).thinIncremental)
+            incrementalRoot: layout.build(build.id).thinIncremental,
+            reusable: state.latestCompiles(of: build.id, arguments: codeArguments(extraRustcArguments)))
         logger.info("patch \(patch.id): rebuilding \(thinPlan.rebuiltCrates.joined(separator: ", "))", metadata: ["build": "\(build.id)"])
         let thinResult = try runThinRebuild(thinPlan, cancellation: cancellation)
         let clock = ContinuousClock()
@@ -151,7 +152,7 @@ public struct Patcher: Sendable {
         let units = try selectCodegenUnits(thinPlan, thinResult, build: build, state: state)
         if let units {
             phases.append(PhaseTiming(name: "selectUnits", duration: clock.now - start))
-            let summary = units.crates.map { "\($0.captureFile): \($0.linked.count)/\($0.units) units (\($0.changed.count) changed)" }
+            let summary = units.summaries.map { "\($0.captureFile): \($0.linked)/\($0.units) units (\($0.changed) changed)" }
             logger.info("patch \(patch.id): linking \(summary.joined(separator: ", "))")
         }
         start = clock.now
@@ -168,11 +169,13 @@ public struct Patcher: Sendable {
     func selectCodegenUnits(
         _ plan: ThinRebuildPlan, _ result: ThinBuildResult, build: FatBuild, state: ProjectState
     ) throws -> CodegenUnitSelection? {
-        guard plan.steps.contains(where: { $0.incrementalDirectory != nil }), result.crates.count == plan.steps.count else { return nil }
+        guard plan.steps.contains(where: { $0.incrementalDirectory != nil }) else { return nil }
         let warmUp = layout.build(build.id).diffBaseline.path
         var baselines: [String: [String]] = [:]
-        for step in plan.steps where step.incrementalDirectory != nil && codeArguments(step.extraArguments) == warmUpArguments(build) {
-            baselines[step.captureFile] = step.writtenObjects(in: warmUp)
+        guard codeArguments(plan.objectPlan.extraArguments) == warmUpArguments(build) else { return nil }
+        for crate in result.crates where !crate.captureFile.isEmpty {
+            let capture = try build.rustcInvocation(captureFile: crate.captureFile)
+            baselines[crate.captureFile] = ObjBuildPlan(invocation: capture, outDirectory: URL(fileURLWithPath: warmUp)).writtenObjects()
         }
         guard !baselines.values.allSatisfy(\.isEmpty) else { return nil }
         let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: keptBinaryDigest(build))
@@ -293,6 +296,7 @@ public struct Patcher: Sendable {
                 sharedLinkFallback: compilation.sharedLinkFallback),
             diff: .init(diff),
             statics: compilation.relocation?.summary,
+            codegenUnits: compilation.units?.summaries,
             phases: phases,
             durationMs: phases.reduce(0) { $0 + $1.durationMs },
             diagnostics: compilation.thinResult.diagnostics,

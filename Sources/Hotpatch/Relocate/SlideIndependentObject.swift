@@ -103,7 +103,7 @@ struct SlideIndependentObject {
                 if symbol.isDefined {
                     try rewriteDefinedReference(entry, at: entryOffset, table: table, summary: &summary)
                 } else {
-                    try rewriteExecutableReference(entry, name: symbol.name, at: entryOffset, fixups: &fixups, summary: &summary)
+                    try rewriteExecutableReference(entry, name: symbol.name, at: entryOffset, table: table, fixups: &fixups, summary: &summary)
                 }
             }
         }
@@ -151,17 +151,7 @@ struct SlideIndependentObject {
             guard case .found(let value, let size) = executable.threadLocal(named: symbol.name),
                   size == 0 || symbol.size == 0 || size == symbol.size
             else { throw .newThreadLocal(name: symbol.name, path: image.path) }
-            let base = executable.threadPointerOffset(ofTemplateOffset: value)
-            guard let base, let fixed = Int32(exactly: base + offset) else {
-                throw .threadLocalOutOfRange(name: symbol.name, offset: (base ?? 0) + offset)
-            }
-            guard table.target.hasFileBytes, entry.offset < table.target.size, table.target.size - entry.offset >= 4 else {
-                throw .malformedObject(path: image.path, reason: "a TPOFF32 relocation at \(entry.offset) lies outside \(table.target.name)")
-            }
-            summary.threadLocals.append(symbol.name)
-            summary.references += 1
-            try write(UInt32(bitPattern: fixed), at: Int(clamping: table.target.offset) &+ Int(clamping: entry.offset))
-            try writeRelocation(at: entryOffset, symbol: 0, type: X86_64Relocation.none, addend: 0)
+            try writeThreadPointerOffset(entry, at: entryOffset, table: table, templateOffset: value, addend: offset, name: symbol.name, summary: &summary)
         case let type where X86_64Relocation.cannotReachExecutable.contains(type) && isMutableStorage:
             if case .found = executable.data(named: symbol.name) {
                 throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
@@ -176,13 +166,40 @@ struct SlideIndependentObject {
         }
     }
 
+    /// Local-exec access to an executable thread-local: its thread-pointer offset is constant for
+    /// the build (TLS variant II puts the executable's block right below the thread pointer), so
+    /// it is written into the instruction and the relocation dropped.
+    private mutating func writeThreadPointerOffset(
+        _ entry: ELFRelocation, at entryOffset: Int, table: RelocatableImage.RelocationTable, templateOffset: UInt64,
+        addend: Int64, name: String, summary: inout StaticsRelocationSummary
+    ) throws(RelocateError) {
+        let base = executable.threadPointerOffset(ofTemplateOffset: templateOffset)
+        guard let base, let fixed = Int32(exactly: base + addend) else {
+            throw .threadLocalOutOfRange(name: name, offset: (base ?? 0) + addend)
+        }
+        guard table.target.hasFileBytes, entry.offset < table.target.size, table.target.size - entry.offset >= 4 else {
+            throw .malformedObject(path: image.path, reason: "a TPOFF32 relocation at \(entry.offset) lies outside \(table.target.name)")
+        }
+        summary.threadLocals.append(name)
+        summary.references += 1
+        try write(UInt32(bitPattern: fixed), at: Int(clamping: table.target.offset) &+ Int(clamping: entry.offset))
+        try writeRelocation(at: entryOffset, symbol: 0, type: X86_64Relocation.none, addend: 0)
+    }
+
     /// A reference the object leaves undefined: when the executable defines the name, it is bound
     /// to the executable's copy relative to `main`; otherwise (libc, the loader) it stays for the
     /// dynamic loader to bind by name.
     private mutating func rewriteExecutableReference(
-        _ entry: ELFRelocation, name: String, at entryOffset: Int, fixups: inout FixupTable,
-        summary: inout StaticsRelocationSummary
+        _ entry: ELFRelocation, name: String, at entryOffset: Int, table: RelocatableImage.RelocationTable,
+        fixups: inout FixupTable, summary: inout StaticsRelocationSummary
     ) throws(RelocateError) {
+        // A crate's thread-local that another of its codegen units defines: that unit's definition
+        // is bound to the executable's storage too, so the offset is the executable's either way
+        // (a local-exec access cannot reach a shared library's TLS).
+        if entry.type == X86_64Relocation.tpoff32, case .found(let value, _) = executable.threadLocal(named: name) {
+            try writeThreadPointerOffset(entry, at: entryOffset, table: table, templateOffset: value, addend: entry.addend, name: name, summary: &summary)
+            return
+        }
         guard name != FixupObject.anchorSymbol, !definedInPatch.contains(name), let target = executable.definition(named: name) else { return }
         switch target.kind {
         case .threadLocal:

@@ -19,6 +19,19 @@ public struct ProjectState: Codable, Sendable, Equatable {
     /// of the build links them again (``CodegenUnitSelection``, rule 2).
     public var linkedUnits: LinkedUnits?
 
+    /// Each crate's latest compile in a build, for one set of code flags: a patch links an
+    /// unchanged library from it instead of replaying it.
+    public var latestCompiles: LatestCompiles?
+
+    /// The latest compile of each crate patched in one build.
+    public struct LatestCompiles: Codable, Sendable, Equatable {
+        public var buildId: BuildID
+        /// The code flags they were compiled with (``codeArguments(_:)``).
+        public var arguments: [String]
+        /// Capture file → compile.
+        public var crates: [String: CrateBuildResult]
+    }
+
     /// The codegen units linked so far in one build.
     public struct LinkedUnits: Codable, Sendable, Equatable {
         public var buildId: BuildID
@@ -53,6 +66,12 @@ public struct ProjectState: Codable, Sendable, Equatable {
     /// The codegen units linked in `build` so far, by capture file (none after a new fat build).
     public func linkedUnits(of build: BuildID) -> [String: [String]] {
         linkedUnits.flatMap { $0.buildId == build ? $0.units : nil } ?? [:]
+    }
+
+    /// The latest compiles in `build` made with `arguments` (none after a new fat build).
+    public func latestCompiles(of build: BuildID, arguments: [String]) -> [String: CrateBuildResult] {
+        guard let latestCompiles, latestCompiles.buildId == build, latestCompiles.arguments == arguments else { return [:] }
+        return latestCompiles.crates
     }
 
     /// The libraries patched in `build` so far (none after a new fat build).

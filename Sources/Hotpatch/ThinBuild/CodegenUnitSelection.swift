@@ -31,6 +31,18 @@ public struct CodegenUnitSelection: Sendable, Equatable, Codable {
 
     public var crates: [Crate]
 
+    /// One crate's counts, for the PatchPlan and logs.
+    public struct Summary: Sendable, Equatable, Codable {
+        public var captureFile: String
+        public var units: Int
+        public var changed: Int
+        public var linked: Int
+    }
+
+    public var summaries: [Summary] {
+        crates.map { Summary(captureFile: $0.captureFile, units: $0.units, changed: $0.changed.count, linked: $0.linked.count) }
+    }
+
     /// The objects to link, crate by crate in plan order.
     public var objects: [String] { crates.flatMap(\.objects) }
 }
@@ -132,6 +144,9 @@ extension CodegenUnitSelection {
         executableDefines: (String) -> Bool
     ) throws -> CodegenUnitSelection {
         var result: [Crate] = []
+        // Names whose code differs from the executable's, across crates: a dependent's function
+        // calling a library's changed function changes behaviour too. Crates come dependencies first.
+        var dirty = Set<String>()
         for crate in crates {
             guard let baseline = baselines[crate.captureFile], !baseline.isEmpty else {
                 result.append(Crate(
@@ -139,16 +154,19 @@ extension CodegenUnitSelection {
                     linked: crate.objectPaths.map(codegenUnitName).sorted(), objects: crate.objectPaths))
                 continue
             }
-            result.append(try selectUnits(
+            let (selected, crateDirty) = try selectUnits(
                 crate: crate, baseline: baseline, previouslyLinked: Set(previouslyLinked[crate.captureFile] ?? []),
-                executableDefines: executableDefines))
+                upstreamDirty: dirty, executableDefines: executableDefines)
+            result.append(selected)
+            dirty.formUnion(crateDirty)
         }
         return CodegenUnitSelection(crates: result)
     }
 
     static func selectUnits(
-        crate: CrateBuildResult, baseline: [String], previouslyLinked: Set<String>, executableDefines: (String) -> Bool
-    ) throws -> Crate {
+        crate: CrateBuildResult, baseline: [String], previouslyLinked: Set<String>, upstreamDirty: Set<String>,
+        executableDefines: (String) -> Bool
+    ) throws -> (Crate, dirty: Set<String>) {
         let baselineByUnit = Dictionary(baseline.map { (codegenUnitName(ofObject: $0), $0) }, uniquingKeysWith: { first, _ in first })
         let currentByUnit = Dictionary(crate.objectPaths.map { (codegenUnitName(ofObject: $0), $0) }, uniquingKeysWith: { first, _ in first })
 
@@ -156,7 +174,7 @@ extension CodegenUnitSelection {
         var changed = Set<String>()
         var symbols: [String: UnitSymbols] = [:]
         // Names whose code or data differs from what the executable runs.
-        var dirty = Set<String>()
+        var dirty = upstreamDirty
         for (unit, path) in currentByUnit {
             if let old = baselineByUnit[unit], try sameContents(old, path) {
                 symbols[unit] = try unitSymbols(old, cached: true)
@@ -192,6 +210,9 @@ extension CodegenUnitSelection {
         // executable's copy would reach the old code. Propagate to a fixed point.
         var linked = changed.union(previouslyLinked.intersection(currentByUnit.keys))
         var queue = Array(dirty)
+        // The functions of linked units count as changed for callers: a unit linked by an earlier
+        // patch may still hold changed code.
+        for unit in linked { for name in symbols[unit]?.functions.keys ?? [:].keys where dirty.insert(name).inserted { queue.append(name) } }
         while let name = queue.popLast() {
             for caller in functionReferrers[name] ?? [] where dirty.insert(caller).inserted {
                 queue.append(caller)
@@ -208,9 +229,10 @@ extension CodegenUnitSelection {
                 if let provider = definer[name], linked.insert(provider).inserted { providers.append(provider) }
             }
         }
-        return Crate(
+        let selected = Crate(
             captureFile: crate.captureFile, units: currentByUnit.count, changed: changed.sorted(), linked: linked.sorted(),
             objects: crate.objectPaths.filter { linked.contains(codegenUnitName(ofObject: $0)) })
+        return (selected, dirty)
     }
 
     /// Byte equality of two files, size first (a unit rustc reused is a copy of the same bytes).

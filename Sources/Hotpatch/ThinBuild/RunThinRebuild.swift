@@ -98,7 +98,7 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
         try makeFreshDirectory(URL(fileURLWithPath: directory))
     }
     var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
-    var crates: [CrateBuildResult] = []
+    var crates: [CrateBuildResult] = plan.reused
     var diagnostics: [String] = []
     for step in plan.steps {
         let startedAt = Date()
@@ -172,14 +172,19 @@ extension ProjectState {
             for crate in units.crates {
                 linked[crate.captureFile] = Array(Set(linked[crate.captureFile] ?? []).union(crate.linked)).sorted()
             }
-            next.linkedUnits = .init(buildId: plan.buildId, units: linked)
+                next.linkedUnits = .init(buildId: plan.buildId, units: linked)
         }
+        let arguments = codeArguments(plan.objectPlan.extraArguments)
+        var latest = latestCompiles(of: plan.buildId, arguments: arguments)
+        for crate in result.crates { latest[crate.captureFile] = crate }
+        next.latestCompiles = .init(buildId: plan.buildId, arguments: arguments, crates: latest)
         next.sources = plan.changes.current
         let known = plan.changes.current.flatMap(\.files)
+        let reusedFiles = Set(plan.reused.map(\.captureFile))
         let rebuilt = result.crates.isEmpty
             ? [CrateBuildResult(crateName: plan.crateName, captureFile: "", objectPaths: [result.objectPath], depInfoPath: result.depInfoPath,
                                 libraryPath: nil, rustcStartedAt: result.rustcStartedAt, durationMs: 0)]
-            : result.crates
+            : result.crates.filter { !reusedFiles.contains($0.captureFile) }
         for crate in rebuilt {
             let capture = crate.captureFile.isEmpty ? try build.tipInvocation() : try build.rustcInvocation(captureFile: crate.captureFile)
             let retracked = try TrackedCrate.measure(capture, depInfo: URL(fileURLWithPath: crate.depInfoPath),

@@ -14,15 +14,22 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
     /// library the binary uses, then every workspace crate depending on one of them. Each step's
     /// object goes into the patch.
     public var steps: [ObjBuildPlan]
+    /// Crates an earlier patch of the build compiled whose sources and dependencies have not
+    /// changed since: their objects are linked again as they are, not replayed.
+    public var reused: [CrateBuildResult] = []
     public var changeDetectionMs: Double
 
-    public init(buildId: BuildID, patchId: Int, changes: ChangeSet, steps: [ObjBuildPlan], objectPlan: ObjBuildPlan, changeDetectionMs: Double) {
+    public init(
+        buildId: BuildID, patchId: Int, changes: ChangeSet, steps: [ObjBuildPlan], reused: [CrateBuildResult] = [],
+        objectPlan: ObjBuildPlan, changeDetectionMs: Double
+    ) {
         self.buildId = buildId
         self.patchId = patchId
         self.crateName = objectPlan.crateName
         self.changes = changes
         self.objectPlan = objectPlan
         self.steps = steps
+        self.reused = reused
         self.changeDetectionMs = changeDetectionMs
     }
 
@@ -38,6 +45,7 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
         changes = try container.decode(ChangeSet.self, forKey: .changes)
         objectPlan = try container.decode(ObjBuildPlan.self, forKey: .objectPlan)
         steps = try container.decodeIfPresent([ObjBuildPlan].self, forKey: .steps) ?? [objectPlan]
+        reused = try container.decodeIfPresent([CrateBuildResult].self, forKey: .reused) ?? []
         changeDetectionMs = try container.decode(Double.self, forKey: .changeDetectionMs)
     }
 }
@@ -55,14 +63,17 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
 /// model, debuginfo…): the objects are linked together, so they must agree.
 /// `incrementalRoot`: where each replayed crate keeps its own incremental state
 /// (``incrementalDirectory(root:captureFile:extraArguments:)``); nil replays every crate from
-/// scratch as one codegen unit.
+/// scratch as one codegen unit. `reusable`: capture file → the latest compile of a crate in this
+/// build with the same code flags (``ProjectState/latestCompiles(of:arguments:)``); a library
+/// patched earlier that did not change since is linked from it instead of being replayed.
 public func planThinRebuild(
     build: FatBuild,
     state: ProjectState,
     patch: PatchDirectory,
     force: Bool = false,
     extraRustcArguments: [String] = [],
-    incrementalRoot: URL? = nil
+    incrementalRoot: URL? = nil,
+    reusable: [String: CrateBuildResult] = [:]
 ) throws -> ThinRebuildPlan {
     let clock = ContinuousClock()
     let start = clock.now
@@ -79,8 +90,14 @@ public func planThinRebuild(
     if let macro = changed.first(where: { $0.crateTypes.contains("proc-macro") }) {
         throw ThinBuildError.unpatchableCrateChanged(macro, reason: "a proc-macro runs inside the compiler, not in the program")
     }
-    // Libraries an earlier patch of this build replaced are rebuilt every time (ProjectState.patchedLibraries).
-    let stale = Set(changed.map(\.captureFile)).union(state.patchedLibraries(of: build.id))
+    // Libraries an earlier patch of this build replaced run patched code: they are linked again,
+    // from their latest compile when it is still on disk, else replayed (ProjectState.patchedLibraries).
+    let patched = state.patchedLibraries(of: build.id)
+    let fresh = patched.filter { file in
+        guard let latest = reusable[file], let library = latest.libraryPath else { return false }
+        return ([library] + latest.objectPaths).allSatisfy { FileManager.default.fileExists(atPath: $0) }
+    }
+    let stale = Set(changed.map(\.captureFile)).union(patched.filter { !fresh.contains($0) })
     if changed.isEmpty && !force { throw ThinBuildError.nothingChanged }
     var order = graph.rebuildOrder(changed: stale, within: used)
     // The tip depends on every crate it reaches, so the order already ends with it; a library the
@@ -89,6 +106,12 @@ public func planThinRebuild(
     order.append(tip.captureFilename)
 
     var rebuilt: [String: String] = [:]
+    var reused: [CrateBuildResult] = []
+    for file in fresh where !order.contains(file) {
+        guard let latest = reusable[file], let capture = graph.captures[file], let library = latest.libraryPath else { continue }
+        rebuilt[CrateGraph.libraryStem(of: capture)] = library
+        reused.append(latest)
+    }
     var steps: [ObjBuildPlan] = []
     for file in order {
         guard let capture = graph.captures[file] else { continue }
@@ -103,7 +126,7 @@ public func planThinRebuild(
     }
     guard let tipStep = steps.last else { throw ThinBuildError.nothingChanged }
     return ThinRebuildPlan(
-        buildId: build.id, patchId: patch.id, changes: changes, steps: steps, objectPlan: tipStep,
+        buildId: build.id, patchId: patch.id, changes: changes, steps: steps, reused: reused, objectPlan: tipStep,
         changeDetectionMs: (clock.now - start).milliseconds)
 }
 
