@@ -21,25 +21,24 @@ extension ProjectSession {
         func segments(_ list: [PatchLatency.Segment]) -> JSONValue {
             .object(JSONObject(list.map { ($0.name + "Ms", milliseconds($0.durationMs)) }))
         }
-        var object: JSONObject = [
-            "savedAt": preciseTimestamp(latency.savedAt),
-            "queuedAt": preciseTimestamp(latency.queuedAt),
-            "startedAt": preciseTimestamp(latency.startedAt),
-            "linkedAt": preciseTimestamp(latency.linkedAt),
-            "finishedAt": preciseTimestamp(latency.finishedAt),
-            "segments": segments(latency.serverSegments),
-        ]
+        // Instants not reached (yet) are left out, not null.
+        func set(_ object: inout JSONObject, _ name: String, _ date: Date?) {
+            if let date { object[name] = preciseTimestamp(date) }
+        }
+        var object: JSONObject = ["queuedAt": preciseTimestamp(latency.queuedAt)]
+        set(&object, "savedAt", latency.savedAt)
+        set(&object, "startedAt", latency.startedAt)
+        set(&object, "linkedAt", latency.linkedAt)
+        set(&object, "finishedAt", latency.finishedAt)
+        object["segments"] = segments(latency.serverSegments)
         if let finished = latency.saveToFinishedMs { object["saveToFinishedMs"] = milliseconds(finished) }
         object["devices"] = .array(latency.devices.map { device in
-            var entry: JSONObject = [
-                "device": .string(device.device),
-                "status": .string(device.status),
-                "sentAt": preciseTimestamp(device.sentAt),
-                "receivedAt": preciseTimestamp(device.receivedAt),
-                "appliedAt": preciseTimestamp(device.appliedAt),
-                "ackedAt": preciseTimestamp(device.ackedAt),
-                "segments": segments(latency.deviceSegments(device)),
-            ]
+            var entry: JSONObject = ["device": .string(device.device), "status": .string(device.status)]
+            set(&entry, "sentAt", device.sentAt)
+            set(&entry, "receivedAt", device.receivedAt)
+            set(&entry, "appliedAt", device.appliedAt)
+            entry["ackedAt"] = preciseTimestamp(device.ackedAt)
+            entry["segments"] = segments(latency.deviceSegments(device))
             if let total = latency.saveToAppliedMs(device) { entry["saveToAppliedMs"] = milliseconds(total) }
             if let timings = device.timings {
                 var fields: JSONObject = [
