@@ -146,7 +146,7 @@ function connectEvents() {
   };
   const names = [
     "build.queued", "build.started", "build.progress", "build.succeeded", "build.failed", "build.cancelled",
-    "patch.queued", "patch.started", "patch.progress", "patch.succeeded", "patch.failed", "patch.cancelled",
+    "patch.queued", "patch.started", "patch.progress", "patch.succeeded", "patch.failed", "patch.cancelled", "patch.latency",
     "jump-table", "device.registered", "device.applied", "device.failed", "device.lost", "device.removed",
     "replay.incomplete",
   ];

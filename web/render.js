@@ -64,6 +64,24 @@ function errorBlock(error) {
   return block;
 }
 
+/** Save → applied per device: the total, then each segment of the path (from `patch.latency`). */
+export function latencyBlock(latency, deviceNames) {
+  if (!latency) return null;
+  const rows = (latency.devices ?? []).map((device) => {
+    const segments = { ...(latency.segments ?? {}), ...(device.segments ?? {}) };
+    const parts = Object.entries(segments).map(([name, ms]) => `${name.replace(/Ms$/, "")} ${formatMs(ms)}`);
+    const who = deviceNames.get(device.device) ?? device.device;
+    const total = device.saveToAppliedMs !== undefined ? formatMs(device.saveToAppliedMs) : "—";
+    return element("li", { data: { device: device.device } },
+      element("b", { text: `${latency.savedAt ? "save" : "queued"} → ${device.status} on ${who}: ${total}` }),
+      element("span", { className: "muted", text: ` (${parts.join(", ")})` }));
+  });
+  if (!rows.length && latency.saveToFinishedMs !== undefined) {
+    rows.push(element("li", {}, element("b", { text: `${latency.savedAt ? "save" : "queued"} → finished: ${formatMs(latency.saveToFinishedMs)}` })));
+  }
+  return rows.length ? element("ul", { className: "latency muted" }, ...rows) : null;
+}
+
 export function patchItem(patch, deviceNames) {
   const diff = patch.diff;
   const diffText = diff
@@ -88,6 +106,7 @@ export function patchItem(patch, deviceNames) {
       element("span", { className: "muted", text: `via ${patch.trigger}` })),
     patch.phases?.length ? phases(patch.phases) : null,
     applied.length ? element("p", { className: "muted applied", text: `applied by ${applied.join(", ")}` }) : null,
+    latencyBlock(patch.latency, deviceNames),
     errorBlock(patch.error));
 }
 

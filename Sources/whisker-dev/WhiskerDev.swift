@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevServer
 import Foundation
 import Logging
 
@@ -26,6 +27,12 @@ struct WhiskerDev: AsyncParsableCommand {
         let level = ProcessInfo.processInfo.environment["WHISKER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
             ?? (isServe ? .info : .warning)
         LoggingSystem.bootstrap { label in
+            // serve: millisecond timestamps, to read the log beside the patch latencies.
+            if isServe {
+                var handler = ServeLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

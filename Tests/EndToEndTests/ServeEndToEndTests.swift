@@ -78,6 +78,33 @@ import Testing
         let patch2 = try server.request("GET", "/api/patches/2").json
         #expect((patch2?["appliedBy"] as? [String])?.count == 3)
 
+        // Save → applied, time-stamped end to end: the server's instants in order from the save
+        // the watcher saw, and each device's (from its ack) in order after them.
+        let latency = try #require(patch2?["latency"] as? [String: Any], "\(patch2 ?? [:])")
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        func instant(_ object: [String: Any], _ key: String) -> Date? { (object[key] as? String).flatMap(format.date(from:)) }
+        let serverTimes = try ["savedAt", "queuedAt", "startedAt", "linkedAt", "finishedAt"].map { key in
+            try #require(instant(latency, key), "\(key) in \(latency)")
+        }
+        #expect(serverTimes == serverTimes.sorted(), "\(latency)")
+        let perDevice = latency["devices"] as? [[String: Any]] ?? []
+        #expect(Set(perDevice.compactMap { $0["device"] as? String }) == Set(devices.compactMap { $0["id"] as? String }), "\(perDevice)")
+        for device in perDevice {
+            let path = try ["sentAt", "receivedAt", "appliedAt", "ackedAt"].map { key in
+                try #require(instant(device, key), "\(key) in \(device)")
+            }
+            #expect(path == path.sorted() && path[0] >= serverTimes[3], "\(device)")
+            let timings = device["timings"] as? [String: Any] ?? [:]
+            #expect(timings["fetch"] as? String == "local", "\(device)")
+            #expect((timings["loadMs"] as? Double ?? -1) >= 0 && (timings["totalMs"] as? Double ?? 0) > 0, "\(device)")
+            let total = try #require(device["saveToAppliedMs"] as? Double, "\(device)")
+            #expect(total > 0 && abs(total - path[2].timeIntervalSince(serverTimes[0]) * 1000) < 2, "\(device)")
+            let segments = device["segments"] as? [String: Any] ?? [:]
+            #expect(Set(segments.keys).isSuperset(of: ["transitMs", "fetchMs", "loadMs", "applyMs", "ackMs"]), "\(segments)")
+        }
+        #expect(events.waitFor { $0.contains { $0.name == "patch.latency" } }, "a patch.latency event after the acks")
+
         // One link served all three processes (three slides): the same file for every device.
         let library = try #require(patch2?["library"] as? [String: Any])
         #expect(library["linkMode"] as? String == "shared", "\(library)")

@@ -230,9 +230,71 @@ struct Announced {
     jump_table: Option<Value>,
 }
 
-struct Ack {
-    patch: u64,
-    error: Option<String>,
+/// When a poll answer arrived, on both clocks, and how long reading its JSON took.
+#[derive(Clone, Copy)]
+struct Received {
+    wall: SystemTime,
+    at: Instant,
+    parse: Duration,
+}
+
+/// What the device measured while delivering one patch; sent in its ack (see [`Ack::json`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Timings {
+    /// Wall clock, milliseconds since the Unix epoch: the poll answer was read / the patch applied
+    /// (or failed). The server places them on its own timeline.
+    pub(crate) received_at_ms: f64,
+    pub(crate) applied_at_ms: f64,
+    pub(crate) parse: Duration,
+    pub(crate) fetch: Duration,
+    pub(crate) load: Duration,
+    pub(crate) apply: Duration,
+    pub(crate) total: Duration,
+    /// `local` (the server's own file loaded in place) or `download`; `None` before a library was fetched.
+    pub(crate) fetch_kind: Option<&'static str>,
+}
+
+pub(crate) struct Ack {
+    pub(crate) patch: u64,
+    pub(crate) error: Option<String>,
+    pub(crate) timings: Option<Timings>,
+}
+
+fn epoch_ms(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+impl Ack {
+    /// `{"patch":N,"status":"applied"|"failed"[,"error"],"receivedAt","appliedAt","timings":{…}}`:
+    /// the instants in Unix-epoch milliseconds, the durations in milliseconds (microsecond precision).
+    pub(crate) fn json(&self) -> String {
+        let mut body = match &self.error {
+            None => format!("{{\"patch\":{},\"status\":\"applied\"", self.patch),
+            Some(error) => format!("{{\"patch\":{},\"status\":\"failed\",\"error\":{}", self.patch, json::quote(error)),
+        };
+        if let Some(t) = &self.timings {
+            body += &format!(
+                ",\"receivedAt\":{:.3},\"appliedAt\":{:.3},\"timings\":{{\"parseMs\":{:.3},\"fetchMs\":{:.3},\"loadMs\":{:.3},\"applyMs\":{:.3},\"totalMs\":{:.3}",
+                t.received_at_ms,
+                t.applied_at_ms,
+                ms(t.parse),
+                ms(t.fetch),
+                ms(t.load),
+                ms(t.apply),
+                ms(t.total)
+            );
+            if let Some(kind) = t.fetch_kind {
+                body += &format!(",\"fetch\":{}", json::quote(kind));
+            }
+            body.push('}');
+        }
+        body.push('}');
+        body
+    }
 }
 
 struct Session {
@@ -286,8 +348,8 @@ impl Session {
                 continue;
             }
             let started = Instant::now();
-            let patches = match self.poll(&device) {
-                Ok(patches) => patches,
+            let (patches, received) = match self.poll(&device) {
+                Ok(answer) => answer,
                 Err(trouble) => {
                     self.retry_later("polling for patches", trouble);
                     continue;
@@ -303,7 +365,7 @@ impl Session {
                 if patch.id <= self.after {
                     continue;
                 }
-                match self.deliver(&patch) {
+                match self.deliver(&patch, received) {
                     Ok(ack) => {
                         self.after = patch.id;
                         self.pending_acks.push(ack);
@@ -374,10 +436,11 @@ impl Session {
         self.base.join(&format!("/api/devices/{}{tail}", percent_encode(device)))
     }
 
-    fn poll(&self, device: &str) -> Result<Vec<Announced>, Trouble> {
+    fn poll(&self, device: &str) -> Result<(Vec<Announced>, Received), Trouble> {
         let wait = self.options.poll_wait.as_secs().max(1);
         let url = self.device_url(device, &format!("/patches?after={}&wait={wait}", self.after));
         let response = self.request("GET", &url, None, self.options.poll_wait + SHORT_TIMEOUT, MAX_JSON_BODY)?;
+        let (wall, at) = (SystemTime::now(), Instant::now());
         if response.status == 404 {
             return Err(Trouble::UnknownDevice);
         }
@@ -403,36 +466,78 @@ impl Session {
             });
         }
         patches.sort_by_key(|patch| patch.id);
-        Ok(patches)
+        Ok((patches, Received { wall, at, parse: at.elapsed() }))
     }
 
     /// Downloads, checks and applies one patch. `Ok` carries the ack to send (applied or failed
-    /// for good); `Err` means a transient problem worth retrying later.
-    fn deliver(&mut self, patch: &Announced) -> Result<Ack, Trouble> {
-        let failed = |session: &Session, error: String| {
-            session.log(&format!("patch {} failed: {error}", patch.id));
-            Ok(Ack { patch: patch.id, error: Some(error) })
+    /// for good), with the device's timings; `Err` means a transient problem worth retrying later.
+    fn deliver(&mut self, patch: &Announced, received: Received) -> Result<Ack, Trouble> {
+        // The first patch of a poll answer starts when the answer arrived; a later one in the
+        // same answer when the ones before it are done (their work is not its latency).
+        let (started_wall, started) = if received.at.elapsed() > Duration::from_millis(1) {
+            (SystemTime::now(), Instant::now())
+        } else {
+            (received.wall, received.at)
         };
-        let mut table = match patch.jump_table.as_ref().map(JumpTable::from_value) {
+        let mut timings = Timings {
+            received_at_ms: epoch_ms(started_wall),
+            applied_at_ms: 0.0,
+            parse: received.parse,
+            fetch: Duration::ZERO,
+            load: Duration::ZERO,
+            apply: Duration::ZERO,
+            total: Duration::ZERO,
+            fetch_kind: None,
+        };
+        let finish = |mut timings: Timings, error: Option<String>| {
+            timings.total = started.elapsed() + if started == received.at { Duration::ZERO } else { received.parse };
+            timings.applied_at_ms = epoch_ms(SystemTime::now());
+            Ack { patch: patch.id, error, timings: Some(timings) }
+        };
+        let failed = |session: &Session, timings: Timings, error: String| {
+            session.log(&format!("patch {} failed: {error}", patch.id));
+            Ok(finish(timings, Some(error)))
+        };
+        let step = Instant::now();
+        let parsed = patch.jump_table.as_ref().map(JumpTable::from_value);
+        timings.parse += step.elapsed();
+        let mut table = match parsed {
             Some(Ok(table)) => table,
-            Some(Err(err)) => return failed(self, err.to_string()),
-            None => return failed(self, "the server sent no \"jumpTable\"".to_string()),
+            Some(Err(err)) => return failed(self, timings, err.to_string()),
+            None => return failed(self, timings, "the server sent no \"jumpTable\"".to_string()),
         };
         let (Some(library_url), Some(expected)) = (patch.library_url.as_deref(), patch.sha256.as_deref()) else {
-            return failed(self, "the server sent no \"libraryUrl\" or no \"sha256\"".to_string());
+            return failed(self, timings, "the server sent no \"libraryUrl\" or no \"sha256\"".to_string());
         };
+        let step = Instant::now();
         let path = match local_copy(&table.lib, expected) {
             // The server runs on this machine: load its file (one file, shared by every process).
-            Some(path) => path,
-            None => match self.download(patch.id, library_url, expected) {
-                Ok(Ok(path)) => path,
-                Ok(Err(error)) => return failed(self, error),
-                Err(trouble) => return Err(trouble),
-            },
+            Some(path) => {
+                timings.fetch_kind = Some("local");
+                path
+            }
+            None => {
+                timings.fetch_kind = Some("download");
+                match self.download(patch.id, library_url, expected) {
+                    Ok(Ok(path)) => path,
+                    Ok(Err(error)) => {
+                        timings.fetch = step.elapsed();
+                        return failed(self, timings, error);
+                    }
+                    Err(trouble) => return Err(trouble),
+                }
+            }
         };
+        timings.fetch = step.elapsed();
         table.lib = path.to_string_lossy().into_owned();
-        match apply(&table) {
+        let step = Instant::now();
+        let outcome = apply(&table);
+        let elapsed = step.elapsed();
+        match outcome {
             Ok(applied) => {
+                timings.load = applied.load_time;
+                timings.apply = elapsed.saturating_sub(applied.load_time);
+                let ack = finish(timings, None);
                 let mut line = format!("applied patch {} ({} functions", patch.id, applied.functions);
                 if applied.entry_patches_written + applied.entry_patches_skipped > 0 {
                     line += &format!(
@@ -441,9 +546,12 @@ impl Session {
                     );
                 }
                 self.log(&(line + &format!(", {})", table.lib)));
-                Ok(Ack { patch: patch.id, error: None })
+                Ok(ack)
             }
-            Err(err) => failed(self, err.to_string()),
+            Err(err) => {
+                timings.apply = elapsed;
+                failed(self, timings, err.to_string())
+            }
         }
     }
 
@@ -492,10 +600,7 @@ impl Session {
 
     fn flush_acks(&mut self, device: &str) -> Result<(), Trouble> {
         while let Some(ack) = self.pending_acks.first() {
-            let body = match &ack.error {
-                None => format!("{{\"patch\":{},\"status\":\"applied\"}}", ack.patch),
-                Some(error) => format!("{{\"patch\":{},\"status\":\"failed\",\"error\":{}}}", ack.patch, json::quote(error)),
-            };
+            let body = ack.json();
             let url = self.device_url(device, "/acks");
             let response = self.request("POST", &url, Some(&body), SHORT_TIMEOUT, MAX_JSON_BODY)?;
             match response.status {
@@ -683,6 +788,29 @@ mod tests {
         );
         let response = http::Response { status: 500, headers: vec![], body: b"oops".to_vec() };
         assert!(server_error(&url, &response).message().ends_with("HTTP 500: oops"));
+    }
+
+    #[test]
+    fn acks_carry_the_device_timings_in_milliseconds() {
+        let timings = Timings {
+            received_at_ms: 1_764_050_100_123.25,
+            applied_at_ms: 1_764_050_100_130.5,
+            parse: Duration::from_micros(250),
+            fetch: Duration::from_micros(3_100),
+            load: Duration::from_micros(1_200),
+            apply: Duration::from_micros(300),
+            total: Duration::from_micros(4_900),
+            fetch_kind: Some("local"),
+        };
+        let ack = Ack { patch: 3, error: None, timings: Some(timings.clone()) };
+        assert_eq!(
+            ack.json(),
+            r#"{"patch":3,"status":"applied","receivedAt":1764050100123.250,"appliedAt":1764050100130.500,"timings":{"parseMs":0.250,"fetchMs":3.100,"loadMs":1.200,"applyMs":0.300,"totalMs":4.900,"fetch":"local"}}"#
+        );
+        let failed = Ack { patch: 4, error: Some("no \"lib\"".to_string()), timings: Some(Timings { fetch_kind: None, ..timings }) };
+        assert!(failed.json().starts_with(r#"{"patch":4,"status":"failed","error":"no \"lib\"","receivedAt":"#), "{}", failed.json());
+        assert!(failed.json().ends_with(r#""totalMs":4.900}}"#), "{}", failed.json());
+        assert_eq!(Ack { patch: 5, error: None, timings: None }.json(), r#"{"patch":5,"status":"applied"}"#);
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub struct AppliedPatch {
     /// `entryPatches` left alone because the old function is shorter than the jump
     /// ([`crate::ENTRY_JUMP_LEN`] bytes); only hot calls reach their new code.
     pub entry_patches_skipped: usize,
+    /// How long `dlopen` of the library took (the rest of `apply` is the table's checks and swap).
+    pub load_time: std::time::Duration,
 }
 
 impl JumpTable {
@@ -324,7 +326,9 @@ pub fn apply(table: &JumpTable) -> Result<AppliedPatch, Error> {
     if let Err(err) = std::fs::metadata(&table.lib) {
         return Err(Error::new(ErrorKind::Library, format!("patch library {} is not readable: {err}", table.lib)));
     }
+    let load_started = std::time::Instant::now();
     let library = Library::open(&table.lib)?;
+    let load_time = load_started.elapsed();
 
     let (old_offset, new_offset, library_base, new_is_in_library) = match table.addressing {
         Addressing::Slid { new_base: NewBase::Library, .. } => {
@@ -387,6 +391,7 @@ pub fn apply(table: &JumpTable) -> Result<AppliedPatch, Error> {
         library_base,
         entry_patches_written: plan.writes.len(),
         entry_patches_skipped: plan.skipped,
+        load_time,
     })
 }
 

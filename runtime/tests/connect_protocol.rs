@@ -8,7 +8,7 @@ mod support;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::{Reply, TestServer};
 
 fn site(counter: &mut u64) -> impl FnMut() -> u64 + '_ {
@@ -20,8 +20,18 @@ fn site(counter: &mut u64) -> impl FnMut() -> u64 + '_ {
 
 const TOKEN: &str = "s3cret-token";
 
+/// The number after `"key":` in a flat JSON text (the acks' fields are unique names).
+fn number_after(text: &str, key: &str) -> f64 {
+    let pattern = format!("\"{key}\":");
+    let start = text.find(&pattern).unwrap_or_else(|| panic!("no {key} in {text}")) + pattern.len();
+    let rest = &text[start..];
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(rest.len());
+    rest[..end].parse().unwrap_or_else(|_| panic!("{key} is not a number in {text}"))
+}
+
 #[test]
 fn connect_registers_downloads_applies_and_acks() {
+    let test_started = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64() * 1000.0;
     let dir = support::temp_dir("connect");
     let lib = support::compile_cdylib(
         &dir,
@@ -102,7 +112,22 @@ fn connect_registers_downloads_applies_and_acks() {
     assert_eq!(acks.len(), 2, "{acks:?}");
     assert!(acks[0].starts_with(r#"{"patch":1,"status":"failed","error":"sha256 mismatch for http://127.0.0.1:"#), "{}", acks[0]);
     assert!(acks[0].contains(&format!("got {sha}")), "{}", acks[0]);
-    assert_eq!(acks[1], r#"{"patch":2,"status":"applied"}"#);
+    assert!(acks[0].contains(r#""fetch":"download""#), "a failed patch still reports its timings: {}", acks[0]);
+    assert!(acks[1].starts_with(r#"{"patch":2,"status":"applied","receivedAt":"#), "{}", acks[1]);
+    // The device's own timings: wall-clock instants in order and inside this test's run, and
+    // the durations adding up to the total.
+    let ack = &acks[1];
+    let (received, applied) = (number_after(ack, "receivedAt"), number_after(ack, "appliedAt"));
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64() * 1000.0;
+    assert!(test_started <= received && received <= applied && applied <= now, "{test_started} {received} {applied} {now}: {ack}");
+    let parts: Vec<f64> = ["parseMs", "fetchMs", "loadMs", "applyMs"].iter().map(|key| number_after(ack, key)).collect();
+    let total = number_after(ack, "totalMs");
+    assert!(parts.iter().all(|&part| part >= 0.0), "{ack}");
+    assert!(parts[1] > 0.0 && parts[2] > 0.0, "a download and a dlopen take time: {ack}");
+    let sum: f64 = parts.iter().sum();
+    assert!(sum <= total + 0.01 && total - sum < 50.0, "parts {sum} vs total {total}: {ack}");
+    assert!((applied - received - total).abs() < 50.0, "wall clock and monotonic agree: {ack}");
+    assert!(ack.ends_with(r#","fetch":"download"}}"#), "{ack}");
     assert_eq!(whisker_hot::patch_count(), 1);
     assert_eq!(whisker_hot::call(site(&mut counter)), 42);
     assert_eq!(counter, 100);

@@ -67,7 +67,8 @@ fn retries_with_backoff_until_the_server_comes_up() {
         server.requests().iter().any(|r| r.target == "/api/devices/d7/acks")
     });
     let ack = server.requests().into_iter().find(|r| r.target == "/api/devices/d7/acks").unwrap();
-    assert_eq!(ack.body, r#"{"patch":1,"status":"applied"}"#);
+    assert!(ack.body.starts_with(r#"{"patch":1,"status":"applied","receivedAt":"#), "{}", ack.body);
+    assert!(ack.body.contains(r#","timings":{"parseMs":"#), "{}", ack.body);
     assert_eq!(whisker_hot::call(site(&mut counter)), 42);
 
     let lines = lines.lock().unwrap().clone();

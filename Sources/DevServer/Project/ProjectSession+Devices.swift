@@ -46,7 +46,7 @@ extension ProjectSession {
         guard build.state == .succeeded, let fat = build.build else {
             throw HTTPError.conflict(code: "build_not_ready", "build \(build.id) is \(build.state.rawValue); devices can only join a succeeded build")
         }
-        let anchor = try? cache.symbolTable(forBinaryAt: fat.binary, architecture: nil).0.lookup("main")?.address
+        let anchor = anchorAddress(of: fat)
         let now = Date()
         let device = DeviceRecord(
             id: "d" + String(UInt64.random(in: 0..<(1 << 40)), radix: 16), name: name, pid: pid, triple: triple,
@@ -99,6 +99,12 @@ extension ProjectSession {
             ])
         }
         guard !items.isEmpty else { return nil }
+        let now = Date()
+        for patch in patches where patch.failedBy[deviceId] == nil {
+            updatePatch(patch.id) { record in
+                if record.sentAt?[deviceId] == nil { record.sentAt = (record.sentAt ?? [:]).merging([deviceId: now]) { old, _ in old } }
+            }
+        }
         updateDevice(deviceId) { $0.state = .applying }
         return ["patches": .array(items)]
     }
@@ -135,8 +141,18 @@ extension ProjectSession {
         let patchId = try body.int("patch", as: Int.self)
         let status = try body.oneOf("status", ["applied", "failed"])
         let errorText = try body.optionalString("error")
+        let ackedAt = Date()
+        let receivedAt = try body.optionalDouble("receivedAt").map { Date(timeIntervalSince1970: $0 / 1000) }
+        let appliedAt = try body.optionalDouble("appliedAt").map { Date(timeIntervalSince1970: $0 / 1000) }
+        let timings = try body.optionalObject("timings").map(Self.deviceTimings)
         guard patchRecord(patchId) != nil else { throw HTTPError.notFound("patch", id: String(patchId)) }
         updatePatch(patchId) { patch in
+            let sentAt = patch.sentAt?[deviceId]
+            patch.updateLatency {
+                $0.record(PatchLatency.Device(
+                    device: deviceId, status: status, sentAt: sentAt, receivedAt: receivedAt, appliedAt: appliedAt,
+                    ackedAt: ackedAt, timings: timings))
+            }
             if status == "applied" {
                 if !patch.appliedBy.contains(deviceId) { patch.appliedBy.append(deviceId) }
                 patch.failedBy[deviceId] = nil
@@ -161,8 +177,34 @@ extension ProjectSession {
             }
         }
         publishDevice(status == "applied" ? "device.applied" : "device.failed", deviceId, patch: patchId, error: errorText)
+        if let record = patchRecord(patchId), let latency = record.latency {
+            _ = events.publish("patch.latency", [
+                "id": .int(Int64(patchId)), "state": .string(record.state.rawValue), "device": .string(deviceId),
+                "latency": Self.latencyJSON(latency),
+            ])
+        }
         saveJournal()
         logger.info("device \(deviceId) \(status) patch \(patchId)\(errorText.map { ": \($0)" } ?? "")")
+        if let latency = patchRecord(patchId)?.latency, let device = latency.devices.first(where: { $0.device == deviceId }) {
+            let segments = latency.serverSegments + latency.deviceSegments(device)
+            let total = latency.saveToAppliedMs(device).map { "\(latency.savedAt == nil ? "queued" : "save") → \(status) \(Int($0.rounded())) ms " } ?? ""
+            logger.info("patch \(patchId) latency on \(deviceId): \(total)(\(PatchLatency.summary(segments)))")
+        }
+    }
+
+    /// The ack's `timings` object (`DeviceTimings` in the spec).
+    static func deviceTimings(_ fields: JSONFields) throws -> PatchLatency.DeviceTimings {
+        let parse = try fields.optionalDouble("parseMs") ?? 0
+        let fetch = try fields.optionalDouble("fetchMs") ?? 0
+        let load = try fields.optionalDouble("loadMs") ?? 0
+        let apply = try fields.optionalDouble("applyMs") ?? 0
+        for (name, value) in [("parseMs", parse), ("fetchMs", fetch), ("loadMs", load), ("applyMs", apply)] where value < 0 || !value.isFinite {
+            throw HTTPError.badRequest("\(fields.fieldPath(name)) must be a non-negative number of milliseconds")
+        }
+        return PatchLatency.DeviceTimings(
+            parseMs: parse, fetchMs: fetch, loadMs: load, applyMs: apply,
+            totalMs: try fields.optionalDouble("totalMs") ?? (parse + fetch + load + apply),
+            fetch: try fields.optionalString("fetch"))
     }
 
     /// A device's forwarded output lines, shown as `device.log` events.

@@ -8,6 +8,52 @@ extension ProjectSession {
         return .string(date.formatted(.iso8601))
     }
 
+    /// An ISO 8601 timestamp with milliseconds (latency instants are milliseconds apart).
+    static func preciseTimestamp(_ date: Date?) -> JSONValue {
+        guard let date else { return .null }
+        return .string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+
+    static func milliseconds(_ value: Double) -> JSONValue { .double((value * 10).rounded() / 10) }
+
+    /// `PatchLatency` in the spec: the instants, the segments between them, per device.
+    static func latencyJSON(_ latency: PatchLatency) -> JSONValue {
+        func segments(_ list: [PatchLatency.Segment]) -> JSONValue {
+            .object(JSONObject(list.map { ($0.name + "Ms", milliseconds($0.durationMs)) }))
+        }
+        // Instants not reached (yet) are left out, not null.
+        func set(_ object: inout JSONObject, _ name: String, _ date: Date?) {
+            if let date { object[name] = preciseTimestamp(date) }
+        }
+        var object: JSONObject = ["queuedAt": preciseTimestamp(latency.queuedAt)]
+        set(&object, "savedAt", latency.savedAt)
+        set(&object, "startedAt", latency.startedAt)
+        set(&object, "linkedAt", latency.linkedAt)
+        set(&object, "finishedAt", latency.finishedAt)
+        object["segments"] = segments(latency.serverSegments)
+        if let finished = latency.saveToFinishedMs { object["saveToFinishedMs"] = milliseconds(finished) }
+        object["devices"] = .array(latency.devices.map { device in
+            var entry: JSONObject = ["device": .string(device.device), "status": .string(device.status)]
+            set(&entry, "sentAt", device.sentAt)
+            set(&entry, "receivedAt", device.receivedAt)
+            set(&entry, "appliedAt", device.appliedAt)
+            entry["ackedAt"] = preciseTimestamp(device.ackedAt)
+            entry["segments"] = segments(latency.deviceSegments(device))
+            if let total = latency.saveToAppliedMs(device) { entry["saveToAppliedMs"] = milliseconds(total) }
+            if let timings = device.timings {
+                var fields: JSONObject = [
+                    "parseMs": milliseconds(timings.parseMs), "fetchMs": milliseconds(timings.fetchMs),
+                    "loadMs": milliseconds(timings.loadMs), "applyMs": milliseconds(timings.applyMs),
+                    "totalMs": milliseconds(timings.totalMs),
+                ]
+                if let fetch = timings.fetch { fields["fetch"] = .string(fetch) }
+                entry["timings"] = .object(fields)
+            }
+            return .object(entry)
+        })
+        return .object(object)
+    }
+
     static func failureJSON(_ failure: JobFailure) -> JSONValue {
         var object: JSONObject = ["code": .string(failure.code), "message": .string(failure.message)]
         if let hint = failure.hint { object["hint"] = .string(hint) }
@@ -129,6 +175,7 @@ extension ProjectSession {
             object["routedFunctions"] = .int(Int64(plan.library.routedFunctions))
             if !plan.diagnostics.isEmpty { object["warnings"] = .string(plan.diagnostics) }
         }
+        if let latency = record.latency { object["latency"] = Self.latencyJSON(latency) }
         if let error = record.error { object["error"] = Self.failureJSON(error) }
         return .object(object)
     }

@@ -14,8 +14,9 @@ extension ProjectSession {
 
     /// Queues a patch of the current sources. A save (trigger `watch`) while a patch waits to start
     /// joins that patch instead of queueing another: one follow-up patch covers every save.
+    /// `savedAt`: when the watcher saw the save (the start of the patch's ``PatchLatency``).
     @discardableResult
-    public func enqueuePatch(trigger: JobTrigger) throws -> Int {
+    public func enqueuePatch(trigger: JobTrigger, savedAt: Date? = nil) throws -> Int {
         guard currentBuild != nil else {
             throw HTTPError.conflict(code: "no_build", "there is no successful fat build to patch yet",
                                      hint: "wait for the build to finish or POST /api/builds")
@@ -30,7 +31,8 @@ extension ProjectSession {
                                      hint: "save an edit to the binary crate's sources, then patch")
         }
         let directory = try layout.allocatePatch()
-        let record = PatchRecord(id: directory.id, buildId: nil, state: .queued, trigger: trigger, createdAt: Date())
+        var record = PatchRecord(id: directory.id, buildId: nil, state: .queued, trigger: trigger, createdAt: Date())
+        record.latency = PatchLatency(savedAt: savedAt, queuedAt: record.createdAt)
         journal.withLock { $0.patches.append(record) }
         publishPatch("patch.queued", directory.id)
         let accepted = queue.enqueue(JobQueue.Job(
@@ -61,7 +63,13 @@ extension ProjectSession {
             finishPatch(id, state: .failed, error: JobFailure(code: "no_build", message: "there is no successful fat build to patch"))
             return
         }
-        updatePatch(id) { $0.state = .running; $0.startedAt = Date(); $0.buildId = build.id }
+        let now = Date()
+        updatePatch(id) { record in
+            record.state = .running
+            record.startedAt = now
+            record.buildId = build.id
+            record.updateLatency { $0.startedAt = now }
+        }
         publishPatch("patch.started", id)
         publishProgress(id, phase: "rustc", since: started)
         do {
@@ -79,12 +87,13 @@ extension ProjectSession {
             // otherwise one link per distinct slide among the build's live devices. With no
             // device, one link at slide 0 proves the patch links and gives curl users a library.
             let references = liveDevices(of: build.id).map(\.aslrReference)
-            let anchor = try? cache.symbolTable(forBinaryAt: build.binary, architecture: nil).0.lookup("main")?.address
+            let anchor = anchorAddress(of: build)
             var linked = Set<UInt64>()
             for reference in references.isEmpty ? [anchor ?? 0] : references where linked.insert(reference).inserted {
                 try cancellationCheck(cancellation)
                 try link(compilation, patchId: id, aslrReference: reference)
             }
+            updatePatch(id) { $0.updateLatency { $0.linkedAt = Date() } }
             try patcher.commit(compilation, libraryPath: patchRecord(id)?.links.first(where: \.isShared)?.libraryPath)
             updatePatch(id) { record in
                 if let plan = record.links.first?.plan { record.phases = plan.phases }
@@ -93,6 +102,9 @@ extension ProjectSession {
             if let record = patchRecord(id) {
                 let total = record.phases.reduce(0) { $0 + $1.durationMs }
                 logger.info("patch \(id) succeeded in \(Int(total)) ms (\(record.phases.map { "\($0.name) \(Int($0.durationMs))" }.joined(separator: ", ")))")
+                if let latency = record.latency, let toFinished = latency.saveToFinishedMs {
+                    logger.info("patch \(id) latency: \(latency.savedAt == nil ? "queued" : "save") → finished \(Int(toFinished.rounded())) ms (\(PatchLatency.summary(latency.serverSegments)))")
+                }
             }
             sourcesChanged.withLock { $0 }?()
         } catch {
@@ -133,6 +145,20 @@ extension ProjectSession {
         return record
     }
 
+    /// The runtime address of the build's `main` in its file, looked up once per build: the
+    /// symbol table lookup hashes the whole binary (74 MB for a real app), which must not sit
+    /// between a patch's compile and its link on every save.
+    func anchorAddress(of build: FatBuild) -> UInt64? {
+        if let known = anchors.withLock({ $0[build.id.rawValue] }) { return known }
+        // The patcher memoises the kept binary's digest beside it; reuse it when it is there.
+        let memo = try? String(contentsOfFile: build.binary + ".sha256", encoding: .utf8)
+        let digest = memo?.count == 64 ? memo : nil
+        guard let address = try? cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: digest).0.lookup("main")?.address
+        else { return nil }
+        anchors.withLock { $0[build.id.rawValue] = address }
+        return address
+    }
+
     private func publishProgress(_ id: Int, phase: String, since start: ContinuousClock.Instant) {
         _ = events.publish("patch.progress", [
             "id": .int(Int64(id)), "state": "running", "phase": .string(phase),
@@ -141,10 +167,12 @@ extension ProjectSession {
     }
 
     func finishPatch(_ id: Int, state: JobState, error: JobFailure?) {
-        updatePatch(id) {
-            $0.state = state
-            $0.finishedAt = Date()
-            $0.error = error
+        let now = Date()
+        updatePatch(id) { record in
+            record.state = state
+            record.finishedAt = now
+            record.error = error
+            record.updateLatency { $0.finishedAt = now }
         }
         publishPatch("patch.\(state.rawValue)", id)
         saveJournal()

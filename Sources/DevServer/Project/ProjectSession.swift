@@ -55,6 +55,8 @@ public final class ProjectSession: Sendable {
     let journalQueue = DispatchQueue(label: "whisker.journal")
     let journalWritePending = Locked(false)
     let toolchain: Locked<RustcVersion?> = Locked(nil)
+    /// File address of `main` per build id (see ``anchorAddress(of:)``).
+    let anchors = Locked<[String: UInt64]>([:])
     /// Called after a build succeeds or a patch changes the tracked sources (the watcher follows).
     let sourcesChanged: Locked<(@Sendable () -> Void)?> = Locked(nil)
 

@@ -114,6 +114,19 @@ struct PatchRecord: Codable, Sendable {
     var appliedBy: [String] = []
     /// Devices whose ack said the patch failed, with their error text.
     var failedBy: [String: String] = [:]
+    /// Save → applied (nil in journals written before it was measured).
+    var latency: PatchLatency?
+    /// Server clock: when each device's poll was first answered with this patch (its ack's `sentAt`).
+    var sentAt: [String: Date]?
+
+    /// Changes the latency and keeps every link's plan in step with it (the plan is what the API
+    /// and `plan.json` serve).
+    mutating func updateLatency(_ change: (inout PatchLatency) -> Void) {
+        var value = latency ?? PatchLatency(savedAt: nil, queuedAt: createdAt)
+        change(&value)
+        latency = value
+        for index in links.indices { links[index].plan.latency = value }
+    }
 
     func link(for aslrReference: UInt64) -> LinkRecord? {
         if let exact = links.first(where: { $0.aslrReference == aslrReference }) { return exact }

@@ -13,11 +13,11 @@ final class SourceWatching: Sendable {
     }
 
     static func start(session: ProjectSession, logger: Logger) -> SourceWatching? {
-        let watcher = SourceWatcher(paths: trackedFiles(session)) { changed in
-            let names = changed.map { URL(fileURLWithPath: $0).lastPathComponent }.sorted().joined(separator: ", ")
+        let watcher = SourceWatcher(paths: trackedFiles(session)) { (report: SourceWatcher.Report) in
+            let names = report.paths.map { URL(fileURLWithPath: $0).lastPathComponent }.sorted().joined(separator: ", ")
             logger.info("saved: \(names)")
             do {
-                try session.enqueuePatch(trigger: .watch)
+                try session.enqueuePatch(trigger: .watch, savedAt: report.firstEventAt)
             } catch {
                 logger.warning("no patch for that save: \(error)")
             }

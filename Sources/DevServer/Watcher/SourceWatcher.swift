@@ -5,38 +5,60 @@ import Hotpatch
 import Glibc
 #endif
 
-/// Watches source files and reports real edits, debounced: one `onChange` per burst of saves.
+/// Watches source files and reports real edits: one report per save, or per burst of saves.
 ///
 /// On Linux it uses inotify on the files' *directories* (editors save by writing a temp file and
 /// renaming it over the original, which a watch on the file itself would lose); elsewhere, or with
-/// `WHISKER_WATCH=poll`, it polls sizes and modification times. A file is reported only when its
-/// content changed since the last report, so `touch` or a save of identical bytes patches nothing.
-/// A new `.rs` file in a watched directory (a new module) counts as a change too.
+/// `WHISKER_WATCH=poll`, it polls sizes and modification times every 250 ms. A file is reported
+/// only when its content changed since the last report, so `touch` or a save of identical bytes
+/// patches nothing. A new `.rs` file in a watched directory (a new module) counts as a change too.
+///
+/// With inotify a save is reported as soon as it is *complete* — the file closed after writing
+/// (`IN_CLOSE_WRITE`), renamed into place (`IN_MOVED_TO`) or deleted — plus `debounce` (5 ms by
+/// default) so the events of one editor save (write temp, rename, chmod) and of saves in a burst
+/// land in one report. Only a write that is never seen to complete (a file kept open) waits for
+/// `incompleteWriteQuiet` (100 ms) of silence: reading it earlier could see half of it.
 public final class SourceWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var files: Set<String> = []
     private var fingerprints: [String: FileFingerprint] = [:]
     private var pendingChanges: Set<String> = []
+    /// Pending files whose last event said the write was complete (inotify).
+    private var pendingCompleted: Set<String> = []
     /// Polling mode: the size and mtime last seen per file, so one edit is one event.
     private var polledMetadata: [String: FileMetadata] = [:]
-    private var lastEventAt: ContinuousClock.Instant?
+    /// When the next flush is due (after a complete write: now + debounce; else the quiet period).
+    private var flushDeadline: ContinuousClock.Instant?
+    /// Wall clock of the first event of the pending burst: the report's `firstEventAt`.
+    private var burstStartedAt: Date?
     private var stopped = false
     private var thread: Thread?
     private let debounce: Duration
-    private let onChange: @Sendable (Set<String>) -> Void
+    private let incompleteWriteQuiet: Duration
+    private let onReport: @Sendable (Report) -> Void
     private let usesInotify: Bool
     #if os(Linux)
     private var inotifyDescriptor: Int32 = -1
     private var watchedDirectories: [Int32: String] = [:]
     #endif
 
+    /// One report: the files whose content changed, and when the first write of them was seen.
+    public struct Report: Sendable {
+        public var paths: Set<String>
+        /// The first event of the burst (inotify) or the scan that saw it (polling): "save observed".
+        public var firstEventAt: Date
+    }
+
+    /// Watches `paths`; `onReport` runs on the watcher's thread.
+    /// `debounce`: how long after a complete write more events may join the report.
     public init(
-        paths: [String], debounce: Duration = .milliseconds(100),
+        paths: [String], debounce: Duration = .milliseconds(5), incompleteWriteQuiet: Duration = .milliseconds(100),
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        onChange: @escaping @Sendable (Set<String>) -> Void
+        onReport: @escaping @Sendable (Report) -> Void
     ) {
         self.debounce = debounce
-        self.onChange = onChange
+        self.incompleteWriteQuiet = max(incompleteWriteQuiet, debounce)
+        self.onReport = onReport
         #if os(Linux)
         let descriptor = environment["WHISKER_WATCH"] == "poll" ? -1 : inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         inotifyDescriptor = descriptor
@@ -49,6 +71,15 @@ public final class SourceWatcher: @unchecked Sendable {
         thread.name = "whisker-watcher"
         self.thread = thread
         thread.start()
+    }
+
+    /// Watches `paths`; `onChange` gets the changed files only.
+    public convenience init(
+        paths: [String], debounce: Duration = .milliseconds(5),
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        onChange: @escaping @Sendable (Set<String>) -> Void
+    ) {
+        self.init(paths: paths, debounce: debounce, environment: environment) { onChange($0.paths) }
     }
 
     deinit { stop() }
@@ -100,13 +131,19 @@ public final class SourceWatcher: @unchecked Sendable {
     }
 
     private func run() {
-        let pollInterval: Int32 = usesInotify ? 50 : 250
         while !isStopped {
-            if usesInotify { readInotifyEvents(timeoutMilliseconds: pollInterval) } else {
-                usleep(useconds_t(pollInterval) * 1000)
+            if usesInotify {
+                // Sleep in poll() until an event or the pending flush is due (at most 50 ms, so
+                // `stop()` is prompt): no fixed tick between a save and its report.
+                lock.lock()
+                let due = flushDeadline.map { max(Duration.zero, $0 - .now) } ?? .milliseconds(50)
+                lock.unlock()
+                readInotifyEvents(timeoutMilliseconds: Int32(min(50, max(0, due.milliseconds.rounded(.up)))))
+            } else {
+                usleep(250_000)
                 scanForChanges()
             }
-            flushIfQuiet()
+            flushIfDue()
         }
     }
 
@@ -117,7 +154,8 @@ public final class SourceWatcher: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let count = buffer.withUnsafeMutableBytes { read(inotifyDescriptor, $0.baseAddress, $0.count) }
         guard count > 0 else { return }
-        var touched: Set<String> = []
+        // Per path, in event order: does its latest event leave the file complete?
+        var completion: [String: Bool] = [:]
         var overflow = false
         buffer.withUnsafeBytes { raw in
             var offset = 0
@@ -134,7 +172,17 @@ public final class SourceWatcher: @unchecked Sendable {
                 lock.lock()
                 let directory = watchedDirectories[watch]
                 lock.unlock()
-                if let directory, !name.isEmpty { touched.insert(directory + "/" + name) }
+                if let directory, !name.isEmpty {
+                    let path = directory + "/" + name
+                    if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE) != 0 {
+                        // The file's final bytes are in place: closed after writing, renamed over, deleted.
+                        completion[path] = true
+                    } else if mask & UInt32(IN_MODIFY | IN_CREATE) != 0 {
+                        completion[path] = false  // a write under way
+                    } else if completion[path] == nil {
+                        completion[path] = true  // attributes only (touch, chmod): no bytes in flight
+                    }
+                }
                 offset = nameStart + nameLength
             }
         }
@@ -142,11 +190,18 @@ public final class SourceWatcher: @unchecked Sendable {
         let watched = files
         lock.unlock()
         // Only tracked files, plus new Rust sources beside them (a module an edit just added).
-        let relevant = overflow ? watched : touched.filter { watched.contains($0) || $0.hasSuffix(".rs") }
-        guard !relevant.isEmpty else { return }
+        let relevant = completion.filter { watched.contains($0.key) || $0.key.hasSuffix(".rs") }
+        guard overflow || !relevant.isEmpty else { return }
         lock.lock()
-        pendingChanges.formUnion(relevant)
-        lastEventAt = .now
+        if pendingChanges.isEmpty { burstStartedAt = Date() }
+        if overflow { pendingChanges.formUnion(watched) }
+        for (path, complete) in relevant {
+            pendingChanges.insert(path)
+            if complete { pendingCompleted.insert(path) } else { pendingCompleted.remove(path) }
+        }
+        // Every pending file complete: report after the short debounce; otherwise wait for quiet.
+        let allComplete = !overflow && pendingChanges.isSubset(of: pendingCompleted)
+        flushDeadline = .now + (allComplete ? debounce : incompleteWriteQuiet)
         lock.unlock()
     }
     #else
@@ -164,20 +219,25 @@ public final class SourceWatcher: @unchecked Sendable {
             polledMetadata[path] = now
         }
         guard !changed.isEmpty else { return }
+        if pendingChanges.isEmpty { burstStartedAt = Date() }
         pendingChanges.formUnion(changed)
-        lastEventAt = .now
+        // A scan sees a file between writes no more than an event does: wait for the next quiet scan.
+        flushDeadline = .now + max(debounce, .milliseconds(1))
     }
 
-    /// Reports the pending paths whose content really changed once no event came for `debounce`.
-    private func flushIfQuiet() {
+    /// Reports the pending paths whose content really changed once their flush is due.
+    private func flushIfDue() {
         lock.lock()
-        guard let last = lastEventAt, ContinuousClock.now - last >= debounce, !pendingChanges.isEmpty else {
+        guard let deadline = flushDeadline, ContinuousClock.now >= deadline, !pendingChanges.isEmpty else {
             lock.unlock()
             return
         }
         let candidates = pendingChanges
+        let firstEventAt = burstStartedAt ?? Date()
         pendingChanges.removeAll()
-        lastEventAt = nil
+        pendingCompleted.removeAll()
+        flushDeadline = nil
+        burstStartedAt = nil
         var changed: Set<String> = []
         for path in candidates {
             let now = FileFingerprint(path: path)
@@ -190,7 +250,7 @@ public final class SourceWatcher: @unchecked Sendable {
         }
         let stopped = self.stopped
         lock.unlock()
-        if !changed.isEmpty && !stopped { onChange(changed) }
+        if !changed.isEmpty && !stopped { onReport(Report(paths: changed, firstEventAt: firstEventAt)) }
     }
 }
 

@@ -128,6 +128,9 @@ public struct PatchPlan: Codable, Sendable, Equatable {
     /// rustc's warnings, if it printed any (the build still succeeded).
     public var diagnostics: String
     public var createdAt: String
+    /// Save → applied on each device, filled by the dev server where it stores and serves the plan
+    /// (nil from `whisker-dev patch`, which has no watcher and no devices).
+    public var latency: PatchLatency? = nil
 
     /// The plan as pretty-printed JSON with stable key order.
     public func jsonString() throws -> String {
