@@ -128,6 +128,12 @@ extension ProjectSession {
                 "output": .string(step.objectPath.path),
                 "arguments": .array(step.arguments.map { .string($0) }),
             ] })
+            if let units = compilation.units {
+                object["codegenUnits"] = .array(units.summaries.map { crate in [
+                    "capture": .string(crate.captureFile), "units": .int(Int64(crate.units)),
+                    "changed": .int(Int64(crate.changed)), "linked": .int(Int64(crate.linked)),
+                ] })
+            }
         }
         let link = aslrReference.flatMap(record.link(for:)) ?? record.links.first
         if let link {
