@@ -8,10 +8,23 @@ same pid, tick counter continuing, statics and thread-locals continuing where th
 them. Then checks that both processes applied one patch from one library file (same bytes for
 both devices) and the DiffReport counts of a one-function edit.
 
-Prints `row | result | ms | note` and exits 1 if any row failed (2 when the setup failed).
+Correctness against a full rebuild (issue 10): after every row that passes (and after the
+chained patches' last one), the copy's edited sources are built with plain `cargo build --offline`
+into `<tmp>/fresh-target` (its own target dir, apart from the fat build's; cold once, during the
+fat build, then incremental), that binary runs one tick without a server (`MATRIX_MAX_TICKS=1`,
+no `WHISKER_*` variables), and its `row <name>:` line must equal the patched process's latest one
+for the same row, or the row fails with both lines in its note. Normalisation: only the row's own
+line is compared (tick numbers are never part of it), verbatim, except in rows marked `counts`
+(static, thread-local, static added by a patch), whose value carries a count the patched process
+kept across patches on purpose (the fresh process is at its first tick): there every run of
+digits becomes `<n>`, so the text around the count — what the edit changed — is still compared.
+`--no-rebuild-check` skips all of this.
+
+Prints `row | result | ms | note`, then how many rows matched a fresh build, and exits 1 if any
+row failed (2 when the setup failed).
 
     scripts/edit-matrix.py [--whisker-dev PATH] [--no-build] [--keep] [--only ROW,ROW]
-                           [--without-thread-local]
+                           [--without-thread-local] [--no-rebuild-check]
 
 `--without-thread-local` builds the app without its tip-crate thread-local: while the pipeline
 cannot link one into a patch library (local-exec TLS, R_X86_64_TPOFF32), every patch fails, so
@@ -27,12 +40,15 @@ import argparse
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import whisker_harness  # noqa: E402  (its child registry: the rebuild check's cargo and binary)
 from whisker_harness import (  # noqa: E402  (the sibling module, found through sys.path above)
     App,
     HarnessError,
@@ -53,7 +69,14 @@ AFTER_APPLY_GRACE = 4.0
 # No patch queued this long after a save means the server did not see the edit.
 NO_PATCH_TIMEOUT = 15.0
 # The whole matrix must stay under ~6 minutes on 2 cores; rows left when this runs out fail.
+# It includes the rebuild check: a cold `cargo build` overlapping the fat build, then one
+# incremental build (~0.5-2 s) and one tick per compared row.
 TOTAL_BUDGET = 330.0
+# The rebuild check's cargo builds: the cold one (whisker-hot at opt-level 3 and both crates),
+# the incremental ones (one or two crates), and one tick of the fresh binary.
+COLD_BUILD_TIMEOUT = 240.0
+INCREMENTAL_BUILD_TIMEOUT = 120.0
+FRESH_RUN_TIMEOUT = 15.0
 
 
 class Edit:
@@ -84,12 +107,16 @@ class Row:
     """One kind of edit: the edits to save, the row line expected after the patch, and an
     optional extra check of the tick that showed it."""
 
-    def __init__(self, name: str, key: str, edits: list[Edit], row: str, expect: str, check=None, then=None):
+    def __init__(self, name: str, key: str, edits: list[Edit], row: str, expect: str, check=None, then=None,
+                 counts: bool = False):
         self.name, self.key, self.edits, self.row = name, key, edits, row
         self.expect = re.compile(expect)
         self.check = check
         # A follow-up (edits, row, expect) that must also show, e.g. calming the panic again.
         self.then = then
+        # The row's value carries a count the patched process kept across patches (state meant
+        # to survive), so the rebuild check compares it with its numbers normalised.
+        self.counts = counts
 
 
 def counter_matches_ticks(label: str):
@@ -127,10 +154,10 @@ ROWS = [
         [Edit(APP_SOURCE, '"literal v0"', '"a brand-new literal"')], "literal", r"^a brand-new literal$"),
     Row("tip-crate static continues", "static",
         [Edit(APP_SOURCE, 'format!("{}", COUNTER.load', 'format!("{} kept", COUNTER.load')],
-        "static", r"^(\d+) kept$", check=counter_matches_ticks("static COUNTER")),
+        "static", r"^(\d+) kept$", check=counter_matches_ticks("static COUNTER"), counts=True),
     Row("thread_local continues", "thread-local",
         [Edit(APP_SOURCE, 'format!("{}", TL_COUNTER.with', 'format!("{} kept", TL_COUNTER.with')],
-        "thread-local", r"^(\d+) kept$", check=counter_matches_ticks("thread_local TL_COUNTER")),
+        "thread-local", r"^(\d+) kept$", check=counter_matches_ticks("thread_local TL_COUNTER"), counts=True),
     Row("workspace lib crate edit", "lib",
         [Edit(LIB_SOURCE, '"lib v0"', '"lib v1 edited"')], "lib", r"^lib v1 edited$"),
     Row("panic in patched code (caught, alive)", "panic",
@@ -163,15 +190,161 @@ def added_static_rows() -> Row:
                      '    { static ADDED: AtomicU64 = AtomicU64::new(0); '
                      'Box::leak(format!("added {}", ADDED.fetch_add(1, Ordering::Relaxed) + 1).into_boxed_str()) }\n')],
                "literal", r"^added (\d+)$", check=first,
-               then=([Edit(APP_SOURCE, 'format!("added {}"', 'format!("added again {}"')], "literal", r"^added again (\d+)$", second))
+               then=([Edit(APP_SOURCE, 'format!("added {}"', 'format!("added again {}"')], "literal", r"^added again (\d+)$", second),
+               counts=True)
 
 
 ROWS.insert(ROWS.index(next(row for row in ROWS if row.key == "literal")) + 1, added_static_rows())
 
 
+def normalise(value: str, counts: bool) -> str:
+    """A row's value as the rebuild check compares it: verbatim, or with every run of digits as
+    `<n>` in rows whose value is a count the patched process kept across patches (the fresh
+    process prints its first tick's count)."""
+    return re.sub(r"\d+", "<n>", value) if counts else value
+
+
+class FreshBuild:
+    """The rebuild check: plain `cargo build` of the project copy's current sources into its own
+    target dir (`<work>/fresh-target`; the fat build's lives in the server's cache dir), and one
+    tick of that binary without a server."""
+
+    def __init__(self, project: str, work: str, bin_name: str = "matrix-app"):
+        self.project, self.work, self.bin_name = project, work, bin_name
+        self.target = os.path.join(work, "fresh-target")
+        self.binary = os.path.join(self.target, "debug", bin_name)
+        self.cold_seconds: float | None = None
+        self.cold_error: str | None = None
+        self.spent = 0.0  # seconds of incremental builds and runs, in all
+        self.compared = 0
+        self.mismatched = 0
+        self._cold: threading.Thread | None = None
+
+    def env(self, run: bool = False) -> dict:
+        """The caller's environment without anything that would make this build or run differ
+        from a plain one: no server for the runtime, no redirected target dir or wrapped rustc."""
+        drop = ("CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER",
+                "RUSTC_WORKSPACE_WRAPPER", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS")
+        env = {k: v for k, v in os.environ.items()
+               if k not in drop and not k.startswith(("WHISKER_", "MATRIX_", "COUNTER_"))}
+        env["CARGO_NET_OFFLINE"] = "true"
+        if run:
+            env.update({"MATRIX_MAX_TICKS": "1", "MATRIX_INTERVAL_MS": "0"})
+        return env
+
+    def build(self, timeout: float) -> str | None:
+        """`cargo build --offline`; None, or why it failed."""
+        command = ["cargo", "build", "--offline", "--bin", self.bin_name, "--target-dir", self.target]
+        try:
+            # Its own group, registered with the harness: on exit it is killed with its rustc.
+            proc = subprocess.Popen(command, cwd=self.project, env=self.env(), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    errors="replace", start_new_session=True)
+        except OSError as err:
+            return f"`cargo build`: {err}"
+        whisker_harness._children.append(proc)
+        try:
+            output, _ = proc.communicate(timeout=max(1.0, timeout))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return f"`cargo build` took over {timeout:.0f} s"
+        if proc.returncode != 0:
+            return f"`cargo build` exited {proc.returncode}: {summarize_error(output[-3000:])}"
+        return None
+
+    def start_cold(self) -> None:
+        """The first (cold) build, on a thread, while the server does its fat build; the sources
+        are not edited before `wait_cold` returns."""
+
+        def cold() -> None:
+            started = time.monotonic()
+            self.cold_error = self.build(COLD_BUILD_TIMEOUT)
+            self.cold_seconds = time.monotonic() - started
+
+        self._cold = threading.Thread(target=cold, daemon=True)
+        self._cold.start()
+
+    def wait_cold(self) -> float:
+        """Waits for the cold build; the seconds waited."""
+        started = time.monotonic()
+        if self._cold is not None:
+            self._cold.join(COLD_BUILD_TIMEOUT + 10)
+            if self._cold.is_alive():
+                self.cold_error = self.cold_error or "the cold `cargo build` did not finish"
+        return time.monotonic() - started
+
+    def one_tick(self) -> tuple[dict[str, str], str | None]:
+        """Runs the fresh binary for one tick ({row: value}, or why not). `MATRIX_MAX_TICKS=1`
+        makes it exit; should it not, it is killed once it printed its first full tick (the
+        `row entry:` line ends one) or after FRESH_RUN_TIMEOUT."""
+        try:
+            proc = subprocess.Popen([self.binary], cwd=self.work, env=self.env(run=True), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                    errors="replace", start_new_session=True)
+        except OSError as err:
+            return {}, f"could not start the fresh binary: {err}"
+        whisker_harness._children.append(proc)
+        timer = threading.Timer(FRESH_RUN_TIMEOUT, proc.kill)
+        timer.start()
+        values: dict[str, str] = {}
+        ticks = 0
+        try:
+            for raw in proc.stdout:
+                text = raw.rstrip("\n")
+                if re.match(r"^tick \d+$", text):
+                    ticks += 1
+                    if ticks > 1:
+                        break
+                    continue
+                match = re.match(r"^row ([a-z-]+): (.*)$", text)
+                if match and ticks == 1:
+                    values[match.group(1)] = match.group(2)
+                    if match.group(1) == "entry":
+                        break
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        if not values:
+            return {}, f"the fresh binary printed no tick (exit {proc.returncode})"
+        return values, None
+
+    def compare(self, row: str, patched: str | None, counts: bool) -> str | None:
+        """Builds the current sources, runs one tick, compares the row's line; None when the
+        same, else why not (with both lines)."""
+        started = time.monotonic()
+        try:
+            error = self.build(INCREMENTAL_BUILD_TIMEOUT)
+            if error:
+                return f"rebuild check: {error}"
+            values, error = self.one_tick()
+            if error:
+                return f"rebuild check: {error}"
+        finally:
+            self.spent += time.monotonic() - started
+        self.compared += 1
+        fresh = values.get(row)
+        if patched is None or fresh is None or normalise(patched, counts) != normalise(fresh, counts):
+            self.mismatched += 1
+            shown = lambda value: "no line" if value is None else repr(f"row {row}: {value}")
+            return (f"differs from a fresh `cargo build`: patched process {shown(patched)}, "
+                    f"fresh build {shown(fresh)}" + (" (digits normalised)" if counts else ""))
+        return None
+
+    def summary(self) -> str:
+        cold = "not run" if self.cold_seconds is None else f"{self.cold_seconds:.0f} s"
+        return (f"rebuild check: {self.compared} rows compared with a fresh `cargo build`, "
+                f"{self.compared - self.mismatched} the same, {self.mismatched} differed; "
+                f"cold build {cold} (during the fat build), incremental builds and runs {self.spent:.1f} s in all")
+
+
 class Matrix:
-    def __init__(self, server: Server, app: App, project: str, deadline: float):
+    def __init__(self, server: Server, app: App, project: str, deadline: float, fresh: FreshBuild | None = None):
         self.server, self.app, self.project, self.deadline = server, app, project, deadline
+        self.fresh = fresh
         self.results: list[tuple[str, str, str, str]] = []
         self.patch_of_row: dict[str, int] = {}
 
@@ -256,10 +429,21 @@ class Matrix:
             if not ok:
                 note = f"afterwards: {then_note}"
         if ok:
+            ok, note = self.rebuild_check(row.row, row.counts, note)
+        if ok:
             self.patch_of_row[row.key] = patch
         self.record(row.name, ok, ms, note)
         if not ok:
             self.revert(saved)
+
+    def rebuild_check(self, row: str, counts: bool, note: str) -> tuple[bool, str]:
+        """After a passing row: the patched process's line for `row` against a fresh build's."""
+        if self.fresh is None:
+            return True, note
+        trouble = self.fresh.compare(row, self.app.last_row_value(row), counts)
+        if trouble:
+            return False, trouble
+        return True, f"{note}; same as fresh build" if note else "same as fresh build"
 
     def run_chain(self) -> None:
         name = f"{CHAIN_LENGTH} chained patches"
@@ -276,7 +460,8 @@ class Matrix:
             times.append(ms)
             self.patch_of_row["chain"] = patch
         times.sort()
-        self.record(name, True, times[len(times) // 2], f"median per patch; {sum(times) / 1000:.1f} s in all, slowest {times[-1]:.0f} ms")
+        ok, note = self.rebuild_check("chain", False, f"median per patch; {sum(times) / 1000:.1f} s in all, slowest {times[-1]:.0f} ms")
+        self.record(name, ok, times[len(times) // 2], note)
 
 
 def summarize_error(message: str) -> str:
@@ -399,6 +584,8 @@ def main() -> int:
     parser.add_argument("--without-thread-local", action="store_true",
                         help="build the app without its thread-local (the row is skipped): a tip-crate "
                              "thread-local that the pipeline cannot link breaks every patch, not only its row")
+    parser.add_argument("--no-rebuild-check", action="store_true",
+                        help="do not compare each passing row with a fresh `cargo build` of the edited sources")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -409,6 +596,9 @@ def main() -> int:
         project = copy_example(ROOT, "examples/matrix", work)
         if args.without_thread_local:
             Edit("matrix-app/Cargo.toml", 'default = ["thread-local"]', "default = []").apply(project)
+        fresh = None if args.no_rebuild_check else FreshBuild(project, work)
+        if fresh is not None:
+            fresh.start_cold()  # overlaps the fat build; joined before the first edit
         server = Server.start(binary, project, work, bin_name="matrix-app", entry_patching=True)
         print(f"matrix: serve at {server.url} (log {server.log_path}); entry patching {'on' if server.entry_patching else 'not available'}", flush=True)
         build_id, app_binary = server.wait_for_build(timeout=240)
@@ -420,7 +610,14 @@ def main() -> int:
         print(f"matrix: setup failed: {err}", file=sys.stderr)
         return 2
 
-    matrix = Matrix(server, apps[0], project, deadline=started + TOTAL_BUDGET)
+    matrix = Matrix(server, apps[0], project, deadline=started + TOTAL_BUDGET, fresh=fresh)
+    if fresh is not None:
+        waited = fresh.wait_cold()
+        print(f"matrix: cold `cargo build` for the rebuild check took {fresh.cold_seconds or 0:.0f} s "
+              f"({waited:.1f} s waited for it after the apps started)", flush=True)
+        if fresh.cold_error:
+            matrix.record("rebuild check (cold cargo build)", False, None, fresh.cold_error)
+            matrix.fresh = None
     only = set(args.only.split(",")) if args.only else None
     for row in ROWS:
         if only is not None and row.key not in only:
@@ -446,6 +643,8 @@ def main() -> int:
     except HarnessError as err:
         matrix.record("API checks", False, None, str(err))
     print_table(matrix.results)
+    if fresh is not None:
+        print(fresh.summary())
     print(f"edit matrix: {time.monotonic() - started:.0f} s in all; logs in {work}{'' if args.keep else ' (removed)'}")
     return 1 if any(r[1] == "FAIL" for r in matrix.results) else 0
 
