@@ -79,7 +79,7 @@ extension ProjectSession {
             updatePatch(id) {
                 $0.compilation = StoredCompilation(compilation)
                 $0.phases = compilation.phases
-                $0.cratesRebuilt = compilation.thinPlan.rebuiltCrates
+                $0.cratesRebuilt = compilation.rebuiltCrates
                 $0.changedFiles = compilation.thinPlan.changes.changed.flatMap(\.changedFiles)
             }
             publishProgress(id, phase: "link", since: started)

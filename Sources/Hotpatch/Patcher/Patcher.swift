@@ -143,9 +143,13 @@ public struct Patcher: Sendable {
         let thinPlan = try planThinRebuild(
             build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments,
             incrementalRoot: layout.build(build.id).thinIncremental,
-            reusable: state.latestCompiles(of: build.id, arguments: codeArguments(extraRustcArguments)))
+            reusable: state.latestCompiles(of: build.id, arguments: codeArguments(extraRustcArguments)),
+            warmUp: codeArguments(extraRustcArguments) == warmUpArguments(build) ? layout.build(build.id).diffBaseline : nil)
         logger.info("patch \(patch.id): rebuilding \(thinPlan.rebuiltCrates.joined(separator: ", "))", metadata: ["build": "\(build.id)"])
         let thinResult = try runThinRebuild(thinPlan, cancellation: cancellation)
+        if !thinResult.skipped.isEmpty {
+            logger.info("patch \(patch.id): not replayed (interfaces they use unchanged): \(thinResult.skipped.joined(separator: ", "))")
+        }
         let clock = ContinuousClock()
         var phases = thinResult.phases
         var start = clock.now
@@ -282,7 +286,7 @@ public struct Patcher: Sendable {
             buildId: build.id.rawValue,
             project: build.project,
             state: "succeeded",
-            cratesRebuilt: compilation.thinPlan.rebuiltCrates,
+            cratesRebuilt: compilation.rebuiltCrates,
             changedFiles: compilation.thinPlan.changes.changed.flatMap(\.changedFiles),
             objectPlan: compilation.thinPlan.objectPlan,
             objects: compilation.objects,
@@ -354,6 +358,15 @@ public struct StoredCompilation: Codable, Sendable {
         phases = compilation.phases
         relocation = compilation.relocation
         sharedLinkFallback = compilation.sharedLinkFallback
+    }
+}
+
+extension PatchCompilation {
+    /// The crates whose rustc ran, in order (a step skipped because its libraries kept their
+    /// interface is not among them).
+    public var rebuiltCrates: [String] {
+        let skipped = Set(thinResult.skipped)
+        return thinPlan.steps.filter { !skipped.contains($0.captureFile) }.map(\.crateName)
     }
 }
 

@@ -58,6 +58,9 @@ public struct ThinBuildResult: Codable, Sendable, Equatable {
     public var rustcCommand: String
     /// Every step's outcome in plan order (the tip last).
     public var crates: [CrateBuildResult]
+    /// Capture files of the steps not replayed: every library they depend on kept its interface,
+    /// so their earlier compile is linked (``ThinRebuildPlan/conditional``).
+    public var skipped: [String] = []
 
     /// Every object the rebuilt crates wrote, in link order (before ``CodegenUnitSelection``
     /// keeps only what differs from the running code).
@@ -86,6 +89,7 @@ public struct ThinBuildResult: Codable, Sendable, Equatable {
         rustcStartedAt = try container.decode(Double.self, forKey: .rustcStartedAt)
         rustcCommand = try container.decode(String.self, forKey: .rustcCommand)
         crates = try container.decodeIfPresent([CrateBuildResult].self, forKey: .crates) ?? []
+        skipped = try container.decodeIfPresent([String].self, forKey: .skipped) ?? []
     }
 }
 
@@ -100,7 +104,24 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
     var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
     var crates: [CrateBuildResult] = plan.reused
     var diagnostics: [String] = []
+    var skipped: [String] = []
+    // Library capture file → whether its rebuilt metadata differs from the one before the patch.
+    var interfaceChanged: [String: Bool] = [:]
     for step in plan.steps {
+        if let reuse = plan.conditional[step.captureFile],
+           (plan.stepDependencies[step.captureFile] ?? []).allSatisfy({ interfaceChanged[$0] == false }) {
+            if let metadata = reuse.libraryPath, let expected = step.libraryPath {
+                // Later steps name this path in `--extern`.
+                try? FileManager.default.removeItem(at: expected)
+                do { try FileManager.default.copyItem(atPath: metadata, toPath: expected.path) } catch {
+                    throw FileError.cannotWrite(path: expected.path, reason: (error as NSError).localizedDescription)
+                }
+            }
+            crates.append(reuse)
+            skipped.append(step.captureFile)
+            interfaceChanged[step.captureFile] = false
+            continue
+        }
         let startedAt = Date()
         let (result, stepDiagnostics, objects) = try runObjBuild(step, cancellation: cancellation)
         if !stepDiagnostics.isEmpty { diagnostics.append(stepDiagnostics) }
@@ -113,9 +134,13 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
             crateName: step.crateName, captureFile: step.captureFile, objectPaths: objects,
             depInfoPath: step.depInfoPath.path, libraryPath: step.libraryPath?.path,
             rustcStartedAt: startedAt.timeIntervalSince1970, durationMs: timing.durationMs))
+        if let library = step.libraryPath {
+            let previous = plan.previousInterfaces[step.captureFile]
+            interfaceChanged[step.captureFile] = !(previous.map { LibraryInterface.equivalent($0, library.path) } ?? false)
+        }
     }
     let tip = plan.objectPlan
-    return ThinBuildResult(
+    var result = ThinBuildResult(
         objectPath: crates.last?.objectPath ?? tip.objectPath.path,
         depInfoPath: tip.depInfoPath.path,
         diagnostics: diagnostics.joined(separator: "\n"),
@@ -125,6 +150,8 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
         rustcCommand: tip.command.displayString,
         crates: crates
     )
+    result.skipped = skipped
+    return result
 }
 
 /// Runs one replayed rustc command; throws `rustcFailed` with its diagnostics, or `objectMissing`
@@ -180,7 +207,7 @@ extension ProjectState {
         next.latestCompiles = .init(buildId: plan.buildId, arguments: arguments, crates: latest)
         next.sources = plan.changes.current
         let known = plan.changes.current.flatMap(\.files)
-        let reusedFiles = Set(plan.reused.map(\.captureFile))
+        let reusedFiles = Set(plan.reused.map(\.captureFile)).union(result.skipped)
         let rebuilt = result.crates.isEmpty
             ? [CrateBuildResult(crateName: plan.crateName, captureFile: "", objectPaths: [result.objectPath], depInfoPath: result.depInfoPath,
                                 libraryPath: nil, rustcStartedAt: result.rustcStartedAt, durationMs: 0)]

@@ -17,6 +17,13 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
     /// Crates an earlier patch of the build compiled whose sources and dependencies have not
     /// changed since: their objects are linked again as they are, not replayed.
     public var reused: [CrateBuildResult] = []
+    /// Steps that run only because a library they depend on was rebuilt, with the compile to
+    /// link instead when every such library's interface stayed the same (``LibraryInterface``).
+    public var conditional: [String: CrateBuildResult] = [:]
+    /// Library capture file → its metadata before this patch, to compare the rebuilt one with.
+    public var previousInterfaces: [String: String] = [:]
+    /// Capture file → the capture files of earlier steps it depends on.
+    public var stepDependencies: [String: [String]] = [:]
     public var changeDetectionMs: Double
 
     public init(
@@ -46,6 +53,9 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
         objectPlan = try container.decode(ObjBuildPlan.self, forKey: .objectPlan)
         steps = try container.decodeIfPresent([ObjBuildPlan].self, forKey: .steps) ?? [objectPlan]
         reused = try container.decodeIfPresent([CrateBuildResult].self, forKey: .reused) ?? []
+        conditional = try container.decodeIfPresent([String: CrateBuildResult].self, forKey: .conditional) ?? [:]
+        previousInterfaces = try container.decodeIfPresent([String: String].self, forKey: .previousInterfaces) ?? [:]
+        stepDependencies = try container.decodeIfPresent([String: [String]].self, forKey: .stepDependencies) ?? [:]
         changeDetectionMs = try container.decode(Double.self, forKey: .changeDetectionMs)
     }
 }
@@ -66,6 +76,8 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
 /// scratch as one codegen unit. `reusable`: capture file → the latest compile of a crate in this
 /// build with the same code flags (``ProjectState/latestCompiles(of:arguments:)``); a library
 /// patched earlier that did not change since is linked from it instead of being replayed.
+/// `warmUp`: the build's warm-up directory when the patch compiles with its flags: a dependent
+/// whose libraries kept their interface is linked from its latest compile or the warm-up's.
 public func planThinRebuild(
     build: FatBuild,
     state: ProjectState,
@@ -73,7 +85,8 @@ public func planThinRebuild(
     force: Bool = false,
     extraRustcArguments: [String] = [],
     incrementalRoot: URL? = nil,
-    reusable: [String: CrateBuildResult] = [:]
+    reusable: [String: CrateBuildResult] = [:],
+    warmUp: URL? = nil
 ) throws -> ThinRebuildPlan {
     let clock = ContinuousClock()
     let start = clock.now
@@ -125,9 +138,42 @@ public func planThinRebuild(
         steps.append(step)
     }
     guard let tipStep = steps.last else { throw ThinBuildError.nothingChanged }
-    return ThinRebuildPlan(
+
+    var conditional: [String: CrateBuildResult] = [:]
+    var previousInterfaces: [String: String] = [:]
+    var stepDependencies: [String: [String]] = [:]
+    let inPlan = Set(order)
+    for step in steps where step.incrementalDirectory != nil {
+        let file = step.captureFile
+        stepDependencies[file] = (graph.dependencies[file] ?? []).filter(inPlan.contains).sorted()
+        let latest = reusable[file].flatMap { compile in
+            ([compile.libraryPath].compactMap { $0 } + compile.objectPaths).allSatisfy { FileManager.default.fileExists(atPath: $0) } ? compile : nil
+        }
+        let warm = warmUp.flatMap { warmUpCompile(of: step, in: $0) }
+        if step.emitsLibrary, let previous = latest?.libraryPath ?? warm?.libraryPath { previousInterfaces[file] = previous }
+        guard !stale.contains(file), let reuse = latest ?? warm, !step.emitsLibrary || reuse.libraryPath != nil else { continue }
+        conditional[file] = reuse
+    }
+    var plan = ThinRebuildPlan(
         buildId: build.id, patchId: patch.id, changes: changes, steps: steps, reused: reused, objectPlan: tipStep,
         changeDetectionMs: (clock.now - start).milliseconds)
+    plan.conditional = conditional
+    plan.previousInterfaces = previousInterfaces
+    plan.stepDependencies = stepDependencies
+    return plan
+}
+
+/// What the build's warm-up compiled for `step`'s crate in `directory`, as a compile to link.
+func warmUpCompile(of step: ObjBuildPlan, in directory: URL) -> CrateBuildResult? {
+    let objects = step.writtenObjects(in: directory.path)
+    guard !objects.isEmpty else { return nil }
+    let stem = "\(step.crateName)\(step.extraFilename)"
+    let metadata = directory.appendingPathComponent("lib\(stem).rmeta").path
+    return CrateBuildResult(
+        crateName: step.crateName, captureFile: step.captureFile, objectPaths: objects,
+        depInfoPath: directory.appendingPathComponent("\(stem).d").path,
+        libraryPath: step.emitsLibrary && FileManager.default.fileExists(atPath: metadata) ? metadata : nil,
+        rustcStartedAt: 0, durationMs: 0)
 }
 
 /// The patch's own incremental directory for one crate under `root` (`<build>/thin-incremental`):
