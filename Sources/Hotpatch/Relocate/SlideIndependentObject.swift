@@ -196,7 +196,10 @@ struct SlideIndependentObject {
         // A crate's thread-local that another of its codegen units defines: that unit's definition
         // is bound to the executable's storage too, so the offset is the executable's either way
         // (a local-exec access cannot reach a shared library's TLS).
-        if entry.type == X86_64Relocation.tpoff32, case .found(let value, _) = executable.threadLocal(named: name) {
+        if entry.type == X86_64Relocation.tpoff32 {
+            guard case .found(let value, _) = executable.threadLocal(named: name) else {
+                throw .newThreadLocal(name: name, path: image.path)
+            }
             try writeThreadPointerOffset(entry, at: entryOffset, table: table, templateOffset: value, addend: entry.addend, name: name, summary: &summary)
             return
         }

@@ -53,6 +53,10 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
             ? ["incremental", "codegen-units", "linker", "lto"] : ["incremental", "linker", "lto"]
         let out = outDirectory.standardizedFileURL.path
         var kept: [String] = rebuiltLibraries.isEmpty ? [] : ["-L", "dependency=\(out)"]
+        // Libraries an earlier patch compiled (linked again, not replayed) live in that patch's
+        // directory; crates that reach them only through another crate's metadata look there.
+        let earlier = Set(rebuiltLibraries.values.map { URL(fileURLWithPath: $0).deletingLastPathComponent().standardizedFileURL.path })
+        for directory in earlier.subtracting([out]).sorted() { kept += ["-L", "dependency=\(directory)"] }
         for argument in RustcCommandLine(invocation.arguments).arguments {
             if dropped.contains(argument.name) { continue }
             if let key = argument.codegenKey, droppedCodegen.contains(key) { continue }
@@ -132,8 +136,9 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
         let outDirectory = directory ?? self.outDirectory
         let names = (try? FileManager.default.contentsOfDirectory(atPath: outDirectory)) ?? []
         let units = names.filter { $0.hasPrefix(stem + ".") && $0.hasSuffix(".rcgu.o") }.sorted()
-        let single = names.contains(objectFilename) ? [objectFilename] : []
-        return (single + units).map { URL(fileURLWithPath: outDirectory).appendingPathComponent($0).path }
+        // With one unit, rustc writes its `.rcgu.o` and a copy named `<crate><extra>.o`.
+        let files = units.isEmpty ? (names.contains(objectFilename) ? [objectFilename] : []) : units
+        return files.map { URL(fileURLWithPath: outDirectory).appendingPathComponent($0).path }
     }
     public var depInfoPath: URL { URL(fileURLWithPath: outDirectory).appendingPathComponent("\(crateName)\(extraFilename).d") }
 
