@@ -56,6 +56,11 @@ extension Patcher {
         }
         let record = BaselineRecord(buildId: build.id, patches: [.init(patchId: 0, crates: crates)])
         try JSONFile.write(record, to: BaselineRecord.file(layout))
+        // Read each unit once now, while the user starts the app: the first patch then pays only
+        // for the units its edit changed (a long-running server keeps them).
+        for object in crates.values.joined() {
+            do { _ = try unitSymbols(object, cached: true) } catch { logger.warning("warm-up: \(error)") }
+        }
         let units = crates.values.reduce(0) { $0 + $1.count }
         logger.info("warm-up: \(warmed.count) crate\(warmed.count == 1 ? "" : "s") compiled the patch way (\(units) codegen units) in \(Int((clock.now - start).milliseconds)) ms")
         let tipObjects = crates[tip.crateName] ?? []
