@@ -210,9 +210,9 @@ extension CodegenUnitSelection {
         // executable's copy would reach the old code. Propagate to a fixed point.
         var linked = changed.union(previouslyLinked.intersection(currentByUnit.keys))
         var queue = Array(dirty)
-        // The functions of linked units count as changed for callers: a unit linked by an earlier
-        // patch may still hold changed code.
-        for unit in linked { for name in symbols[unit]?.functions.keys ?? [:].keys where dirty.insert(name).inserted { queue.append(name) } }
+        // Units linked earlier stay linked, but only functions that differ from the warm-up (and
+        // their callers) are changed code: an earlier patch's changes are still changed against
+        // the warm-up, so they are found again here.
         while let name = queue.popLast() {
             for caller in functionReferrers[name] ?? [] where dirty.insert(caller).inserted {
                 queue.append(caller)
