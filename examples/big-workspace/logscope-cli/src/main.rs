@@ -87,8 +87,9 @@ struct WatchArgs {
     /// Serve the last tick as JSON on this address (e.g. 127.0.0.1:9898).
     #[arg(long, env = "LOGSCOPE_METRICS_ADDR")]
     metrics_addr: Option<String>,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    /// Seed of the generated traffic (default: random).
+    #[arg(long, env = "LOGSCOPE_SEED")]
+    seed: Option<u64>,
 }
 
 impl Default for WatchArgs {
@@ -118,7 +119,7 @@ fn load_config(cli: &Cli) -> Result<Config> {
 async fn watch(config: Config, args: WatchArgs) -> Result<()> {
     let format = Format::from_name(&args.format).with_context(|| format!("unknown format {:?}", args.format))?;
     let mut engine = Engine::new(config)?;
-    let mut generator = Generator::new(args.seed, format, chrono::Utc::now());
+    let mut generator = Generator::new(args.seed.unwrap_or_else(rand::random), format, chrono::Utc::now());
     let mut follower = match &args.follow {
         Some(path) => Some(follow::Follower::open(path)?),
         None => None,
