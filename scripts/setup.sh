@@ -11,6 +11,20 @@ export PATH="$HOME/.cargo/bin:$PATH"
 APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl python3)
 if [[ "${WHISKER_WITH_BROWSER:-0}" == 1 ]]; then APT_PACKAGES+=(chromium); fi
 
+# Debian's packaged crates (sources land in /usr/share/cargo/registry) that the real examples
+# build against offline: examples/async-service (tokio + hyper), examples/tui-app (tui +
+# crossterm), examples/big-workspace (the rest). Each package also provides its feature variants
+# (librust-tokio+full-dev, librust-clap+derive-dev, …) and pulls the crates these depend on.
+# The runtime crate stays std-only; only the examples need these.
+APT_PACKAGES+=(
+    librust-tokio-dev librust-hyper-dev librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
+    librust-tui-dev librust-crossterm-dev
+    librust-clap-dev librust-regex-dev librust-chrono-dev librust-rayon-dev librust-indexmap-dev librust-csv-dev
+    librust-toml-dev librust-sha2-dev librust-base64-dev librust-thiserror-dev librust-anyhow-dev librust-log-dev
+    librust-env-logger-dev librust-once-cell-dev librust-unicode-width-dev librust-humantime-dev
+    librust-flate2-dev librust-rand-dev librust-walkdir-dev
+)
+
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
