@@ -119,9 +119,108 @@ import Hotpatch
         #expect(fellBack.stderrText.contains("linking every Rust library whole failed (ld: error: duplicate symbol: foo)"), "\(fellBack.stderrText)")
     }
 
+    /// Runs `body` on a new thread that blocks SIGUSR1 and SIGTERM, as Swift concurrency's and
+    /// Dispatch's worker threads do (where `whisker-dev build` and the server's jobs start cargo).
+    func onThreadBlockingSignals<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+        let result = ThreadResult<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            var blocked = sigset_t()
+            sigemptyset(&blocked)
+            sigaddset(&blocked, SIGUSR1)
+            sigaddset(&blocked, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &blocked, nil)
+            result.value = Result { try body() }
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        done.wait()
+        return try result.value!.get()
+    }
+
+    /// A child inherits its spawning thread's signal mask; CommandRunner must not pass a worker
+    /// thread's on (rustc's jobserver helper is stopped with SIGUSR1, cancellation is SIGTERM).
+    @Test func commandRunnerStartsChildrenWithNoSignalBlocked() throws {
+        let status = try onThreadBlockingSignals {
+            // grep itself, not through a shell: shells reset their signal mask at start-up.
+            try runTool("grep", ["SigBlk", "/proc/self/status"])
+        }
+        #expect(status.succeeded)
+        #expect(status.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "SigBlk:\t0000000000000000")
+    }
+
+    /// What rustc itself sees in a fat build started from a thread that blocks signals: a proc
+    /// macro runs inside rustc and bakes rustc's own signal mask and jobserver into the binary. The
+    /// binary crate goes through both shims (RUSTC_WRAPPER, then the per-build workspace wrapper).
+    /// Blocked SIGUSR1 made every rustc wait up to 1 s at exit for its jobserver helper thread;
+    /// a lost jobserver would make rustc's codegen ignore cargo's `-j`.
+    @Test func rustcInAFatBuildKeepsTheJobserverAndBlocksNoSignal() throws {
+        let project = try BuildTestProject()
+        try project.write("Cargo.toml", """
+            [package]
+            name = "demo-app"
+            version = "0.1.0"
+            edition = "2021"
+
+            [dependencies]
+            probe = { path = "probe" }
+
+            [workspace]
+            members = ["probe"]
+            """)
+        try project.write("src/main.rs", """
+            fn main() {
+                println!("{}", probe::rustc_state!());
+            }
+            """)
+        try project.write("probe/Cargo.toml", """
+            [package]
+            name = "probe"
+            version = "0.1.0"
+            edition = "2021"
+
+            [lib]
+            proc-macro = true
+            """)
+        try project.write("probe/src/lib.rs", """
+            use proc_macro::TokenStream;
+
+            /// rustc's own state as a string literal: `sigblk=<mask> jobserver=<true|false>`.
+            #[proc_macro]
+            pub fn rustc_state(_: TokenStream) -> TokenStream {
+                let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+                let blocked = status.lines().find_map(|l| l.strip_prefix("SigBlk:")).unwrap_or("?").trim().to_string();
+                let flags = std::env::var("CARGO_MAKEFLAGS").unwrap_or_default();
+                let auth = flags.split_whitespace().find_map(|w| w.strip_prefix("--jobserver-auth=")).unwrap_or("");
+                let jobserver = match auth.strip_prefix("fifo:") {
+                    Some(path) => std::path::Path::new(path).exists(),
+                    None => !auth.is_empty() && auth.split(',').all(|fd| {
+                        std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                            .map(|target| target.to_string_lossy().starts_with("pipe:"))
+                            .unwrap_or(false)
+                    }),
+                };
+                format!("\\"sigblk={blocked} jobserver={jobserver}\\"").parse().unwrap()
+            }
+            """)
+        let shims = ShimPaths(directory: BuiltProducts.directory)
+        let build = try onThreadBlockingSignals {
+            try runFatBuild(project: project.project, cacheDir: project.cache, shims: shims)
+        }
+        #expect(build.crates.contains { $0.name == "demo-app" && $0.capture != nil }, "the binary crate went through the shims")
+        let output = try runTool(build.binary, [])
+        #expect(output.stdoutText == "sigblk=0000000000000000 jobserver=true\n", "\(output.stdoutText)")
+    }
+
     @Test func missingToolExitsLikeAShell() throws {
         let result = try runTool(rustcShim, ["/nonexistent/rustc", "-vV"], environment: environment([:]))
         #expect(result.exitStatus == 127)
         #expect(result.stderrText.contains("/nonexistent/rustc"))
     }
+}
+
+/// What a thread handed back; the semaphore it signals orders the write before the read.
+private final class ThreadResult<T>: @unchecked Sendable {
+    var value: Result<T, Error>?
 }

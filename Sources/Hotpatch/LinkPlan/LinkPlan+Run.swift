@@ -35,7 +35,7 @@ extension LinkPlan {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            try process.run()
+            try process.runUnblockingSignals()
         } catch {
             throw .linkerNotFound("\(linker) (\(error.localizedDescription))")
         }

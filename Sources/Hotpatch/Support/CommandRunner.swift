@@ -76,7 +76,8 @@ public enum CommandRunner {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            try process.run()
+            // Not a worker thread's blocked signals: see ChildSignals (jobserver, cancellation).
+            try process.runUnblockingSignals()
         } catch {
             throw CommandError.launchFailed(path: executable, reason: (error as NSError).localizedDescription)
         }

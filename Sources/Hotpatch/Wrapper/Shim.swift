@@ -115,6 +115,10 @@ public enum Shim {
     /// Replaces this process with `tool` (looked up on PATH when it has no `/`). Only returns on
     /// failure, with a shell's exit codes: 127 not found, 126 not runnable.
     static func execute(_ tool: String, _ arguments: [String]) -> Never {
+        // exec keeps the signal mask: a blocked SIGUSR1 makes rustc wait up to 1 s per crate for
+        // its jobserver helper thread (see ChildSignals). The jobserver fds and CARGO_MAKEFLAGS
+        // pass through untouched (no O_CLOEXEC on them, same environment).
+        ChildSignals.unblockAll()
         let argv = ([tool] + arguments).map { strdup($0) }
         var pointers: [UnsafeMutablePointer<CChar>?] = argv + [nil]
         execvp(tool, &pointers)

@@ -44,7 +44,7 @@ enum WholeArchiveLink {
         let errors = Pipe()
         process.standardError = errors
         do {
-            try process.run()
+            try process.runUnblockingSignals()
         } catch {
             return (-1, Data("\(error)".utf8))
         }
