@@ -79,9 +79,16 @@ public struct HotpatchModuleCache: Sendable {
         }
         let entry = entryPath(forDigest: key)
         var outcome = CacheOutcome.miss
-        switch loadEntry(at: entry, digest: digest) {
+        let loaded: EntryLoad
+        if let memo = Self.loaded.withLock({ $0.table(at: entry, identity: FileIdentity(path: entry)) }) {
+            loaded = .loaded(memo)
+        } else {
+            loaded = loadEntry(at: entry, digest: digest)
+        }
+        switch loaded {
         case .loaded(let table):
             logger.debug("symbol cache hit", metadata: ["binary": "\(path)", "entry": "\(entry)"])
+            withSecondaryIndex(table, entry: entry, digest: digest)
             if let architecture,
                ObjectFile.canonicalArchitecture(architecture) != ObjectFile.canonicalArchitecture(table.architecture) {
                 // What parsing a thin file for another architecture would throw.
@@ -103,7 +110,78 @@ public struct HotpatchModuleCache: Sendable {
         } catch {
             logger.warning("symbol cache not written", metadata: ["error": "\(error)"])
         }
+        withSecondaryIndex(table, entry: entry, digest: digest)
         return (table, outcome)
+    }
+
+    /// Tables this process loaded, by entry path: the relocate stage and the link of one patch, and
+    /// every patch a server makes of one build, share one mapping and one verification.
+    /// Content-addressed (the path holds the binary's digest) and replaced only by rename, so a
+    /// table once verified stays right; a few entries bound the memory a long server run keeps.
+    private static let loaded = Locked(LoadedTables())
+
+    struct LoadedTables {
+        static let capacity = 4
+        var entries: [(path: String, identity: FileIdentity, table: SymbolTable)] = []
+
+        /// The table remembered for `path` if the file there is still the one it was read from.
+        func table(at path: String, identity: FileIdentity?) -> SymbolTable? {
+            guard let identity, let hit = entries.first(where: { $0.path == path }), hit.identity == identity else { return nil }
+            return hit.table
+        }
+
+        mutating func insert(_ table: SymbolTable, at path: String) {
+            entries.removeAll { $0.path == path }
+            guard let identity = FileIdentity(path: path) else { return }
+            entries.insert((path, identity, table), at: 0)
+            if entries.count > Self.capacity { entries.removeLast() }
+        }
+    }
+
+    /// Device, inode, size and modification time: a file rewritten in place or replaced by rename
+    /// (a damaged entry rebuilt, a test flipping a byte) no longer matches what was verified.
+    struct FileIdentity: Equatable {
+        var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
+
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            #if canImport(Darwin)
+            seconds = info.st_mtimespec.tv_sec
+            nanoseconds = info.st_mtimespec.tv_nsec
+            #else
+            seconds = info.st_mtim.tv_sec
+            nanoseconds = info.st_mtim.tv_nsec
+            #endif
+        }
+    }
+
+    /// Gives `table` its ``SymbolSecondaryIndex`` from the `.widx` file beside `entry`, else
+    /// builds it (one pass over the table) and writes that file, so later patches of the build, in
+    /// this process or the next, look names up without that pass. Remembers the table for this
+    /// process. Never fails: without the file the index is built in memory.
+    func withSecondaryIndex(_ table: SymbolTable, entry: String, digest: String) {
+        defer { Self.loaded.withLock { $0.insert(table, at: entry) } }
+        guard table.existingSecondaryIndex == nil else { return }
+        // Its own folder: `symbols/` holds exactly one file per table.
+        let entryName = entry.split(separator: "/").last.map(String.init) ?? entry
+        let indexPath = "\(directory)/symbol-index/\(entryName.hasSuffix(".wsym") ? String(entryName.dropLast(5)) : entryName).widx"
+        let digestBytes = Self.bytes(hex: digest)
+        if access(indexPath, F_OK) == 0, let file = try? MappedFile(path: indexPath),
+           let index = SymbolIndexFile.decode(file.unsafeBytes, table: table, binaryDigest: digestBytes) {
+            table.install(index)
+            return
+        }
+        let bytes = SymbolIndexFile.encode(table.secondaryIndex, tableCount: table.count, binaryDigest: digestBytes)
+        do {
+            try Self.makeDirectories("\(directory)/symbol-index")
+            try AtomicFile.replace(indexPath, with: bytes)
+        } catch {
+            logger.warning("symbol index not written", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Result of reading one entry file.

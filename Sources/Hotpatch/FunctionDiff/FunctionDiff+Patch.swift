@@ -61,14 +61,42 @@ extension FunctionDiff {
     /// Names-only: the rebuilt crate's functions in the fat binary against its patch object's.
     /// Only the crate's own functions count: the fat binary also holds every dependency.
     static func crateNames(_ compilation: PatchCompilation, crate: String, fatSymbols: SymbolTable) -> DiffReport {
-        func belongsToCrate(_ info: SymbolInfo) -> Bool {
-            // Cheap byte test first: demangling every symbol of the fat binary costs ~100 ms.
-            guard info.name.contains(crate) else { return false }
+        DiffReport(
+            oldFunctions: functions(of: crate, in: fatSymbols),
+            newFunctions: functions(of: crate, in: compilation.objectSymbols))
+    }
+
+    /// The defined functions of `table` that belong to `crate` (demangled name `crate::…` or
+    /// `<crate::…`). Still one pass over the table — the fat binary has no per-crate index — but
+    /// a byte search of each name first, so only the crate's own symbols become `SymbolInfo`s
+    /// and get demangled (demangling every symbol of the fat binary costs ~100 ms).
+    static func functions(of crate: String, in table: SymbolTable) -> [SymbolInfo] {
+        let needle = Array(crate.utf8)
+        return table.indices.compactMap { index in
+            guard table.isDefined(at: index), table.kind(at: index) == .function,
+                  table.withNameBytes(at: index, { contains($0, needle) })
+            else { return nil }
+            let info = table.symbolInfo(at: index)
             let display = RustDemangler.demangle(info.name) ?? info.name
-            return display.hasPrefix("\(crate)::") || display.hasPrefix("<\(crate)::")
+            return display.hasPrefix("\(crate)::") || display.hasPrefix("<\(crate)::") ? info : nil
         }
-        return DiffReport(
-            oldFunctions: fatSymbols.definedFunctions().filter(belongsToCrate),
-            newFunctions: compilation.objectSymbols.definedFunctions().filter(belongsToCrate))
+    }
+
+    /// Whether `haystack` contains the bytes of `needle` (a superset of `String.contains`, whose
+    /// matches the demangled-prefix test then confirms).
+    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count, let first = needle.first else { return false }
+        var start = 0
+        let last = haystack.count - needle.count
+        while start <= last {
+            if haystack[start] == first {
+                var matched = 1
+                while matched < needle.count, haystack[start + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return true }
+            }
+            start += 1
+        }
+        return false
     }
 }

@@ -37,17 +37,13 @@ extension JumpTable {
         for function in new.definedFunctions() where !excluding.contains(function.name) && !startFileFunctions.contains(function.name) {
             byName[withoutLTOSuffix(function.name), default: []].append(function)
         }
-        var oldSuffixed: [String: [SymbolInfo]] = [:]
-        for function in old.definedFunctions() where function.name.contains(".llvm.") {
-            oldSuffixed[withoutLTOSuffix(function.name), default: []].append(function)
-        }
         var entries: [UInt64: Entry] = [:]
         var routed: [String] = []
         var ambiguous: [String] = []
         for name in byName.keys.sorted() {
             let newSide = SymbolResolution.resolve(byName[name] ?? [])
             let oldSide = SymbolResolution.resolve(
-                old.definitions(named: name).filter { $0.kind == .function } + (oldSuffixed[name] ?? []))
+                old.definitions(named: name).filter { $0.kind == .function } + old.ltoSuffixedFunctions(named: name))
             let target: SymbolInfo
             switch newSide {
             case .unique(let symbol): target = symbol
@@ -83,9 +79,12 @@ extension JumpTable {
 
     /// `name` without a trailing `.llvm.<digits>` (ThinLTO's promotion suffix).
     public static func withoutLTOSuffix(_ name: String) -> String {
-        guard let range = name.range(of: ".llvm.", options: .backwards) else { return name }
-        let digits = name[range.upperBound...]
-        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) ? String(name[..<range.lowerBound]) : name
+        // On UTF-8 bytes: this runs for every function the patch defines, and
+        // `String.range(of:)` goes through Foundation's `NSString` on Linux.
+        var bytes = name
+        guard let length = bytes.withUTF8({ LTOSuffix.strippedLength(UnsafeRawBufferPointer($0)) }) else { return name }
+        // The marker is ASCII, so the cut is on a character boundary.
+        return String(decoding: name.utf8.prefix(length), as: UTF8.self)
     }
 
     /// Functions the C start files (crti, crtbeginS, crtendS, crtn) put into every executable and

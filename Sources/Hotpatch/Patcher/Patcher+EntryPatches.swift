@@ -37,17 +37,13 @@ extension Patcher {
         for table: JumpTable, fatSymbols: some SymbolSource, changed: [String]
     ) -> [JumpTable.EntryPatch] {
         let routedTo = Dictionary(table.entries.map { ($0.oldFileAddress, $0.newAddress) }, uniquingKeysWith: { first, _ in first })
-        let functions = fatSymbols.definedFunctions()
-        let starts = Set(functions.map(\.address)).sorted()
-        // Release builds: ThinLTO names the old copy `name.llvm.<digits>` (see JumpTable.build).
-        var suffixed: [String: [SymbolInfo]] = [:]
-        for function in functions where function.name.contains(".llvm.") {
-            suffixed[JumpTable.withoutLTOSuffix(function.name), default: []].append(function)
-        }
         var patches: [UInt64: JumpTable.EntryPatch] = [:]
         for name in Set(changed) {
             let olds: [SymbolInfo]
-            let candidates = fatSymbols.definitions(named: name).filter { $0.kind == .function } + (suffixed[name] ?? [])
+            // Release builds: ThinLTO names the old copy `name.llvm.<digits>` (see JumpTable.build).
+            // Both lookups are by name: the cost follows the edit, not the binary.
+            let candidates = fatSymbols.definitions(named: name).filter { $0.kind == .function }
+                + fatSymbols.ltoSuffixedFunctions(named: name)
             switch SymbolResolution.resolve(candidates) {
             case .unique(let symbol): olds = [symbol]
             case .copies(let copies): olds = copies
@@ -56,7 +52,7 @@ extension Patcher {
             for old in olds {
                 guard let newAddress = routedTo[old.address], patches[old.address] == nil else { continue }
                 patches[old.address] = JumpTable.EntryPatch(
-                    oldFileAddress: old.address, newAddress: newAddress, oldSize: writableSize(of: old, functionStarts: starts))
+                    oldFileAddress: old.address, newAddress: newAddress, oldSize: writableSize(of: old, nextFunctionStart: fatSymbols.functionStart(after: old.address)))
             }
         }
         return patches.values.sorted { $0.oldFileAddress < $1.oldFileAddress }
@@ -66,15 +62,9 @@ extension Patcher {
     /// after it (the linker fills it with `int3`; nothing runs there), up to the next function
     /// symbol, at most 64 bytes past its end. Most getters are shorter than a 14-byte jump but sit
     /// in a 16-byte slot. Without a following symbol (the section's last function), `st_size`.
-    static func writableSize(of function: SymbolInfo, functionStarts: [UInt64]) -> UInt64 {
-        var lower = 0
-        var upper = functionStarts.count
-        while lower < upper {
-            let middle = (lower + upper) / 2
-            if functionStarts[middle] <= function.address { lower = middle + 1 } else { upper = middle }
-        }
-        guard lower < functionStarts.count else { return function.size }
-        let gap = functionStarts[lower] - function.address
+    static func writableSize(of function: SymbolInfo, nextFunctionStart: UInt64?) -> UInt64 {
+        guard let next = nextFunctionStart else { return function.size }
+        let gap = next - function.address
         return gap >= function.size && gap - function.size <= 64 ? gap : function.size
     }
 }

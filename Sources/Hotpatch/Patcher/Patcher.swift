@@ -275,9 +275,11 @@ public struct Patcher: Sendable {
         let jumpTable = addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff)
         phases.append(PhaseTiming(name: "functionDiff", duration: clock.now - start))
 
-        let libraryBytes: Data
+        // Only its size is needed here: reading a multi-megabyte library into memory for it cost
+        // more than the jump table.
+        let librarySize: Int
         do {
-            libraryBytes = try Data(contentsOf: URL(fileURLWithPath: libraryPath))
+            librarySize = (try FileManager.default.attributesOfItem(atPath: libraryPath)[.size] as? NSNumber)?.intValue ?? 0
         } catch {
             throw PatcherError.libraryUnreadable(path: libraryPath, reason: "\(error)")
         }
@@ -292,7 +294,7 @@ public struct Patcher: Sendable {
             objects: compilation.objects,
             stub: stubSummary,
             library: .init(
-                path: libraryPath, size: libraryBytes.count,
+                path: libraryPath, size: librarySize,
                 sha256: (try? HotpatchModuleCache.sha256(ofFileAt: libraryPath)) ?? "",
                 aslrReference: HexAddress.format(aslrReference), linkPlan: linkPlan,
                 routedFunctions: tableBuild.table.entries.count,

@@ -12,6 +12,17 @@ extension SymbolTable: SymbolSource {
         }
     }
 
+    /// From the table's secondary index: O(1), no pass over the table once it is built (the
+    /// cache persists it per binary).
+    public func ltoSuffixedFunctions(named name: String) -> [SymbolInfo] {
+        (secondaryIndex.ltoSuffixedByName[name] ?? []).map(symbolInfo(at:))
+    }
+
+    /// A binary search of the table's secondary index.
+    public func functionStart(after address: UInt64) -> UInt64? {
+        secondaryIndex.functionStart(after: address)
+    }
+
     /// The names this file references without defining, each once, in table order.
     public var undefinedNames: [String] {
         var seen = Set<String>()

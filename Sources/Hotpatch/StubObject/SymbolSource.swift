@@ -10,6 +10,25 @@ public protocol SymbolSource {
 
     /// Every function symbol this file defines, in any order.
     func definedFunctions() -> [SymbolInfo]
+
+    /// The functions this file defines under `name` plus a ThinLTO suffix (`name.llvm.<digits>`;
+    /// any name containing `.llvm.` whose ``JumpTable/withoutLTOSuffix(_:)`` is `name`).
+    func ltoSuffixedFunctions(named name: String) -> [SymbolInfo]
+
+    /// The lowest address of a function this file defines that is above `address`.
+    func functionStart(after address: UInt64) -> UInt64?
+}
+
+extension SymbolSource {
+    /// A pass over ``definedFunctions()``; `SymbolTable` answers from its precomputed index.
+    public func ltoSuffixedFunctions(named name: String) -> [SymbolInfo] {
+        definedFunctions().filter { $0.name.contains(".llvm.") && JumpTable.withoutLTOSuffix($0.name) == name }
+    }
+
+    /// A pass over ``definedFunctions()``; `SymbolTable` answers from its precomputed index.
+    public func functionStart(after address: UInt64) -> UInt64? {
+        definedFunctions().lazy.map(\.address).filter { $0 > address }.min()
+    }
 }
 
 /// A ``SymbolSource`` over an array of symbols, indexed by name once.

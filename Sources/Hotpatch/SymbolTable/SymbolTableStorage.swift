@@ -63,6 +63,8 @@ final class SymbolTableStorage: Sendable {
     nonisolated(unsafe) let names: UnsafeRawPointer
 
     private let owner: Owner
+    /// Lookups derived from the columns once (``SymbolSecondaryIndex``); nil until built or loaded.
+    let secondary = Locked<SymbolSecondaryIndex?>(nil)
 
     /// What keeps the memory alive.
     enum Owner: Sendable {
