@@ -54,6 +54,7 @@ extension Patcher {
             try? FileManager.default.removeItem(at: directory)
             return nil
         }
+        try JSONFile.write(flags, to: directory.appendingPathComponent(Self.warmUpFlagsFile))
         let record = BaselineRecord(buildId: build.id, patches: [.init(patchId: 0, crates: crates)])
         try JSONFile.write(record, to: BaselineRecord.file(layout))
         // Read each unit once now, while the user starts the app: the first patch then pays only
@@ -67,6 +68,20 @@ extension Patcher {
         return DiffBaseline(
             source: .fatBuildObjects, objects: tipObjects,
             description: DiffBaseline.compiledBaselineDescription(build: build.id))
+    }
+}
+
+extension Patcher {
+    /// The warm-up's flags, beside its objects: a warm-up made with other flags (an earlier
+    /// version's) has other code in every unit, so it is no baseline for codegen units.
+    static let warmUpFlagsFile = "warm-up-flags.json"
+
+    /// The build's warm-up directory if it was compiled with the flags patches use now.
+    func matchingWarmUp(_ build: FatBuild) -> URL? {
+        let directory = layout.build(build.id).diffBaseline
+        guard let flags = try? JSONFile.read([String].self, from: directory.appendingPathComponent(Self.warmUpFlagsFile)),
+              flags == warmUpArguments(build) else { return nil }
+        return directory
     }
 }
 

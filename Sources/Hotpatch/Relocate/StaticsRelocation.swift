@@ -1,3 +1,5 @@
+import Foundation
+import ObjectFile
 /// The flags around the relocate stage: what the thin rebuild adds so every address in the patch
 /// object is a 64-bit absolute relocation that can be pointed anywhere, and what the link needs.
 public enum StaticsRelocation {
@@ -31,6 +33,40 @@ public enum PatchLinkMode: String, Codable, Sendable {
 
 extension LinkPlan {
     /// The plan with ``StaticsRelocation/linkerArguments`` before the output flag.
+    /// Links only the code reachable from the link roots (the changed functions and their
+    /// callers, whose sections ``retainRoots(_:inObjects:)`` marked): the codegen units hold much
+    /// more, which the executable already runs. A version script exports nothing but the statics
+    /// a patch adds (later patches bind them), so `--gc-sections` drops every section the roots
+    /// don't reach. The jump table routes what is left, so a function dropped here keeps running
+    /// the executable's copy, which is the same code.
+    func keepingOnlyRoots(versionScript: URL) throws -> LinkPlan {
+        let script = "{\n  global:\n    \(SlideIndependentObject.newStaticPrefix)*;\n  local: *;\n};\n"
+        try JSONFile.writeAtomically(Data(script.utf8), to: versionScript)
+        var plan = self
+        let extra = ["-Wl,--gc-sections", "-Wl,--version-script=\(versionScript.path)"]
+        let position = plan.arguments.firstIndex(of: "-o") ?? plan.arguments.endIndex
+        plan.arguments.insert(contentsOf: extra, at: position)
+        return plan
+    }
+
+    /// Marks the sections defining `roots` in the slide-independent `objects` as retained
+    /// (`SHF_GNU_RETAIN`): local functions — a `whisker_hot::call` trampoline is one — cannot be
+    /// exported, but their sections can be kept. The object's own `main` was renamed.
+    static func retainRoots(_ roots: [String], inObjects objects: [String]) throws {
+        let names = Set(roots.map { $0 == "main" ? SlideIndependentObject.renamedMain : $0 })
+        for object in objects {
+            let table = try SymbolTable(contentsOf: object)
+            var sections = Set<Int>()
+            for index in table.indices where table.isDefined(at: index) && table.kind(at: index) == .function {
+                guard let section = table.sectionIndex(at: index), names.contains(table.name(at: index)) else { continue }
+                sections.insert(section)
+            }
+            do { try ELFFile.retainSections(sections, inObjectAt: object) } catch {
+                throw RelocateError.malformedObject(path: object, reason: "\(error)")
+            }
+        }
+    }
+
     func addingSharedLibraryFlags() -> LinkPlan {
         var plan = self
         let extra = StaticsRelocation.linkerArguments.filter { !plan.arguments.contains($0) }

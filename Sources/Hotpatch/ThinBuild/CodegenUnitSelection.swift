@@ -27,6 +27,9 @@ public struct CodegenUnitSelection: Sendable, Equatable, Codable {
         public var linked: [String]
         /// The linked objects, in the compile's order.
         public var objects: [String]
+        /// The functions of the linked units that differ from the running code or reach code that
+        /// does: the link's roots (everything else in the units is kept only if they use it).
+        public var roots: [String]
     }
 
     public var crates: [Crate]
@@ -42,6 +45,9 @@ public struct CodegenUnitSelection: Sendable, Equatable, Codable {
     public var summaries: [Summary] {
         crates.map { Summary(captureFile: $0.captureFile, units: $0.units, changed: $0.changed.count, linked: $0.linked.count) }
     }
+
+    /// Every crate's roots, sorted.
+    public var roots: [String] { Array(Set(crates.flatMap(\.roots))).sorted() }
 
     /// The objects to link, crate by crate in plan order.
     public var objects: [String] { crates.flatMap(\.objects) }
@@ -149,9 +155,11 @@ extension CodegenUnitSelection {
         var dirty = Set<String>()
         for crate in crates {
             guard let baseline = baselines[crate.captureFile], !baseline.isEmpty else {
+                // No warm-up to compare with: all of it is linked, and all of it is a root.
+                let functions = try crate.objectPaths.flatMap { try unitSymbols($0, cached: false).functions.keys }
                 result.append(Crate(
                     captureFile: crate.captureFile, units: crate.objectPaths.count, changed: crate.objectPaths.map(codegenUnitName),
-                    linked: crate.objectPaths.map(codegenUnitName).sorted(), objects: crate.objectPaths))
+                    linked: crate.objectPaths.map(codegenUnitName).sorted(), objects: crate.objectPaths, roots: functions.sorted()))
                 continue
             }
             let (selected, crateDirty) = try selectUnits(
@@ -229,9 +237,13 @@ extension CodegenUnitSelection {
                 if let provider = definer[name], linked.insert(provider).inserted { providers.append(provider) }
             }
         }
+        var roots = Set<String>()
+        for unit in linked {
+            for name in symbols[unit]?.functions.keys ?? [:].keys where dirty.contains(name) { roots.insert(name) }
+        }
         let selected = Crate(
             captureFile: crate.captureFile, units: currentByUnit.count, changed: changed.sorted(), linked: linked.sorted(),
-            objects: crate.objectPaths.filter { linked.contains(codegenUnitName(ofObject: $0)) })
+            objects: crate.objectPaths.filter { linked.contains(codegenUnitName(ofObject: $0)) }, roots: roots.sorted())
         return (selected, dirty)
     }
 
