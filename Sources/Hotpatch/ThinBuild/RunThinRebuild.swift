@@ -96,20 +96,46 @@ public struct ThinBuildResult: Codable, Sendable, Equatable {
 /// Runs the plan's rustc commands in order in a fresh out dir. A compile error throws
 /// `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status, and later steps do not
 /// run; cancellation stops the running rustc and skips the rest.
+///
+/// Pipelined like cargo: rustc writes a library's `.rmeta` (renamed into place) before its code
+/// generation, so the next step — which needs only the metadata — starts then, while the library's
+/// codegen units are still being generated; at most one library step runs in the background.
 public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? = nil) throws -> ThinBuildResult {
     // Fresh: a stale object or rlib from an earlier attempt must never be linked or found.
     for directory in Set(plan.steps.map(\.outDirectory)).sorted() {
         try makeFreshDirectory(URL(fileURLWithPath: directory))
     }
-    var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
-    var crates: [CrateBuildResult] = plan.reused
-    var diagnostics: [String] = []
+    var outcomes: [Int: StepOutcome] = [:]
     var skipped: [String] = []
     // Library capture file → whether its rebuilt metadata differs from the one before the patch.
     var interfaceChanged: [String: Bool] = [:]
-    for step in plan.steps {
-        if let reuse = plan.conditional[step.captureFile],
-           (plan.stepDependencies[step.captureFile] ?? []).allSatisfy({ interfaceChanged[$0] == false }) {
+    var background: (index: Int, run: BackgroundStep)?
+
+    func interface(of step: ObjBuildPlan) -> Bool {
+        guard let library = step.libraryPath, let previous = plan.previousInterfaces[step.captureFile] else { return true }
+        return !LibraryInterface.equivalent(previous, library.path)
+    }
+    func finishBackground() throws {
+        guard let (index, run) = background else { return }
+        background = nil
+        outcomes[index] = try run.wait()
+        if interfaceChanged[run.step.captureFile] == nil { interfaceChanged[run.step.captureFile] = interface(of: run.step) }
+    }
+
+    // A failing step must not leave a library's rustc writing into its incremental directory
+    // while the next patch starts: wait for it before reporting.
+    defer { if let (_, run) = background { _ = try? run.wait() } }
+    for (index, step) in plan.steps.enumerated() {
+        let dependencies = plan.stepDependencies[step.captureFile] ?? []
+        if let (_, run) = background, dependencies.contains(run.step.captureFile) {
+            // Its metadata is all this step compiles against.
+            if try run.waitForMetadata() {
+                interfaceChanged[run.step.captureFile] = interface(of: run.step)
+            } else {
+                try finishBackground()
+            }
+        }
+        if let reuse = plan.conditional[step.captureFile], dependencies.allSatisfy({ interfaceChanged[$0] == false }) {
             if let metadata = reuse.libraryPath, let expected = step.libraryPath {
                 // Later steps name this path in `--extern`.
                 try? FileManager.default.removeItem(at: expected)
@@ -117,27 +143,30 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
                     throw FileError.cannotWrite(path: expected.path, reason: (error as NSError).localizedDescription)
                 }
             }
-            crates.append(reuse)
+            outcomes[index] = StepOutcome(crate: reuse, diagnostics: "", timing: nil)
             skipped.append(step.captureFile)
             interfaceChanged[step.captureFile] = false
             continue
         }
-        let startedAt = Date()
-        let (result, stepDiagnostics, objects) = try runObjBuild(step, cancellation: cancellation)
-        if !stepDiagnostics.isEmpty { diagnostics.append(stepDiagnostics) }
-        // The tip's phase keeps the name every patch has always had (the page and scripts key on
-        // it); a library replayed before it is named after its crate.
         let name = step == plan.steps.last ? "rustc" : "rustc \(step.crateName)"
-        let timing = PhaseTiming(name: name, duration: result.duration)
-        phases.append(timing)
-        crates.append(CrateBuildResult(
-            crateName: step.crateName, captureFile: step.captureFile, objectPaths: objects,
-            depInfoPath: step.depInfoPath.path, libraryPath: step.libraryPath?.path,
-            rustcStartedAt: startedAt.timeIntervalSince1970, durationMs: timing.durationMs))
-        if let library = step.libraryPath {
-            let previous = plan.previousInterfaces[step.captureFile]
-            interfaceChanged[step.captureFile] = !(previous.map { LibraryInterface.equivalent($0, library.path) } ?? false)
+        let hasDependents = plan.steps[(index + 1)...].contains { (plan.stepDependencies[$0.captureFile] ?? []).contains(step.captureFile) }
+        if step.emitsLibrary, step.incrementalDirectory != nil, hasDependents {
+            try finishBackground()
+            background = (index, BackgroundStep(step, phaseName: name, cancellation: cancellation))
+        } else {
+            outcomes[index] = try runStep(step, phaseName: name, cancellation: cancellation)
         }
+    }
+    try finishBackground()
+
+    var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
+    var crates: [CrateBuildResult] = plan.reused
+    var diagnostics: [String] = []
+    for index in plan.steps.indices {
+        guard let outcome = outcomes[index] else { continue }
+        crates.append(outcome.crate)
+        if let timing = outcome.timing { phases.append(timing) }
+        if !outcome.diagnostics.isEmpty { diagnostics.append(outcome.diagnostics) }
     }
     let tip = plan.objectPlan
     var result = ThinBuildResult(
@@ -152,6 +181,63 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
     )
     result.skipped = skipped
     return result
+}
+
+/// One replayed step's result: the compile, its warnings, its phase (nil when not replayed).
+struct StepOutcome: Sendable {
+    var crate: CrateBuildResult
+    var diagnostics: String
+    var timing: PhaseTiming?
+}
+
+/// Runs one step and describes it. The tip's phase keeps the name every patch has always had
+/// (`rustc`: the page and scripts key on it); a library replayed before it is named after its crate.
+func runStep(_ step: ObjBuildPlan, phaseName: String, cancellation: Cancellation?) throws -> StepOutcome {
+    let startedAt = Date()
+    let (result, diagnostics, objects) = try runObjBuild(step, cancellation: cancellation)
+    let timing = PhaseTiming(name: phaseName, duration: result.duration)
+    return StepOutcome(
+        crate: CrateBuildResult(
+            crateName: step.crateName, captureFile: step.captureFile, objectPaths: objects,
+            depInfoPath: step.depInfoPath.path, libraryPath: step.libraryPath?.path,
+            rustcStartedAt: startedAt.timeIntervalSince1970, durationMs: timing.durationMs),
+        diagnostics: diagnostics, timing: timing)
+}
+
+/// A library step running on its own thread while later steps compile against its metadata.
+final class BackgroundStep: Sendable {
+    let step: ObjBuildPlan
+    private let outcome = Locked<Result<StepOutcome, any Error>?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ step: ObjBuildPlan, phaseName: String, cancellation: Cancellation?) {
+        self.step = step
+        let outcome = self.outcome
+        let finished = self.finished
+        Thread.detachNewThread {
+            let result = Result { try runStep(step, phaseName: phaseName, cancellation: cancellation) }
+            outcome.withLock { $0 = result }
+            finished.signal()
+        }
+    }
+
+    /// Waits until the library's metadata is in place (true) or rustc ended without it (false).
+    func waitForMetadata() throws -> Bool {
+        guard let metadata = step.libraryPath?.path else { return false }
+        while outcome.withLock({ $0 == nil }) {
+            if FileManager.default.fileExists(atPath: metadata) { return true }
+            usleep(2_000)
+        }
+        return false
+    }
+
+    /// The step's outcome once rustc ended; rethrows its failure.
+    func wait() throws -> StepOutcome {
+        finished.wait()
+        finished.signal()
+        guard let result = outcome.withLock({ $0 }) else { throw ThinBuildError.objectMissing(path: step.objectPath.path) }
+        return try result.get()
+    }
 }
 
 /// Runs one replayed rustc command; throws `rustcFailed` with its diagnostics, or `objectMissing`
