@@ -23,5 +23,5 @@ if [[ "${1:-}" != "--no-bench" ]]; then
     swift build -c release --product whisker-dev
     swift build -c release --product whisker-rustc-shim
     swift build -c release --product whisker-linker-shim
-    python3 benchmarks/real_apps.py --whisker-dev .build/release/whisker-dev
+    python3 benchmarks/real_apps.py --whisker-dev "$PWD/.build/release/whisker-dev"
 fi
