@@ -32,6 +32,10 @@ extension Patcher {
         var order = graph.rebuildOrder(changed: used, within: used).filter { $0 != tip.captureFilename }
         order.append(tip.captureFilename)
 
+        // rustc writes where patches will (its incremental state depends on the out dir); the
+        // warm-up keeps hard links.
+        let stableOutput = stableOutputDirectory(incrementalRoot: buildDirectory.thinIncremental)
+        try makeFreshDirectory(stableOutput)
         let clock = ContinuousClock()
         let start = clock.now
         var crates: [String: [String]] = [:]
@@ -43,9 +47,14 @@ extension Patcher {
             // replay writes an rlib nothing compares with.
             guard incremental != nil || file == tip.captureFilename else { continue }
             let plan = ObjBuildPlan(
-                invocation: capture, outDirectory: directory, extraArguments: flags,
+                invocation: capture, outDirectory: incremental == nil ? directory : stableOutput, extraArguments: flags,
                 emitsLibrary: file != tip.captureFilename, incrementalDirectory: incremental)
-            let (_, _, objects) = try runObjBuild(plan, cancellation: cancellation)
+            var (_, _, objects) = try runObjBuild(plan, cancellation: cancellation)
+            if incremental != nil {
+                objects = try objects.map { try deliver($0, to: directory) }
+                _ = try deliver(plan.depInfoPath.path, to: directory)
+                if let library = plan.libraryPath { _ = try deliver(library.path, to: directory) }
+            }
             crates[capture.crateName, default: []] += objects
             warmed.append(file)
         }

@@ -105,6 +105,8 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
     for directory in Set(plan.steps.map(\.outDirectory)).sorted() {
         try makeFreshDirectory(URL(fileURLWithPath: directory))
     }
+    let delivery = plan.deliveryDirectory.map { URL(fileURLWithPath: $0) }
+    if let delivery { try FileManager.default.createDirectory(at: delivery, withIntermediateDirectories: true) }
     var outcomes: [Int: StepOutcome] = [:]
     var skipped: [String] = []
     // Library capture file → whether its rebuilt metadata differs from the one before the patch.
@@ -152,9 +154,9 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
         let hasDependents = plan.steps[(index + 1)...].contains { (plan.stepDependencies[$0.captureFile] ?? []).contains(step.captureFile) }
         if step.emitsLibrary, step.incrementalDirectory != nil, hasDependents {
             try finishBackground()
-            background = (index, BackgroundStep(step, phaseName: name, cancellation: cancellation))
+            background = (index, BackgroundStep(step, phaseName: name, delivery: delivery, cancellation: cancellation))
         } else {
-            outcomes[index] = try runStep(step, phaseName: name, cancellation: cancellation)
+            outcomes[index] = try runStep(step, phaseName: name, delivery: delivery, cancellation: cancellation)
         }
     }
     try finishBackground()
@@ -171,7 +173,7 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
     let tip = plan.objectPlan
     var result = ThinBuildResult(
         objectPath: crates.last?.objectPath ?? tip.objectPath.path,
-        depInfoPath: tip.depInfoPath.path,
+        depInfoPath: crates.last?.depInfoPath ?? tip.depInfoPath.path,
         diagnostics: diagnostics.joined(separator: "\n"),
         phases: phases,
         durationMs: phases.reduce(0) { $0 + $1.durationMs },
@@ -192,16 +194,38 @@ struct StepOutcome: Sendable {
 
 /// Runs one step and describes it. The tip's phase keeps the name every patch has always had
 /// (`rustc`: the page and scripts key on it); a library replayed before it is named after its crate.
-func runStep(_ step: ObjBuildPlan, phaseName: String, cancellation: Cancellation?) throws -> StepOutcome {
+/// `delivery`: where the outputs are linked to (the patch's own directory) when rustc wrote them
+/// into the build's stable out dir.
+func runStep(_ step: ObjBuildPlan, phaseName: String, delivery: URL?, cancellation: Cancellation?) throws -> StepOutcome {
     let startedAt = Date()
     let (result, diagnostics, objects) = try runObjBuild(step, cancellation: cancellation)
     let timing = PhaseTiming(name: phaseName, duration: result.duration)
+    var depInfo = step.depInfoPath.path
+    var library = step.libraryPath?.path
+    var delivered = objects
+    if let delivery {
+        delivered = try objects.map { try deliver($0, to: delivery) }
+        depInfo = try deliver(depInfo, to: delivery)
+        library = try library.map { try deliver($0, to: delivery) }
+    }
     return StepOutcome(
         crate: CrateBuildResult(
-            crateName: step.crateName, captureFile: step.captureFile, objectPaths: objects,
-            depInfoPath: step.depInfoPath.path, libraryPath: step.libraryPath?.path,
+            crateName: step.crateName, captureFile: step.captureFile, objectPaths: delivered,
+            depInfoPath: depInfo, libraryPath: library,
             rustcStartedAt: startedAt.timeIntervalSince1970, durationMs: timing.durationMs),
         diagnostics: diagnostics, timing: timing)
+}
+
+/// Hard-links `path` into `directory` (a copy across file systems); the new path.
+func deliver(_ path: String, to directory: URL) throws -> String {
+    let destination = directory.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path
+    let files = FileManager.default
+    if files.fileExists(atPath: destination) { try? files.removeItem(atPath: destination) }
+    if link(path, destination) == 0 { return destination }
+    do { try files.copyItem(atPath: path, toPath: destination) } catch {
+        throw FileError.cannotWrite(path: destination, reason: (error as NSError).localizedDescription)
+    }
+    return destination
 }
 
 /// A library step running on its own thread while later steps compile against its metadata.
@@ -210,12 +234,12 @@ final class BackgroundStep: Sendable {
     private let outcome = Locked<Result<StepOutcome, any Error>?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(_ step: ObjBuildPlan, phaseName: String, cancellation: Cancellation?) {
+    init(_ step: ObjBuildPlan, phaseName: String, delivery: URL?, cancellation: Cancellation?) {
         self.step = step
         let outcome = self.outcome
         let finished = self.finished
         Thread.detachNewThread {
-            let result = Result { try runStep(step, phaseName: phaseName, cancellation: cancellation) }
+            let result = Result { try runStep(step, phaseName: phaseName, delivery: delivery, cancellation: cancellation) }
             outcome.withLock { $0 = result }
             finished.signal()
         }

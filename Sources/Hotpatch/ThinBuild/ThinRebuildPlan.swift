@@ -24,6 +24,9 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
     public var previousInterfaces: [String: String] = [:]
     /// Capture file → the capture files of earlier steps it depends on.
     public var stepDependencies: [String: [String]] = [:]
+    /// Where the steps' outputs are kept for this patch when rustc writes them into the build's
+    /// stable out dir (``stableOutputDirectory(incrementalRoot:)``); nil: rustc writes them there.
+    public var deliveryDirectory: String?
     public var changeDetectionMs: Double
 
     public init(
@@ -56,6 +59,7 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
         conditional = try container.decodeIfPresent([String: CrateBuildResult].self, forKey: .conditional) ?? [:]
         previousInterfaces = try container.decodeIfPresent([String: String].self, forKey: .previousInterfaces) ?? [:]
         stepDependencies = try container.decodeIfPresent([String: [String]].self, forKey: .stepDependencies) ?? [:]
+        deliveryDirectory = try container.decodeIfPresent(String.self, forKey: .deliveryDirectory)
         changeDetectionMs = try container.decode(Double.self, forKey: .changeDetectionMs)
     }
 }
@@ -126,10 +130,14 @@ public func planThinRebuild(
         reused.append(latest)
     }
     var steps: [ObjBuildPlan] = []
+    // rustc's incremental state depends on the out dir's path (a new one re-generates every
+    // codegen unit): incremental replays always write into the build's one stable directory, and
+    // each patch keeps hard links to what it produced.
+    let outDirectory = incrementalRoot.map(stableOutputDirectory(incrementalRoot:)) ?? patch.objectDirectory
     for file in order {
         guard let capture = graph.captures[file] else { continue }
         let step = ObjBuildPlan(
-            invocation: capture, outDirectory: patch.objectDirectory, extraArguments: extraRustcArguments,
+            invocation: capture, outDirectory: outDirectory, extraArguments: extraRustcArguments,
             emitsLibrary: file != tip.captureFilename, rebuiltLibraries: rebuilt,
             incrementalDirectory: incrementalRoot.flatMap {
                 incrementalDirectory(root: $0, invocation: capture, extraArguments: extraRustcArguments)
@@ -160,7 +168,13 @@ public func planThinRebuild(
     plan.conditional = conditional
     plan.previousInterfaces = previousInterfaces
     plan.stepDependencies = stepDependencies
+    if incrementalRoot != nil { plan.deliveryDirectory = patch.objectDirectory.standardizedFileURL.path }
     return plan
+}
+
+/// The one out dir of a build's incremental replays: `<build>/thin-incremental/out`.
+public func stableOutputDirectory(incrementalRoot: URL) -> URL {
+    incrementalRoot.appendingPathComponent("out")
 }
 
 /// What the build's warm-up compiled for `step`'s crate in `directory`, as a compile to link.
