@@ -1,7 +1,7 @@
 import Foundation
 
 extension Patcher {
-    /// The warm-up: compiles every tracked crate the binary uses, with the sources as the fat build
+    /// The warm-up: compiles every workspace crate the binary uses, with the sources as the fat build
     /// saw them, the way a patch will compile it (same replayed command, same code model, the
     /// crate's own incremental directory under `<build>/thin-incremental/`), into
     /// `<build>/diff-baseline/`.
@@ -44,8 +44,10 @@ extension Patcher {
             guard let capture = graph.captures[file] else { continue }
             let incremental = incrementalDirectory(root: buildDirectory.thinIncremental, invocation: capture, extraArguments: flags)
             // Only the tip has a baseline without incremental state: a library's non-incremental
-            // replay writes an rlib nothing compares with.
+            // replay writes an rlib nothing compares with. Path dependencies outside the workspace
+            // (the runtime among them) are rarely edited: the first patch of one links all of it.
             guard incremental != nil || file == tip.captureFilename else { continue }
+            guard file == tip.captureFilename || capture.isWorkspaceMember else { continue }
             let plan = ObjBuildPlan(
                 invocation: capture, outDirectory: incremental == nil ? directory : stableOutput, extraArguments: flags,
                 emitsLibrary: file != tip.captureFilename, incrementalDirectory: incremental)
