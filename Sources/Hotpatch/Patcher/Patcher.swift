@@ -168,35 +168,6 @@ public struct Patcher: Sendable {
             objects: objects, units: units, objectSymbols: objectSymbols, phases: phases)
     }
 
-    /// The codegen units to link (``CodegenUnitSelection``) when the replay was incremental and
-    /// the build's warm-up left objects to compare with; nil links every object.
-    func selectCodegenUnits(
-        _ plan: ThinRebuildPlan, _ result: ThinBuildResult, build: FatBuild, state: ProjectState
-    ) throws -> CodegenUnitSelection? {
-        guard plan.steps.contains(where: { $0.incrementalDirectory != nil }) else { return nil }
-        guard let warmUp = matchingWarmUp(build)?.path else { return nil }
-        var baselines: [String: [String]] = [:]
-        guard codeArguments(plan.objectPlan.extraArguments) == warmUpArguments(build) else { return nil }
-        for crate in result.crates where !crate.captureFile.isEmpty {
-            let capture = try build.rustcInvocation(captureFile: crate.captureFile)
-            baselines[crate.captureFile] = ObjBuildPlan(invocation: capture, outDirectory: URL(fileURLWithPath: warmUp)).writtenObjects()
-        }
-        guard !baselines.values.allSatisfy(\.isEmpty) else { return nil }
-        let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: keptBinaryDigest(build))
-        return try CodegenUnitSelection.select(
-            crates: result.crates, baselines: baselines, previouslyLinked: state.linkedUnits(of: build.id),
-            executableDefines: { fatSymbols.index(named: $0) != nil })
-    }
-
-    /// The extra rustc flags of the build's warm-up and of its patches' normal (not fallback)
-    /// compile: the shared link's code model, and limited debug info (line tables, no types or
-    /// variables: `-Cdebuginfo=1` in every rustc version), where full debug info of a few codegen
-    /// units would be most of the library (1.6 of 1.8 MB for a one-function edit) and a third of
-    /// rustc's time. Backtraces through patched code keep their file:line.
-    func warmUpArguments(_ build: FatBuild) -> [String] {
-        linksShared(build) ? StaticsRelocation.largeCodeModel + ["-Cdebuginfo=1"] : []
-    }
-
     /// The relocate stage: the compilation's objects made slide-independent (see
     /// ``makeSlideIndependent(objects:executable:directory:)``).
     func makeShared(_ compilation: PatchCompilation) throws -> PatchCompilation {
