@@ -47,7 +47,14 @@ struct BuildCommand: AsyncParsableCommand {
             let layout = ProjectLayout(
                 project: URL(fileURLWithPath: selection.project).standardizedFileURL,
                 cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory))
+            let clock = ContinuousClock()
+            let start = clock.now
             try Patcher(layout: layout, cache: moduleCache).prepareDiffBaseline(build: build)
+            if !json {
+                // The warm-up compiles the workspace crates the patch way: a pause worth naming.
+                let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+                print("  warm-up     \(String(format: "%5.2f", seconds)) s   workspace crates compiled the patch way (first patch's baseline)")
+            }
         } catch {
             FileHandle.standardError.write(Data("warning: no per-function diff baseline for the first patch: \((error as? HotpatchError)?.message ?? "\(error)")\n".utf8))
         }
