@@ -52,7 +52,7 @@ struct BuildCommand: AsyncParsableCommand {
             try Patcher(layout: layout, cache: moduleCache).prepareDiffBaseline(build: build)
             if !json {
                 // The warm-up compiles the workspace crates the patch way: a pause worth naming.
-                let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+                let seconds = (clock.now - start).milliseconds / 1000
                 print("  warm-up     \(String(format: "%5.2f", seconds)) s   workspace crates compiled the patch way (first patch's baseline)")
             }
         } catch {

@@ -150,10 +150,9 @@ extension ProjectSession {
     /// between a patch's compile and its link on every save.
     func anchorAddress(of build: FatBuild) -> UInt64? {
         if let known = anchors.withLock({ $0[build.id.rawValue] }) { return known }
-        // The patcher memoises the kept binary's digest beside it; reuse it when it is there.
-        let memo = try? String(contentsOfFile: build.binary + ".sha256", encoding: .utf8)
-        let digest = memo?.count == 64 ? memo : nil
-        guard let address = try? cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: digest).0.lookup("main")?.address
+        // The patcher memoises the kept binary's digest beside it.
+        guard let address = try? cache.symbolTable(
+            forBinaryAt: build.binary, architecture: nil, digest: patcher.keptBinaryDigest(build)).0.lookup("main")?.address
         else { return nil }
         anchors.withLock { $0[build.id.rawValue] = address }
         return address

@@ -51,13 +51,9 @@ extension Patcher {
             let plan = ObjBuildPlan(
                 invocation: capture, outDirectory: incremental == nil ? directory : stableOutput, extraArguments: flags,
                 emitsLibrary: file != tip.captureFilename, incrementalDirectory: incremental)
-            var (_, _, objects) = try runObjBuild(plan, cancellation: cancellation)
-            if incremental != nil {
-                objects = try objects.map { try deliver($0, to: directory) }
-                _ = try deliver(plan.depInfoPath.path, to: directory)
-                if let library = plan.libraryPath { _ = try deliver(library.path, to: directory) }
-            }
-            crates[capture.crateName, default: []] += objects
+            let outcome = try runStep(
+                plan, phaseName: "warm-up \(capture.crateName)", delivery: incremental == nil ? nil : directory, cancellation: cancellation)
+            crates[capture.crateName, default: []] += outcome.crate.objectPaths
             warmed.append(file)
         }
         let edited = ChangeDetection.detect(state.sources).changed.contains { warmed.contains($0.captureFile) }

@@ -2,17 +2,16 @@ import Foundation
 
 extension Patcher {
     /// The codegen units to link (``CodegenUnitSelection``) when the replay was incremental and
-    /// the build's warm-up left objects to compare with; nil links every object.
+    /// the build's warm-up (`warmUp`, nil when the patch's flags are not its own) left objects to
+    /// compare with; nil links every object.
     func selectCodegenUnits(
-        _ plan: ThinRebuildPlan, _ result: ThinBuildResult, build: FatBuild, state: ProjectState
+        _ plan: ThinRebuildPlan, _ result: ThinBuildResult, build: FatBuild, state: ProjectState, warmUp: URL?
     ) throws -> CodegenUnitSelection? {
-        guard plan.steps.contains(where: { $0.incrementalDirectory != nil }) else { return nil }
-        guard let warmUp = matchingWarmUp(build)?.path else { return nil }
+        guard let warmUp, plan.steps.contains(where: { $0.incrementalDirectory != nil }) else { return nil }
         var baselines: [String: [String]] = [:]
-        guard codeArguments(plan.objectPlan.extraArguments) == warmUpArguments(build) else { return nil }
         for crate in result.crates where !crate.captureFile.isEmpty {
             let capture = try build.rustcInvocation(captureFile: crate.captureFile)
-            baselines[crate.captureFile] = ObjBuildPlan(invocation: capture, outDirectory: URL(fileURLWithPath: warmUp)).writtenObjects()
+            baselines[crate.captureFile] = ObjBuildPlan(invocation: capture, outDirectory: warmUp).writtenObjects()
         }
         guard !baselines.values.allSatisfy(\.isEmpty) else { return nil }
         let (fatSymbols, _) = try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: keptBinaryDigest(build))

@@ -140,11 +140,13 @@ public struct Patcher: Sendable {
         build: FatBuild, patch: PatchDirectory, state: ProjectState, force: Bool, extraRustcArguments: [String],
         cancellation: Cancellation?
     ) throws -> PatchCompilation {
+        // The warm-up is a baseline only for patches compiled with its flags (not the fallback's).
+        let warmUp = codeArguments(extraRustcArguments) == warmUpArguments(build) ? matchingWarmUp(build) : nil
         let thinPlan = try planThinRebuild(
             build: build, state: state, patch: patch, force: force, extraRustcArguments: extraRustcArguments,
             incrementalRoot: layout.build(build.id).thinIncremental,
             reusable: state.latestCompiles(of: build.id, arguments: codeArguments(extraRustcArguments)),
-            warmUp: codeArguments(extraRustcArguments) == warmUpArguments(build) ? matchingWarmUp(build) : nil)
+            warmUp: warmUp)
         logger.info("patch \(patch.id): rebuilding \(thinPlan.rebuiltCrates.joined(separator: ", "))", metadata: ["build": "\(build.id)"])
         let thinResult = try runThinRebuild(thinPlan, cancellation: cancellation)
         if !thinResult.skipped.isEmpty {
@@ -153,7 +155,7 @@ public struct Patcher: Sendable {
         let clock = ContinuousClock()
         var phases = thinResult.phases
         var start = clock.now
-        let units = try selectCodegenUnits(thinPlan, thinResult, build: build, state: state)
+        let units = try selectCodegenUnits(thinPlan, thinResult, build: build, state: state, warmUp: warmUp)
         if let units {
             phases.append(PhaseTiming(name: "selectUnits", duration: clock.now - start))
             let summary = units.summaries.map { "\($0.captureFile): \($0.linked)/\($0.units) units (\($0.changed) changed)" }
@@ -293,7 +295,7 @@ public struct Patcher: Sendable {
     /// The kept fat binary's sha256, memoised beside it: the copy is private to its build and never
     /// rewritten, and hashing 7 MB on every patch costs more than everything else but rustc and
     /// the link.
-    func keptBinaryDigest(_ build: FatBuild) -> String? {
+    public func keptBinaryDigest(_ build: FatBuild) -> String? {
         let memo = build.binary + ".sha256"
         if let text = try? String(contentsOfFile: memo, encoding: .utf8), text.count == 64 { return text }
         guard let digest = try? HotpatchModuleCache.sha256(ofFileAt: build.binary) else { return nil }

@@ -1,5 +1,6 @@
 import Foundation
 import ObjectFile
+
 /// The flags around the relocate stage: what the thin rebuild adds so every address in the patch
 /// object is a 64-bit absolute relocation that can be pointed anywhere, and what the link needs.
 public enum StaticsRelocation {
@@ -32,7 +33,6 @@ public enum PatchLinkMode: String, Codable, Sendable {
 }
 
 extension LinkPlan {
-    /// The plan with ``StaticsRelocation/linkerArguments`` before the output flag.
     /// Links only the code reachable from the link roots (the changed functions and their
     /// callers, whose sections ``retainRoots(_:inObjects:)`` marked): the codegen units hold much
     /// more, which the executable already runs. A version script exports nothing but the statics
@@ -42,11 +42,7 @@ extension LinkPlan {
     func keepingOnlyRoots(versionScript: URL) throws -> LinkPlan {
         let script = "{\n  global:\n    \(SlideIndependentObject.newStaticPrefix)*;\n  local: *;\n};\n"
         try JSONFile.writeAtomically(Data(script.utf8), to: versionScript)
-        var plan = self
-        let extra = ["-Wl,--gc-sections", "-Wl,--version-script=\(versionScript.path)"]
-        let position = plan.arguments.firstIndex(of: "-o") ?? plan.arguments.endIndex
-        plan.arguments.insert(contentsOf: extra, at: position)
-        return plan
+        return insertingBeforeOutput(["-Wl,--gc-sections", "-Wl,--version-script=\(versionScript.path)"])
     }
 
     /// Marks the sections defining `roots` in the slide-independent `objects` as retained
@@ -67,9 +63,14 @@ extension LinkPlan {
         }
     }
 
+    /// The plan with ``StaticsRelocation/linkerArguments`` before the output flag.
     func addingSharedLibraryFlags() -> LinkPlan {
+        insertingBeforeOutput(StaticsRelocation.linkerArguments.filter { !arguments.contains($0) })
+    }
+
+    /// The plan with `extra` just before `-o` (or at the end).
+    func insertingBeforeOutput(_ extra: [String]) -> LinkPlan {
         var plan = self
-        let extra = StaticsRelocation.linkerArguments.filter { !plan.arguments.contains($0) }
         let position = plan.arguments.firstIndex(of: "-o") ?? plan.arguments.endIndex
         plan.arguments.insert(contentsOf: extra, at: position)
         return plan

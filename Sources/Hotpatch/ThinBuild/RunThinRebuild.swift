@@ -16,6 +16,11 @@ public struct CrateBuildResult: Codable, Sendable, Equatable {
     public var rustcStartedAt: Double
     public var durationMs: Double
 
+    /// Whether its objects and library are all still on disk (a later patch may link it again).
+    public var isOnDisk: Bool {
+        ([libraryPath].compactMap { $0 } + objectPaths).allSatisfy { FileManager.default.fileExists(atPath: $0) }
+    }
+
     public init(crateName: String, captureFile: String, objectPaths: [String], depInfoPath: String, libraryPath: String?,
                 rustcStartedAt: Double, durationMs: Double) {
         self.crateName = crateName
@@ -139,11 +144,8 @@ public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? 
         }
         if let reuse = plan.conditional[step.captureFile], dependencies.allSatisfy({ interfaceChanged[$0] == false }) {
             if let metadata = reuse.libraryPath, let expected = step.libraryPath {
-                // Later steps name this path in `--extern`.
-                try? FileManager.default.removeItem(at: expected)
-                do { try FileManager.default.copyItem(atPath: metadata, toPath: expected.path) } catch {
-                    throw FileError.cannotWrite(path: expected.path, reason: (error as NSError).localizedDescription)
-                }
+                // Later steps name this path in `--extern` (same file name: the same crate's rmeta).
+                _ = try deliver(metadata, to: expected.deletingLastPathComponent())
             }
             outcomes[index] = StepOutcome(crate: reuse, diagnostics: "", timing: nil)
             skipped.append(step.captureFile)

@@ -110,10 +110,7 @@ public func planThinRebuild(
     // Libraries an earlier patch of this build replaced run patched code: they are linked again,
     // from their latest compile when it is still on disk, else replayed (ProjectState.patchedLibraries).
     let patched = state.patchedLibraries(of: build.id)
-    let fresh = patched.filter { file in
-        guard let latest = reusable[file], let library = latest.libraryPath else { return false }
-        return ([library] + latest.objectPaths).allSatisfy { FileManager.default.fileExists(atPath: $0) }
-    }
+    let fresh = patched.filter { reusable[$0].map { $0.libraryPath != nil && $0.isOnDisk } ?? false }
     let stale = Set(changed.map(\.captureFile)).union(patched.filter { !fresh.contains($0) })
     if changed.isEmpty && !force { throw ThinBuildError.nothingChanged }
     var order = graph.rebuildOrder(changed: stale, within: used)
@@ -154,9 +151,7 @@ public func planThinRebuild(
     for step in steps where step.incrementalDirectory != nil {
         let file = step.captureFile
         stepDependencies[file] = (graph.dependencies[file] ?? []).filter(inPlan.contains).sorted()
-        let latest = reusable[file].flatMap { compile in
-            ([compile.libraryPath].compactMap { $0 } + compile.objectPaths).allSatisfy { FileManager.default.fileExists(atPath: $0) } ? compile : nil
-        }
+        let latest = reusable[file].flatMap { $0.isOnDisk ? $0 : nil }
         let warm = warmUp.flatMap { warmUpCompile(of: step, in: $0) }
         if step.emitsLibrary, let previous = latest?.libraryPath ?? warm?.libraryPath { previousInterfaces[file] = previous }
         guard !stale.contains(file), let reuse = latest ?? warm, !step.emitsLibrary || reuse.libraryPath != nil else { continue }
