@@ -53,14 +53,8 @@ enum AtomicFile {
             }
             guard name.contains(".wsym.tmp-") else { continue }
             let path = "\(directory)/\(name)"
-            var info = stat()
-            guard stat(path, &info) == 0 else { continue }
-            #if canImport(Darwin)
-            let modified = info.st_mtimespec.tv_sec
-            #else
-            let modified = info.st_mtim.tv_sec
-            #endif
-            if now - modified > age { unlink(path) }
+            guard let modified = FileStatus(path: path)?.modifiedSeconds else { continue }
+            if Int64(now) - modified > Int64(age) { unlink(path) }
         }
     }
 }

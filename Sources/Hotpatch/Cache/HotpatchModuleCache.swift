@@ -140,24 +140,7 @@ public struct HotpatchModuleCache: Sendable {
 
     /// Device, inode, size and modification time: a file rewritten in place or replaced by rename
     /// (a damaged entry rebuilt, a test flipping a byte) no longer matches what was verified.
-    struct FileIdentity: Equatable {
-        var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
-
-        init?(path: String) {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            device = UInt64(info.st_dev)
-            inode = UInt64(info.st_ino)
-            size = Int64(info.st_size)
-            #if canImport(Darwin)
-            seconds = info.st_mtimespec.tv_sec
-            nanoseconds = info.st_mtimespec.tv_nsec
-            #else
-            seconds = info.st_mtim.tv_sec
-            nanoseconds = info.st_mtim.tv_nsec
-            #endif
-        }
-    }
+    typealias FileIdentity = FileStatus
 
     /// Gives `table` its ``SymbolSecondaryIndex`` from the `.widx` file beside `entry`, else
     /// builds it (one pass over the table) and writes that file, so later patches of the build, in

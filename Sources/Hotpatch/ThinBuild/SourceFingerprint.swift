@@ -20,14 +20,7 @@ public struct SourceFingerprint: Codable, Sendable, Equatable {
 
     /// Size and mtime of `path`, or nil when it doesn't exist (a deleted file).
     public static func fileStatus(_ path: String) -> (size: UInt64, modifiedNs: Int64)? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        #if canImport(Darwin)
-        let time = info.st_mtimespec
-        #else
-        let time = info.st_mtim
-        #endif
-        return (UInt64(info.st_size), Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec))
+        FileStatus(path: path).map { ($0.size, $0.modifiedNs) }
     }
 
     public static func sha256(ofFile path: String) -> String? {
