@@ -157,8 +157,11 @@ class Server:
         except ValueError as err:
             raise HarnessError(f"GET {path}: not JSON ({err})") from err
 
-    def wait_for_build(self, timeout: float) -> tuple[str, str]:
-        """Waits for the start-up fat build; (build id, path of the kept binary)."""
+    def wait_for_build(self, timeout: float, moments: dict | None = None) -> tuple[str, str]:
+        """Waits for the start-up fat build and its warm-up; (build id, path of the kept binary).
+        `moments`, when given, gets the monotonic times `binaryReady` (first seen `succeeded`)
+        and `warmedUp` (warm-up finished)."""
+        moments = {} if moments is None else moments
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -166,12 +169,19 @@ class Server:
             build = self.get("/api/status").get("build") or {}
             state = build.get("state")
             if state == "succeeded":
+                moments.setdefault("binaryReady", time.monotonic())
                 record = self.get(f"/api/builds/{build['id']}")
+                # The binary is ready; the warm-up after it gives the first patch its baseline
+                # (an edit saved while it runs would cost the patch that baseline).
+                if (record.get("warmUp") or {}).get("state", "succeeded") in ("queued", "running"):
+                    time.sleep(0.1)
+                    continue
+                moments.setdefault("warmedUp", time.monotonic())
                 return build["id"], record["binaryPath"]
             if state in ("failed", "cancelled"):
                 status, log = self.request("GET", f"/api/builds/{build['id']}/log")
                 raise HarnessError(f"the fat build {state}:\n{log.decode(errors='replace')[-3000:]}")
-            time.sleep(0.25)
+            time.sleep(0.1)
         raise HarnessError(f"no fat build after {timeout:.0f} s:\n{tail(self.log_path)}")
 
     def patches_since(self, patch_id: int) -> list[dict]:

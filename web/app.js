@@ -64,8 +64,17 @@ function renderBuild(build) {
   if (build?.phases?.length) timeline.after(phases(build.phases, timeline)); else timeline.replaceChildren();
   $("build-binary").textContent = build?.binaryPath ? `${build.binaryPath} (${formatBytes(build.binarySize)})` : "–";
   $("build-symbols").textContent = build?.symbolCount?.toLocaleString() ?? "–";
+  $("build-warm-up").textContent = warmUpText(build?.warmUp);
   const error = buildError(build);
   if (error) section.append(error);
+}
+
+// The warm-up follows a succeeded build: the app can already run; patches wait for it.
+function warmUpText(warmUp) {
+  if (!warmUp) return "–";
+  const took = warmUp.durationMs !== undefined ? ` in ${formatMs(warmUp.durationMs)}` : "";
+  const label = { queued: "queued", running: "running — patches wait for it", succeeded: `done${took}` }[warmUp.state] ?? `${warmUp.state}${took}`;
+  return warmUp.message ? `${label}: ${warmUp.message}` : label;
 }
 
 function renderQueue(queue) {
@@ -145,7 +154,7 @@ function connectEvents() {
     }
   };
   const names = [
-    "build.queued", "build.started", "build.progress", "build.succeeded", "build.failed", "build.cancelled",
+    "build.queued", "build.started", "build.progress", "build.succeeded", "build.failed", "build.cancelled", "build.warmUp",
     "patch.queued", "patch.started", "patch.progress", "patch.succeeded", "patch.failed", "patch.cancelled", "patch.latency",
     "jump-table", "device.registered", "device.applied", "device.failed", "device.lost", "device.removed",
     "replay.incomplete",

@@ -13,6 +13,21 @@ import Testing
         defer { _ = server.interrupt() }
         let build = try server.waitForBuild()
 
+        // The binary is announced ready before the warm-up, which then runs and finishes on its
+        // own (the build's record says how it went).
+        let history = try EventStreamReader(url: server.url, lastEventID: 0)
+        defer { history.stop() }
+        #expect(history.waitFor(timeout: 20) { $0.filter { $0.name == "build.warmUp" }.count >= 2 })
+        let buildEvents = history.events.filter { $0.name.hasPrefix("build.") }
+        let succeededAt = buildEvents.firstIndex { $0.name == "build.succeeded" }
+        let warmUps = buildEvents.indices.filter { buildEvents[$0].name == "build.warmUp" }
+        #expect(succeededAt != nil && warmUps.allSatisfy { $0 > succeededAt ?? .max }, "\(buildEvents.map(\.name))")
+        #expect(warmUps.first.map { buildEvents[$0].data.contains("\"running\"") } == true)
+        #expect(warmUps.last.map { buildEvents[$0].data.contains("\"succeeded\"") } == true, "\(buildEvents.last?.data ?? "")")
+        let record = try server.request("GET", "/api/builds/\(build.id)").json
+        let warmUp = record?["warmUp"] as? [String: Any]
+        #expect(warmUp?["state"] as? String == "succeeded" && (warmUp?["durationMs"] as? Int ?? 0) > 0, "\(warmUp ?? [:])")
+
         let (first, firstReference) = try server.launchDevice(build: build)
         defer { first.terminate() }
         let (second, secondReference) = try server.launchDevice(build: build)

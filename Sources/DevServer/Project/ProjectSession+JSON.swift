@@ -101,6 +101,12 @@ extension ProjectSession {
             object["durationMs"] = .int(Int64((finished.timeIntervalSince(started) * 1000).rounded()))
         }
         if let error = record.error { object["error"] = Self.failureJSON(error) }
+        if let warmUp = record.warmUp {
+            var value: JSONObject = ["state": .string(warmUp.state.rawValue)]
+            if let duration = warmUp.durationMs { value["durationMs"] = .int(Int64(duration.rounded())) }
+            if let message = warmUp.message { value["message"] = .string(message) }
+            object["warmUp"] = .object(value)
+        }
         return .object(object)
     }
 

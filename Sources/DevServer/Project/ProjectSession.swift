@@ -80,6 +80,9 @@ public final class ProjectSession: Sendable {
                 loaded.builds[index].state = .cancelled
                 loaded.builds[index].error = JobFailure(code: "server_stopped", message: "the server stopped before the build finished")
             }
+            for index in loaded.builds.indices where loaded.builds[index].warmUp.map({ !$0.state.isFinished }) == true {
+                loaded.builds[index].warmUp = WarmUpRecord(state: .cancelled, message: "the server stopped during the warm-up")
+            }
             for index in loaded.patches.indices where !loaded.patches[index].state.isFinished {
                 loaded.patches[index].state = .cancelled
                 loaded.patches[index].error = JobFailure(code: "server_stopped", message: "the server stopped before the patch finished")
@@ -189,7 +192,7 @@ public final class ProjectSession: Sendable {
         logger.info("build \(key) started")
         let cache = self.cache
         do {
-            var build = try runFatBuild(
+            let build = try runFatBuild(
                 project: configuration.project, bin: configuration.bin, package: configuration.package,
                 release: configuration.release, target: configuration.target, cacheDir: configuration.cacheDirectory,
                 environment: configuration.environment,
@@ -204,25 +207,59 @@ public final class ProjectSession: Sendable {
                         "phaseMs": .int(Int64(timing.durationMs)),
                     ])
                 })
-            // The first patch's per-function diff needs the unedited sources compiled like a patch.
-            let clock = ContinuousClock()
-            let baselineStart = clock.now
-            do {
-                try patcher.prepareDiffBaseline(build: build, cancellation: cancellation)
-            } catch {
-                logger.warning("build \(key): no per-function diff baseline: \(JobFailure(error).message)")
-            }
-            build.phases.append(PhaseTiming(name: "diffBaseline", duration: clock.now - baselineStart))
             let size = (try? FileManager.default.attributesOfItem(atPath: build.binary)[.size] as? Int) ?? nil
-            updateBuild(key) { $0.build = build; $0.phases = build.phases; $0.binarySize = size }
+            updateBuild(key) {
+                $0.build = build; $0.phases = build.phases; $0.binarySize = size
+                $0.warmUp = WarmUpRecord(state: .queued)
+            }
+            // The binary is ready to start now: the warm-up below is for patches, not for running it.
             finishBuild(key, state: .succeeded, error: nil)
-            logger.info("build \(key) succeeded in \(Int(build.durationMs)) ms: \(build.symbols ?? 0) symbols")
+            logger.info("build \(key) succeeded in \(Int(build.durationMs)) ms: \(build.symbols ?? 0) symbols; the binary can start while the warm-up runs")
+            warmUp(key, build: build, cancellation: cancellation)
             sourcesChanged.withLock { $0 }?()
         } catch {
             let state: JobState = cancellation.isCancelled ? .cancelled : .failed
             finishBuild(key, state: state, error: JobFailure(error))
             logger.error("build \(key) \(state.rawValue): \(JobFailure(error).logLine)")
         }
+    }
+
+    /// Compiles the workspace crates the patch way (``WarmUpRecord``), still on the build's job
+    /// thread so that a patch queued meanwhile runs after it; failures cost the first patch its
+    /// baseline, never the build.
+    private func warmUp(_ key: String, build: FatBuild, cancellation: Cancellation) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        updateBuild(key) { $0.warmUp = WarmUpRecord(state: .running) }
+        publishWarmUp(key)
+        var record = WarmUpRecord(state: .succeeded)
+        do {
+            if try patcher.prepareDiffBaseline(build: build, cancellation: cancellation) == nil {
+                record.message = "a source changed while the warm-up compiled it: the first patch links whole codegen units"
+            }
+        } catch {
+            record.state = cancellation.isCancelled ? .cancelled : .failed
+            record.message = JobFailure(error).message
+        }
+        record.durationMs = (clock.now - start).milliseconds
+        let finished = record
+        updateBuild(key) { $0.warmUp = finished }
+        saveJournal()
+        publishWarmUp(key)
+        if let message = record.message {
+            logger.warning("build \(key) warm-up \(record.state.rawValue) in \(Int(record.durationMs ?? 0)) ms: \(message)")
+        } else {
+            logger.info("build \(key) warm-up succeeded in \(Int(record.durationMs ?? 0)) ms: patches compile incrementally")
+        }
+        jobWaiters.notifyAll()
+    }
+
+    private func publishWarmUp(_ key: String) {
+        guard let record = buildRecord(key), let warmUp = record.warmUp else { return }
+        var data: JSONObject = ["id": .string(key), "state": .string(warmUp.state.rawValue)]
+        if let duration = warmUp.durationMs { data["durationMs"] = .int(Int64(duration.rounded())) }
+        if let message = warmUp.message { data["message"] = .string(message) }
+        _ = events.publish("build.warmUp", .object(data))
     }
 
     func updateBuild(_ key: String, _ change: (inout BuildRecord) -> Void) {

@@ -63,6 +63,19 @@ struct BuildRecord: Codable, Sendable {
     var build: FatBuild?
     var binarySize: Int?
     var error: JobFailure?
+    /// The warm-up that follows a succeeded build (see ``WarmUpRecord``); nil before it starts.
+    var warmUp: WarmUpRecord?
+}
+
+/// The warm-up after a fat build: the workspace crates compiled the way patches will be, so the
+/// first patch is incremental and links only what its edit changed. It runs after the build is
+/// announced `succeeded` (the binary is ready to start; the warm-up is not needed to run it) and
+/// before any job queued behind the build, so a patch waits for it rather than racing it.
+struct WarmUpRecord: Codable, Sendable {
+    var state: JobState
+    var durationMs: Double?
+    /// Why there is no baseline (a failed compile, or a source saved while it ran).
+    var message: String?
 }
 
 /// One library linked from a patch's objects: for one ASLR reference, or (a shared link) for

@@ -69,12 +69,20 @@ final class DevServerProcess: @unchecked Sendable {
     }
 
     /// Polls until `GET /api/builds` has a succeeded build; returns its id and kept binary.
+    static func warmUpFinished(_ build: [String: Any]) -> Bool {
+        guard let warmUp = build["warmUp"] as? [String: Any] else { return true }
+        return ["succeeded", "failed", "cancelled"].contains(warmUp["state"] as? String ?? "")
+    }
+
     func waitForBuild(timeout: TimeInterval = 300) throws -> (id: String, binary: String) {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let builds = try request("GET", "/api/builds").json?["builds"] as? [[String: Any]] ?? []
+            // The binary is ready at `succeeded`; the warm-up after it is what the first patch's
+            // baseline comes from, and an edit made while it runs would cost the patch that baseline.
             if let build = builds.first(where: { $0["state"] as? String == "succeeded" }),
-               let id = build["id"] as? String, let binary = build["binaryPath"] as? String
+               let id = build["id"] as? String, let binary = build["binaryPath"] as? String,
+               Self.warmUpFinished(build)
             {
                 return (id, binary)
             }
