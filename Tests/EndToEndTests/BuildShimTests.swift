@@ -169,6 +169,7 @@ import Hotpatch
             [workspace]
             members = ["probe"]
             """)
+        try project.write("build.rs", "fn main() { println!(\"cargo:rerun-if-changed=build.rs\"); }\n")
         try project.write("src/main.rs", """
             fn main() {
                 println!("{}", probe::rustc_state!());
@@ -211,6 +212,18 @@ import Hotpatch
         #expect(build.crates.contains { $0.name == "demo-app" && $0.capture != nil }, "the binary crate went through the shims")
         let output = try runTool(build.binary, [])
         #expect(output.stdoutText == "sigblk=0000000000000000 jobserver=true\n", "\(output.stdoutText)")
+
+        // Only the app links the fat-build way: the build script and the proc macro, tools cargo
+        // runs on the host, link as rustc asked (no whole-archive, no --export-dynamic).
+        let linkerCaptures = URL(fileURLWithPath: build.captureDirectory).appendingPathComponent("linker")
+        let links = try FileManager.default.contentsOfDirectory(atPath: linkerCaptures.path).map {
+            try JSONFile.read(CapturedLinkerInvocation.self, from: linkerCaptures.appendingPathComponent($0))
+        }
+        let hostTools = links.filter { ($0.outputPath ?? "").contains("/build/") || ($0.outputPath ?? "").hasSuffix(".so") }
+        #expect(hostTools.count == 2, "\(links.map { $0.outputPath ?? "?" })")
+        #expect(hostTools.allSatisfy { $0.extraArguments.isEmpty && !$0.arguments.contains("-Wl,--export-dynamic") }, "\(hostTools.map(\.arguments))")
+        let app = try #require(links.first { ($0.outputPath ?? "").contains("/deps/demo_app") })
+        #expect(app.extraArguments.contains("-Wl,--export-dynamic"), "\(app.extraArguments)")
     }
 
     @Test func missingToolExitsLikeAShell() throws {

@@ -108,6 +108,13 @@ public struct RustcCommandLine: Sendable, Equatable {
         arguments.filter(\.isPositional).compactMap(\.value)
     }
 
+    /// Whether rustc links a tool cargo runs on the host — a build script or a proc macro — rather
+    /// than something the app is made of: nothing ever patches those, so their links need none of
+    /// the fat build's whole-archive, `--export-dynamic` or no-gc-sections cost.
+    public var linksHostTool: Bool {
+        crateTypes.contains("proc-macro") || values(of: "--crate-name").last == "build_script_build"
+    }
+
     /// Every `--crate-type`, with comma lists split (`--crate-type=lib,cdylib`).
     public var crateTypes: [String] {
         values(of: "--crate-type").flatMap { $0.split(separator: ",").map(String.init) }

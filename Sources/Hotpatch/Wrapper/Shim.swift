@@ -24,6 +24,12 @@ public enum Shim {
                 warn("warning: whisker-rustc-shim could not record this rustc call (\(oneLine(error))); hot-patching this crate will not work until the next build")
             }
         }
+        // rustc hands its environment to the linker it runs: a build script or proc macro links
+        // plainly (smaller, faster), the app's own artifacts the fat-build way.
+        if RustcCommandLine(rustcArguments).linksHostTool {
+            unsetenv(ShimEnvironment.wholeArchive)
+            unsetenv(ShimEnvironment.extraLinkArguments)
+        }
         execute(rustc, rustcArguments)
     }
 
