@@ -63,6 +63,11 @@ import Testing
         #expect(!first.objectSymbols.undefinedNames.contains(fatMessage))
         #expect(try objects(of: "app").contains { try SymbolTable(contentsOf: $0).undefinedNames.contains(fatMessage) })
         #expect(linked.jumpTable.entries.count > 0)
+        // The plan's duration is wall time: at least its longest phase, at most the phases' sum
+        // (which counts a background library step twice when dependents compile beside it).
+        let phaseSum = linked.plan.phases.reduce(0) { $0 + $1.durationMs }
+        let longest = linked.plan.phases.map(\.durationMs).max() ?? 0
+        #expect(linked.plan.durationMs >= longest && linked.plan.durationMs <= phaseSum + 200, "\(linked.plan.durationMs) vs \(linked.plan.phases)")
         try apply(table1, expecting: ": lib v2 (6) | ext v1", round: "lib edit")
 
         // 2. The path dependency outside the workspace: it, the library depending on it, the binary.

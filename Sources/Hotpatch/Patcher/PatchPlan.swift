@@ -124,6 +124,8 @@ public struct PatchPlan: Codable, Sendable, Equatable {
     /// crate is one object, all linked).
     public var codegenUnits: [CodegenUnitSelection.Summary]?
     public var phases: [PhaseTiming]
+    /// Wall time of the compile half plus this link; less than the phases' sum when a library's
+    /// rustc ran beside its dependents'.
     public var durationMs: Double
     /// rustc's warnings, if it printed any (the build still succeeded).
     public var diagnostics: String

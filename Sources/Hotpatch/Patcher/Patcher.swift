@@ -23,6 +23,9 @@ public struct PatchCompilation: Sendable {
     public var relocation: RelocatedObjects? = nil
     /// Why the target supports the shared link but this patch links per device.
     public var sharedLinkFallback: String? = nil
+    /// Wall time of the compile half. Not the sum of `phases`: a library crate's rustc runs
+    /// in the background while its dependents compile, so phases overlap.
+    public var wallMs: Double? = nil
 }
 
 /// A patch library linked for one process, its jump table and the plan that describes it.
@@ -101,6 +104,17 @@ public struct Patcher: Sendable {
     public func compile(
         build: FatBuild? = nil, patch allocated: PatchDirectory? = nil, force: Bool = false,
         extraRustcArguments: [String] = [], cancellation: Cancellation? = nil
+    ) throws -> PatchCompilation {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var compilation = try compileHalf(
+            build: build, patch: allocated, force: force, extraRustcArguments: extraRustcArguments, cancellation: cancellation)
+        compilation.wallMs = (clock.now - start).milliseconds
+        return compilation
+    }
+
+    private func compileHalf(
+        build: FatBuild?, patch allocated: PatchDirectory?, force: Bool, extraRustcArguments: [String], cancellation: Cancellation?
     ) throws -> PatchCompilation {
         let build = try build ?? FatBuild.latest(layout)
         let patch = try allocated ?? layout.allocatePatch()
@@ -189,6 +203,7 @@ public struct Patcher: Sendable {
     /// Each call links a library with a new file name (dlopen caches by path).
     public func link(_ compilation: PatchCompilation, aslrReference: UInt64) throws -> LinkedPatch {
         let clock = ContinuousClock()
+        let linkStart = clock.now
         var phases = compilation.phases
         let build = compilation.build
         let patch = compilation.patch
@@ -285,7 +300,7 @@ public struct Patcher: Sendable {
             statics: compilation.relocation?.summary,
             codegenUnits: compilation.units?.summaries,
             phases: phases,
-            durationMs: phases.reduce(0) { $0 + $1.durationMs },
+            durationMs: compilation.wallMs.map { $0 + (clock.now - linkStart).milliseconds } ?? phases.reduce(0) { $0 + $1.durationMs },
             diagnostics: compilation.thinResult.diagnostics,
             createdAt: ISO8601DateFormatter().string(from: Date()))
         logger.info("patch \(patch.id) linked: \(plan.phaseSummary)")
@@ -330,6 +345,7 @@ public struct StoredCompilation: Codable, Sendable {
     public var phases: [PhaseTiming]
     public var relocation: RelocatedObjects?
     public var sharedLinkFallback: String?
+    public var wallMs: Double?
 
     public init(_ compilation: PatchCompilation) {
         buildId = compilation.build.id
@@ -341,6 +357,7 @@ public struct StoredCompilation: Codable, Sendable {
         phases = compilation.phases
         relocation = compilation.relocation
         sharedLinkFallback = compilation.sharedLinkFallback
+        wallMs = compilation.wallMs
     }
 }
 
@@ -361,7 +378,7 @@ extension Patcher {
         return PatchCompilation(
             build: build, patch: layout.patch(stored.patchId), thinPlan: stored.thinPlan, thinResult: stored.thinResult,
             objects: stored.objects, units: stored.units, objectSymbols: objectSymbols, phases: stored.phases,
-            relocation: stored.relocation, sharedLinkFallback: stored.sharedLinkFallback)
+            relocation: stored.relocation, sharedLinkFallback: stored.sharedLinkFallback, wallMs: stored.wallMs)
     }
 
     /// The symbols of all the patch's objects as one table (``SymbolTable/merging(_:)``): a name one
