@@ -82,6 +82,13 @@ export function latencyBlock(latency, deviceNames) {
   return rows.length ? element("ul", { className: "latency muted" }, ...rows) : null;
 }
 
+// "linked 3 of 256 units (1 changed)": how much of the rebuilt crates the library carries.
+function unitsText(crates) {
+  if (!crates?.length) return null;
+  const sum = (key) => crates.reduce((total, crate) => total + (crate[key] ?? 0), 0);
+  return `linked ${sum("linked")} of ${sum("units")} units (${sum("changed")} changed)`;
+}
+
 export function patchItem(patch, deviceNames) {
   const diff = patch.diff;
   const diffText = diff
@@ -102,6 +109,7 @@ export function patchItem(patch, deviceNames) {
             text: patch.library.linkMode === "shared" ? "one library for all devices" : "linked per device",
           })
         : null,
+      unitsText(patch.codegenUnits) ? element("span", { className: "muted units", text: unitsText(patch.codegenUnits) }) : null,
       patch.durationMs !== undefined ? element("span", { className: "muted", text: formatMs(patch.durationMs) }) : null,
       element("span", { className: "muted", text: `via ${patch.trigger}` })),
     patch.phases?.length ? phases(patch.phases) : null,
