@@ -6,5 +6,5 @@ struct WhiskerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "whisker-bench",
         abstract: "Benchmarks for Whisker Hotpatch; run with `swift run -c release whisker-bench …`.",
-        subcommands: [SymbolsBenchmark.self, FunctionDiffBenchmark.self, RelocateBenchmark.self])
+        subcommands: [SymbolsBenchmark.self, FunctionDiffBenchmark.self, RelocateBenchmark.self, UnitsBenchmark.self])
 }

@@ -26,4 +26,7 @@ struct FileStatus: Equatable, Sendable {
 
     /// Modification time in whole seconds since 1970.
     var modifiedSeconds: Int64 { modifiedNs / 1_000_000_000 }
+
+    /// Whether both name one file (hard links of each other): same device and inode.
+    func isSameFile(as other: FileStatus) -> Bool { device == other.device && inode == other.inode }
 }

@@ -131,6 +131,7 @@ private let unitSymbolCache = Locked<[String: UnitSymbols]>([:])
 /// Forgets the cached units under `directory` (a warm-up compiled again into it).
 func forgetUnitSymbols(under directory: String) {
     unitSymbolCache.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(directory) } }
+    forgetUnitIndexes(under: directory)
 }
 
 func unitSymbols(_ path: String, cached: Bool) throws -> UnitSymbols {
@@ -180,17 +181,14 @@ extension CodegenUnitSelection {
 
         // Unchanged units take the warm-up object's analysis (same bytes, read once per build).
         var changed = Set<String>()
-        var symbols: [String: UnitSymbols] = [:]
+        var changedSymbols: [String: UnitSymbols] = [:]
         // Names whose code or data differs from what the executable runs.
         var dirty = upstreamDirty
         for (unit, path) in currentByUnit {
-            if let old = baselineByUnit[unit], try sameContents(old, path) {
-                symbols[unit] = try unitSymbols(old, cached: true)
-                continue
-            }
+            if let old = baselineByUnit[unit], try sameContents(old, path) { continue }
             changed.insert(unit)
             let new = try unitSymbols(path, cached: false)
-            symbols[unit] = new
+            changedSymbols[unit] = new
             let before = try baselineByUnit[unit].map { try unitSymbols($0, cached: true) }
             for (name, function) in new.functions where before?.functions[name]?.fingerprints != function.fingerprints {
                 dirty.insert(name)
@@ -199,20 +197,17 @@ extension CodegenUnitSelection {
             // functions counts as changed.
             dirty.formUnion(new.defines.subtracting(new.functions.keys))
         }
-
-        // Who references a name: functions (by their own name) and units' data.
-        var functionReferrers: [String: [String]] = [:]
-        var dataReferrers: [String: [String]] = [:]
-        var unitOfFunction: [String: [String]] = [:]
-        var definer: [String: String] = [:]
-        for (unit, unitSymbols) in symbols {
-            for (name, function) in unitSymbols.functions {
-                unitOfFunction[name, default: []].append(unit)
-                for reference in function.references { functionReferrers[reference, default: []].append(name) }
-            }
-            for name in unitSymbols.dataReferences { dataReferrers[name, default: []].append(unit) }
-            for name in unitSymbols.defines { definer[name] = unit }
+        func symbols(of unit: String) throws -> UnitSymbols? {
+            if let new = changedSymbols[unit] { return new }
+            return try baselineByUnit[unit].map { try unitSymbols($0, cached: true) }
         }
+
+        // Who references a name: functions (by their own name) and units' data — the warm-up's
+        // index, with the changed units' entries replaced and units the compile no longer wrote gone.
+        let index = OverlaidUnitIndex(
+            base: try warmUpUnitIndex(baselineByUnit),
+            replaced: changed.union(Set(baselineByUnit.keys).subtracting(currentByUnit.keys)),
+            overlay: CodegenUnitIndex(changedSymbols))
 
         // A function calling (or taking the address of) changed code changes behaviour too: the
         // executable's copy would reach the old code. Propagate to a fixed point.
@@ -222,24 +217,24 @@ extension CodegenUnitSelection {
         // their callers) are changed code: an earlier patch's changes are still changed against
         // the warm-up, so they are found again here.
         while let name = queue.popLast() {
-            for caller in functionReferrers[name] ?? [] where dirty.insert(caller).inserted {
-                queue.append(caller)
-                for unit in unitOfFunction[caller] ?? [] { linked.insert(unit) }
+            for caller in index.functionReferrers(of: name) where dirty.insert(caller.function).inserted {
+                queue.append(caller.function)
+                for unit in index.units(ofFunction: caller.function) { linked.insert(unit) }
             }
-            for unit in dataReferrers[name] ?? [] where linked.insert(unit).inserted {
-                for defined in symbols[unit]?.defines ?? [] where dirty.insert(defined).inserted { queue.append(defined) }
+            for unit in index.dataReferrers(of: name) where linked.insert(unit).inserted {
+                for defined in try symbols(of: unit)?.defines ?? [] where dirty.insert(defined).inserted { queue.append(defined) }
             }
         }
         // What linked code needs that only this crate's units define.
         var providers = Array(linked)
         while let unit = providers.popLast() {
-            for name in symbols[unit]?.references ?? [] where !executableDefines(name) {
-                if let provider = definer[name], linked.insert(provider).inserted { providers.append(provider) }
+            for name in try symbols(of: unit)?.references ?? [] where !executableDefines(name) {
+                if let provider = index.definer(of: name), linked.insert(provider).inserted { providers.append(provider) }
             }
         }
         var roots = Set<String>()
         for unit in linked {
-            for name in symbols[unit]?.functions.keys ?? [:].keys where dirty.contains(name) { roots.insert(name) }
+            for name in try symbols(of: unit)?.functions.keys ?? [:].keys where dirty.contains(name) { roots.insert(name) }
         }
         let selected = Crate(
             captureFile: crate.captureFile, units: currentByUnit.count, changed: changed.sorted(), linked: linked.sorted(),
@@ -247,8 +242,10 @@ extension CodegenUnitSelection {
         return (selected, dirty)
     }
 
-    /// Byte equality of two files, size first (a unit rustc reused is a copy of the same bytes).
+    /// Byte equality of two files: the same file (rustc reuses a unit by hard-linking its saved
+    /// copy, which the warm-up's is too), else size, else bytes.
     static func sameContents(_ lhs: String, _ rhs: String) throws -> Bool {
+        if let left = FileStatus(path: lhs), let right = FileStatus(path: rhs), left.isSameFile(as: right) { return true }
         let left = try MappedFile(path: lhs)
         let right = try MappedFile(path: rhs)
         let a = left.unsafeBytes
