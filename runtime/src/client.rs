@@ -162,8 +162,9 @@ fn arch_name(arch: &'static str, os: &str) -> &'static str {
 /// as `whisker-hot: …` lines). See [`ConnectOptions::from_env`] for the variables read.
 pub fn connect() {
     static STARTED: Once = Once::new();
-    let Some(options) = ConnectOptions::from_env() else {
-        return;
+    let options = match ConnectOptions::from_env() {
+        Some(options) => options,
+        None => return,
     };
     STARTED.call_once(|| {
         let log = options.log.clone();
@@ -449,14 +450,18 @@ impl Session {
         }
         let value = json::parse(&response.body_text())
             .map_err(|err| Error::new(ErrorKind::Http, format!("GET {url} answered with bad JSON: {err}")))?;
-        let Some(items) = value.get("patches").and_then(Value::as_array) else {
-            return Err(Error::new(ErrorKind::Http, format!("GET {url} answered without a \"patches\" array")).into());
+        let items = match value.get("patches").and_then(Value::as_array) {
+            Some(items) => items,
+            None => return Err(Error::new(ErrorKind::Http, format!("GET {url} answered without a \"patches\" array")).into()),
         };
         let mut patches = Vec::with_capacity(items.len());
         for item in items {
-            let Some(id) = item.get("id").and_then(Value::as_u64) else {
-                self.log("the server announced a patch without a numeric \"id\"; ignoring it");
-                continue;
+            let id = match item.get("id").and_then(Value::as_u64) {
+                Some(id) => id,
+                None => {
+                    self.log("the server announced a patch without a numeric \"id\"; ignoring it");
+                    continue;
+                }
             };
             patches.push(Announced {
                 id,
@@ -506,8 +511,9 @@ impl Session {
             Some(Err(err)) => return failed(self, timings, err.to_string()),
             None => return failed(self, timings, "the server sent no \"jumpTable\"".to_string()),
         };
-        let (Some(library_url), Some(expected)) = (patch.library_url.as_deref(), patch.sha256.as_deref()) else {
-            return failed(self, timings, "the server sent no \"libraryUrl\" or no \"sha256\"".to_string());
+        let (library_url, expected) = match (patch.library_url.as_deref(), patch.sha256.as_deref()) {
+            (Some(library_url), Some(expected)) => (library_url, expected),
+            _ => return failed(self, timings, "the server sent no \"libraryUrl\" or no \"sha256\"".to_string()),
         };
         let step = Instant::now();
         let path = match local_copy(&table.lib, expected) {
