@@ -11,6 +11,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl python3)
 if [[ "${WHISKER_WITH_BROWSER:-0}" == 1 ]]; then APT_PACKAGES+=(chromium); fi
 
+# Debian's rustc 1.63 and cargo (at /usr/bin; rustup's stay first on PATH): the runtime crate's
+# oldest supported toolchain, used for test.sh's 1.63 check of runtime/ and for aarch64 builds.
+APT_PACKAGES+=(rustc cargo)
+
 # Debian's packaged crates (sources land in /usr/share/cargo/registry) that the real examples
 # build against offline: examples/async-service (tokio + hyper), examples/tui-app (tui +
 # crossterm), examples/big-workspace (the rest). Each package also provides its feature variants

@@ -1,6 +1,6 @@
 //! The ASLR anchor: the executable's C `main`, whose file address the server knows.
 
-use std::ffi::{c_char, c_int};
+use std::os::raw::{c_char, c_int};
 
 extern "C" {
     /// The C entry point rustc emits in every executable (it calls the Rust `main`).

@@ -3,7 +3,8 @@
 //! checked before anything jumps to them.
 
 use crate::error::{Error, ErrorKind};
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ffi::{c_void, CStr, CString};
+use std::os::raw::{c_char, c_int};
 
 // glibc ≥ 2.34 has these in libc itself; bionic keeps them in libdl.
 #[cfg_attr(target_os = "android", link(name = "dl"))]
@@ -185,8 +186,9 @@ pub(crate) fn loaded_objects() -> Vec<LoadedObject> {
         let base = info.dlpi_addr as u64;
         let mut code = Vec::new();
         for index in 0..usize::from(info.dlpi_phnum) {
-            let Some((p_type, p_flags, p_vaddr, p_memsz)) = (unsafe { program_header(info.dlpi_phdr, index) }) else {
-                continue;
+            let (p_type, p_flags, p_vaddr, p_memsz) = match unsafe { program_header(info.dlpi_phdr, index) } {
+                Some(header) => header,
+                None => continue,
             };
             if p_type == PT_LOAD && p_flags & PF_X != 0 {
                 let start = base.wrapping_add(p_vaddr);

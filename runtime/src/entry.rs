@@ -207,7 +207,8 @@ impl Drop for WritablePages {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod sys {
-    use std::ffi::{c_int, c_ulong, c_void};
+    use std::ffi::c_void;
+    use std::os::raw::{c_int, c_ulong};
 
     pub(super) const PROT_READ: c_int = 1;
     pub(super) const PROT_WRITE: c_int = 2;
@@ -222,7 +223,7 @@ mod sys {
     #[cfg(target_arch = "aarch64")]
     extern "C" {
         // libgcc / compiler-rt: cleans the data cache and invalidates the instruction cache.
-        fn __clear_cache(begin: *mut std::ffi::c_char, end: *mut std::ffi::c_char);
+        fn __clear_cache(begin: *mut std::os::raw::c_char, end: *mut std::os::raw::c_char);
     }
 
     pub(super) fn page_size() -> u64 {

@@ -340,7 +340,7 @@ mod tests {
             assert!(err.message().contains(needle), "{:?}: {err}", String::from_utf8_lossy(raw));
         }
         let mut huge = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
-        huge.extend(std::iter::repeat_n(b'a', 70_000));
+        huge.extend(std::iter::repeat(b'a').take(70_000));
         assert!(parse(&huge, 100).unwrap_err().message().contains("longer than"));
         let mut eof_body = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
         eof_body.extend([b'z'; 101]);

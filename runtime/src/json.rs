@@ -284,8 +284,9 @@ impl<'a> Parser<'a> {
     }
 
     fn escape(&mut self, out: &mut String) -> Result<(), Error> {
-        let Some(c) = self.peek() else {
-            return Err(self.error("unterminated escape"));
+        let c = match self.peek() {
+            Some(c) => c,
+            None => return Err(self.error("unterminated escape")),
         };
         self.pos += 1;
         match c {

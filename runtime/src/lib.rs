@@ -34,6 +34,11 @@
 //! and Android): then each changed old function starts with a jump to its new code, and every
 //! caller runs it. std only: no dependencies.
 
+// Every unsafe operation gets its own `unsafe` block and SAFETY comment, even inside an
+// `unsafe fn` (the 2024 edition's default). Rust 1.63 also needs it said: without the lint it
+// reports those inner blocks as unnecessary.
+#![warn(unsafe_op_in_unsafe_fn)]
+
 mod anchor;
 mod client;
 mod dl;

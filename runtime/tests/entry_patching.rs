@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::hint::black_box;
+use support::black_box;
 use whisker_hot::{apply, apply_json, ErrorKind, JumpTable, ENTRY_JUMP_LEN};
 
 /// The code "before the edit", called directly and through a pointer below. `no_mangle` gives

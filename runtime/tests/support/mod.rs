@@ -37,8 +37,9 @@ pub fn compile_cdylib(dir: &Path, name: &str, source: &str) -> PathBuf {
 /// The `st_value` of `symbol` in `file`, as llvm-nm (or nm) prints it.
 pub fn nm_address(file: &Path, symbol: &str) -> u64 {
     for tool in ["llvm-nm", "nm"] {
-        let Ok(output) = Command::new(tool).arg("--defined-only").arg(file).output() else {
-            continue;
+        let output = match Command::new(tool).arg("--defined-only").arg(file).output() {
+            Ok(output) => output,
+            Err(_) => continue,
         };
         let text = String::from_utf8_lossy(&output.stdout);
         for line in text.lines() {
@@ -50,6 +51,17 @@ pub fn nm_address(file: &Path, symbol: &str) -> u64 {
         panic!("{tool} does not list {symbol} in {}", file.display());
     }
     panic!("neither llvm-nm nor nm is installed");
+}
+
+/// An identity the optimiser cannot see through, so a call stays a real call (and a constant a
+/// runtime value). `std::hint::black_box` would do, but it needs Rust 1.66 and the runtime's
+/// tests must build on 1.63: a volatile read is opaque to the optimiser in the same way.
+pub fn black_box<T>(value: T) -> T {
+    // SAFETY: `value` is a valid, initialised `T`; the read moves it out and `forget` keeps the
+    // original from being dropped a second time.
+    let copy = unsafe { std::ptr::read_volatile(&value) };
+    std::mem::forget(value);
+    copy
 }
 
 /// Waits until `condition` holds, failing the test after `timeout`.
@@ -103,7 +115,10 @@ impl TestServer {
         let handler = Arc::new(handler);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
+                let stream = match stream {
+                    Ok(stream) => stream,
+                    Err(_) => continue,
+                };
                 let log = log.clone();
                 let handler = handler.clone();
                 std::thread::spawn(move || {
@@ -173,8 +188,9 @@ fn write_reply(mut stream: &TcpStream, reply: &Reply) -> std::io::Result<()> {
 /// The `st_size` of `symbol` in `file`, as `llvm-nm -S` (or `nm -S`) prints it.
 pub fn nm_size(file: &Path, symbol: &str) -> u64 {
     for tool in ["llvm-nm", "nm"] {
-        let Ok(output) = Command::new(tool).arg("--defined-only").arg("-S").arg(file).output() else {
-            continue;
+        let output = match Command::new(tool).arg("--defined-only").arg("-S").arg(file).output() {
+            Ok(output) => output,
+            Err(_) => continue,
         };
         let text = String::from_utf8_lossy(&output.stdout);
         for line in text.lines() {
