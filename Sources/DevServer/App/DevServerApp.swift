@@ -1,3 +1,4 @@
+import HTTP
 import Logging
 
 /// The dev server without the pipeline: health, status, the SSE stream and the status page, plus

@@ -1,3 +1,5 @@
+import HTTP
+
 /// Everything `DevServerApp` needs besides the pipeline: where to listen, LAN mode, the status
 /// page's files and SSE limits.
 public struct DevServerConfiguration: Sendable {

@@ -1,3 +1,5 @@
+import HTTP
+
 /// `/healthz`, `/api/status` and `/api/events`: the routes that exist without the pipeline.
 struct CoreRoutes: RouteCollection {
     let events: EventHub

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Hotpatch
 
 /// The pipeline's endpoints: builds, patches, diffs, symbols and devices, over one

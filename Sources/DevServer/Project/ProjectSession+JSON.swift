@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Hotpatch
 
 /// The API's view of the session's records, shaped as `openapi/openapi.yaml` says.

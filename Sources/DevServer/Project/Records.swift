@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Hotpatch
 
 /// The one vocabulary of job states, shared by the CLI, the API, SSE and the page.

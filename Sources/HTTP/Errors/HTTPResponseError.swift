@@ -2,8 +2,8 @@
 ///
 /// Every error a handler throws is turned into `{"error": {"code", "message", "hint"}}` in one
 /// place (`ErrorMapping`); conforming errors choose their status and wording, anything else
-/// becomes a 500. Other modules' errors conform in `DevServer` (or through an `ErrorMapping`
-/// mapper) so `Hotpatch` does not need to know about HTTP.
+/// becomes a 500. Other modules' errors become HTTP through an `ErrorMapping` mapper registered
+/// by the application, so those modules need not know about HTTP.
 public protocol HTTPResponseError: Error {
     /// The status code, e.g. 400 for a malformed field.
     var status: HTTPStatus { get }

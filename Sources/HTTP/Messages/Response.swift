@@ -1,8 +1,8 @@
 /// What a handler returns: status, headers and one of several kinds of body.
 ///
 /// Most handlers return `.json(…)`. Work that cannot finish on libmicrohttpd's thread returns
-/// `.deferred { responder in … }` or `.async { … }` (the connection is suspended until the
-/// answer is ready); streams (SSE) return `.stream(…)`.
+/// `.deferred { responder in … }` (the connection is suspended until the answer is ready);
+/// streams (SSE) return `.stream(…)`.
 public struct Response: Sendable {
     /// The kinds of body the server can send.
     public enum Body: Sendable {
@@ -73,27 +73,6 @@ extension Response {
         _ start: @escaping @Sendable (Responder) -> Void
     ) -> Response {
         Response(body: .deferred(DeferredResponse(timeout: timeout, start: start)))
-    }
-
-    /// Runs `work` in a task and answers with its result (errors go through `ErrorMapping`).
-    /// For `?wait=true`: `return .async { try await queue.waitUntilFinished(job) }`.
-    ///
-    /// The task prefers ``RouteTaskExecutor`` (Dispatch threads), so code elsewhere that blocks
-    /// Swift's cooperative pool doesn't delay `.async` answers. For waiting on state changes,
-    /// `Waiters` needs no task at all.
-    public static func async(
-        timeout: Duration? = .seconds(3600),
-        _ work: @escaping @Sendable () async throws -> Response
-    ) -> Response {
-        .deferred(timeout: timeout) { responder in
-            Task(executorPreference: RouteTaskExecutor.shared) {
-                do {
-                    responder.respond(try await work())
-                } catch {
-                    responder.fail(error)
-                }
-            }
-        }
     }
 }
 

@@ -48,7 +48,7 @@ public struct JSONFields: Sendable {
         try require(name, optionalInt(name))
     }
 
-    /// An integer that must fit `type` (e.g. `Int32` for a pid, `UInt64` for a patch id ≥ 0).
+    /// An integer that must fit `type` (e.g. `Int32` for a pid, `UInt64` for an id ≥ 0).
     public func int<Integer: FixedWidthInteger>(_ name: String, as type: Integer.Type) throws(JSONFieldError) -> Integer {
         try require(name, optionalInt(name, as: type))
     }

@@ -1,7 +1,7 @@
 /// A ready-made `HTTPResponseError` for handlers: status, code, message and hint.
 ///
-/// `throw HTTPError.notFound("build", id: "b2026…")` or
-/// `throw HTTPError(.conflict, code: "no_fat_build", message: "…", hint: "POST /api/builds first")`.
+/// `throw HTTPError.notFound("item", id: "i42")` or
+/// `throw HTTPError(.conflict, code: "item_locked", message: "…", hint: "retry when it is unlocked")`.
 public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible {
     public var status: HTTPStatus
     public var code: String
@@ -29,7 +29,7 @@ public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible {
         HTTPError(.notFound, code: "\(kind)_not_found", message: "no \(kind) with id '\(id)'", hint: hint)
     }
 
-    /// 409 when the request conflicts with the server's state (no fat build yet, job running).
+    /// 409 when the request conflicts with the server's state (a job already finished, say).
     public static func conflict(code: String, _ message: String, hint: String? = nil) -> HTTPError {
         HTTPError(.conflict, code: code, message: message, hint: hint)
     }

@@ -2,9 +2,9 @@
 ///
 /// ```swift
 /// var router = Router()
-/// router.get("/api/builds/{id}") { request in
+/// router.get("/api/items/{id}") { request in
 ///     let id = try request.pathParameter("id")
-///     return .json(try builds.find(id).json)
+///     return .json(try items.find(id).json)
 /// }
 /// ```
 /// Resolution: the most specific pattern that matches the path and allows the method wins
@@ -12,7 +12,7 @@
 /// `Allow`; anything else goes to `fallback` (static files) or is a 404.
 public struct Router: Sendable {
     /// A request handler. It runs on the server's thread, so it must not block: slow work
-    /// returns `Response.deferred` or `Response.async`.
+    /// returns `Response.deferred` and answers through its `Responder` from another thread.
     public typealias Handler = @Sendable (Request) throws -> Response
 
     /// One registered route.
@@ -49,7 +49,7 @@ public struct Router: Sendable {
     public mutating func put(_ pattern: String, _ handler: @escaping Handler) { add(.put, pattern, handler) }
     public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add(.delete, pattern, handler) }
 
-    /// Registers a group of routes kept in its own file (`Routes+Builds.swift` …).
+    /// Registers a group of routes kept together (one resource's, or one module's).
     public mutating func register(_ collection: some RouteCollection) {
         collection.register(on: &self)
     }
@@ -79,8 +79,8 @@ public struct Router: Sendable {
     }
 }
 
-/// A group of routes registered together, one file per resource
-/// (`struct BuildRoutes: RouteCollection` in `Routes+Builds.swift`).
+/// A group of routes registered together, so an application composes its router from parts
+/// (`router.register(ItemRoutes(store: store))`) instead of one long list.
 public protocol RouteCollection {
     func register(on router: inout Router)
 }

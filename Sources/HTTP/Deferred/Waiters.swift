@@ -1,21 +1,20 @@
-/// Parked requests that answer as soon as something they wait for is ready: device long polls
-/// (`GET /api/devices/{id}/patches?wait=30`) and `?wait=true` on create endpoints.
+/// Parked requests that answer as soon as something they wait for is ready: long polls
+/// (`GET /api/inbox/{id}?wait=30`) and "answer when the job is done" requests.
 ///
 /// ```swift
-/// let patchWaiters = Waiters<String>()          // keyed by device id
-/// router.get("/api/devices/{id}/patches") { request in
-///     let device = try request.pathParameter("id")
-///     let after = try request.query.int("after") ?? 0
+/// let inboxWaiters = Waiters<String>()          // keyed by inbox id
+/// router.get("/api/inbox/{id}") { request in
+///     let inbox = try request.pathParameter("id")
 ///     let wait = try request.query.int("wait", in: 0...60) ?? 0
-///     return patchWaiters.wait(
-///         for: device,
+///     return inboxWaiters.wait(
+///         for: inbox,
 ///         timeout: .seconds(wait),
-///         onTimeout: { .json(["patches": []]) },
-///         ready: { pending(device, after).isEmpty ? nil : .json(["patches": …]) }
+///         onTimeout: { .json(["messages": []]) },
+///         ready: { messages(inbox).isEmpty ? nil : .json(["messages": …]) }
 ///     )
 /// }
-/// // after a patch succeeds:
-/// patchWaiters.notifyAll()
+/// // after a message arrives:
+/// inboxWaiters.notify(inbox)
 /// ```
 /// `ready` is evaluated once when the request arrives and again on every `notify` of its key;
 /// the first non-`nil` response (or a thrown error) answers the request. No wake-up is lost:

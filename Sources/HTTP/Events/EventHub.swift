@@ -1,7 +1,7 @@
 /// Fans published events out to SSE subscribers, keeps a bounded replay log, and sends heartbeats.
 ///
 /// ```swift
-/// let id = hub.publish("patch.started", ["patch": 3])
+/// let id = hub.publish("job.started", ["job": 3])
 /// router.get("/api/events") { request in try hub.subscribe(request) }
 /// ```
 /// Each subscriber has its own bounded queue (a `ResponseStream`); one that stops reading is

@@ -1,7 +1,7 @@
 /// One event on the SSE stream: `id: <id>\nevent: <name>\ndata: <json>\n\n`.
 ///
-/// Names follow `resource.what` (`build.started`, `patch.succeeded`, `device.applied`) except
-/// `jump-table`, whose data is a JumpTable.
+/// The hub does not interpret names or data; the application chooses them (this one's are in
+/// `openapi/openapi.yaml`).
 public struct ServerEvent: Sendable, Equatable {
     /// Increasing, never reused within a hub; what clients send back as `Last-Event-ID`.
     public let id: UInt64
@@ -27,7 +27,7 @@ public struct ServerEvent: Sendable, Equatable {
 }
 
 /// Decides what one subscriber sees: `nil` skips the event, otherwise the (possibly rewritten)
-/// event is sent with the same id. Built per subscription (e.g. for `?device=ID` it captures that
-/// device's ASLR slide to rewrite `jump-table` events), it runs under the hub's lock and so must
-/// be quick and must not call back into the hub or take locks held while publishing.
+/// event is sent with the same id. Built per subscription (e.g. from a `?client=ID` query, keeping
+/// that client's events and rewriting the ones addressed to it), it runs under the hub's lock and
+/// so must be quick and must not call back into the hub or take locks held while publishing.
 public typealias EventFilter = @Sendable (ServerEvent) -> ServerEvent?

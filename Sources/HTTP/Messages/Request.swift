@@ -1,7 +1,7 @@
 /// One HTTP request, fully received (body included) before a handler sees it.
 public struct Request: Sendable {
     public let method: HTTPMethod
-    /// The percent-decoded path without the query string, e.g. `/api/builds/b1/log`.
+    /// The percent-decoded path without the query string, e.g. `/api/items/i1/log`.
     public let path: String
     public let query: QueryParameters
     public let headers: HTTPHeaders
@@ -46,8 +46,7 @@ public struct Request: Sendable {
 
     /// The body as a JSON object ready for typed reads; 400 when it is not an object.
     ///
-    /// `emptyIsObject` lets endpoints whose body is optional (`POST /api/patches`) accept no
-    /// body at all as `{}`.
+    /// `emptyIsObject` lets endpoints whose body is optional accept no body at all as `{}`.
     public func jsonFields(emptyIsObject: Bool = false) throws -> JSONFields {
         if emptyIsObject, body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return JSONFields(JSONObject())

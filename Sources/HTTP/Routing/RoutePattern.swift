@@ -1,8 +1,8 @@
-/// A path pattern such as `/api/builds/{id}/log` or `/web/{path...}`.
+/// A path pattern such as `/api/items/{id}/log` or `/web/{path...}`.
 ///
 /// Segments are literal text, `{name}` (one segment) or, last only, `{name...}` (the rest of the
-/// path, at least one segment). Empty segments are ignored on both sides, so `/api/builds/`
-/// matches `/api/builds`.
+/// path, at least one segment). Empty segments are ignored on both sides, so `/api/items/`
+/// matches `/api/items`.
 public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     enum Segment: Sendable, Hashable {
         case literal(String)
@@ -38,7 +38,7 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// Literal segments count most, so `/api/patches/latest` beats `/api/patches/{id}`.
+    /// Literal segments count most, so `/api/items/latest` beats `/api/items/{id}`.
     var specificity: Int {
         segments.reduce(0) { total, segment in
             switch segment {

@@ -1,8 +1,9 @@
 /// The one place that turns any thrown error into an HTTP response.
 ///
 /// Order: mappers added with `add(_:)` (newest first), then `HTTPResponseError` conformance,
-/// then a 500 `internal_error` carrying the error's description. The lead registers a mapper
-/// per module (e.g. `Hotpatch` errors → 422 `build_failed`) instead of scattering `catch` blocks.
+/// then a 500 `internal_error` carrying the error's description. The application registers one
+/// mapper per module whose errors have their own shape (a `code` of the module's own type rather
+/// than the HTTP `code` string), instead of scattering `catch` blocks over its handlers.
 public struct ErrorMapping: Sendable {
     /// Returns the HTTP form of errors it knows, `nil` for the rest.
     public typealias Mapper = @Sendable (any Error) -> (any HTTPResponseError)?

@@ -1,6 +1,6 @@
 extension Response {
     /// Adds `ETag: "<tag>"` and turns the response into a bodiless 304 when the request's
-    /// `If-None-Match` already names that tag (patch libraries use their sha256 as the tag).
+    /// `If-None-Match` already names that tag (a content digest makes a good tag).
     public func withETag(_ tag: String, for request: Request) -> Response {
         let quoted = "\"\(tag)\""
         var response = self
