@@ -1,5 +1,4 @@
 import Foundation
-import HTTP
 import Hotpatch
 
 /// The one vocabulary of job states, shared by the CLI, the API, SSE and the page.
@@ -17,18 +16,13 @@ public struct JobFailure: Codable, Sendable, Equatable {
     /// rustc's, cargo's or the linker's output, when that is what failed.
     public var diagnostics: String?
 
+    /// The failure of a job that threw `error`, reported the way `SessionError` reports it.
     init(_ error: any Error) {
-        if let error = error as? HotpatchError {
-            code = error.code
-            hint = error.hint
-            // Pipeline messages put the tool's output after the first line.
-            let parts = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-            message = String(parts.first ?? "")
-            diagnostics = parts.count > 1 ? String(parts[1]) : nil
-        } else {
-            code = "internal_error"
-            message = "\(error)"
-        }
+        let reported = SessionError(wrapping: error)
+        code = reported.identifier
+        message = reported.message
+        hint = reported.hint
+        diagnostics = reported.diagnostics
     }
 
     init(code: String, message: String, hint: String? = nil) {
@@ -155,12 +149,4 @@ struct DeviceRecord: Codable, Sendable {
     var lastAppliedPatch: Int?
     var lastError: String?
     var removed: Bool = false
-}
-
-/// Everything the server journals, so a restart keeps builds, patches and devices.
-struct Journal: Codable, Sendable {
-    var builds: [BuildRecord] = []
-    var patches: [PatchRecord] = []
-    var devices: [DeviceRecord] = []
-    var lastEventId: UInt64 = 0
 }
