@@ -20,7 +20,4 @@ public struct DevServerConfiguration: Sendable {
         self.webRoot = webRoot
         self.events = events
     }
-
-    /// Whether the server requires a token (`--lan`).
-    public var isLANMode: Bool { http.auth != nil }
 }

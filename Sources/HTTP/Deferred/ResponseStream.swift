@@ -67,11 +67,6 @@ public final class ResponseStream: Sendable {
         state.withLock { $0.ending == nil && !$0.released }
     }
 
-    /// Bytes waiting to be sent.
-    public var queuedBytes: Int {
-        state.withLock { $0.queuedBytes }
-    }
-
     /// Runs `handler` once the server is done with the stream (sent, failed or disconnected);
     /// at once if that has already happened.
     public func onClose(_ handler: @escaping @Sendable () -> Void) {

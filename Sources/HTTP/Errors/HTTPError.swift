@@ -29,11 +29,6 @@ public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible {
         HTTPError(.notFound, code: "\(kind)_not_found", message: "no \(kind) with id '\(id)'", hint: hint)
     }
 
-    /// 409 when the request conflicts with the server's state (a job already finished, say).
-    public static func conflict(code: String, _ message: String, hint: String? = nil) -> HTTPError {
-        HTTPError(.conflict, code: code, message: message, hint: hint)
-    }
-
     /// 503 while the server shuts down.
     public static let shuttingDown = HTTPError(
         .serviceUnavailable,

@@ -29,8 +29,6 @@ public struct JSONFields: Sendable {
         return value
     }
 
-    public func contains(_ name: String) -> Bool { value(name) != nil }
-
     // MARK: required members
 
     public func string(_ name: String) throws(JSONFieldError) -> String {

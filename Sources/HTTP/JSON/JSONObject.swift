@@ -28,11 +28,6 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
-    /// Adds every member of `other`, overwriting members with the same key.
-    public mutating func merge(_ other: JSONObject) {
-        for (key, value) in other { self[key] = value }
-    }
-
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.storage == rhs.storage
     }

@@ -17,8 +17,6 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
         pairs.first { $0.name == name }?.value
     }
 
-    public func contains(_ name: String) -> Bool { self[name] != nil }
-
     /// An integer parameter; 400 `invalid_query` when present but not an integer.
     public func int(_ name: String) throws(HTTPError) -> Int64? {
         guard let text = self[name] else { return nil }
