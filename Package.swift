@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "whisker-bench", targets: ["whisker-bench"]),
         .library(name: "ObjectFile", targets: ["ObjectFile"]),
         .library(name: "Hotpatch", targets: ["Hotpatch"]),
+        .library(name: "HTTP", targets: ["HTTP"]),
         .library(name: "DevServer", targets: ["DevServer"]),
     ],
     dependencies: [
@@ -41,8 +42,13 @@ let package = Package(
         // The hot-patch pipeline: symbol tables, cache, capture shims, fat/thin builds, stub, link, jump table.
         .target(name: "Hotpatch", dependencies: ["ObjectFile", crypto, logging]),
 
-        // HTTP/JSON + SSE dev server on libmicrohttpd and jansson.
-        .target(name: "DevServer", dependencies: ["Hotpatch", "CMicroHTTPD", "CJansson", logging]),
+        // The transport, knowing nothing of patching: libmicrohttpd server, router, deferred
+        // responses and SSE, jansson JSON, bearer auth, static files.
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CJansson", logging]),
+
+        // The dev server: the project session (builds, patches, devices, journal), its routes and
+        // `serve`.
+        .target(name: "DevServer", dependencies: ["HTTP", "Hotpatch", logging]),
 
         .executableTarget(name: "whisker-dev", dependencies: ["Hotpatch", "DevServer", "ObjectFile", argumentParser, logging]),
         .executableTarget(name: "whisker-rustc-shim", dependencies: ["Hotpatch"]),
@@ -52,7 +58,7 @@ let package = Package(
         .testTarget(name: "CDependencyTests", dependencies: ["CMicroHTTPD", "CJansson"]),
         .testTarget(name: "ObjectFileTests", dependencies: ["ObjectFile"]),
         .testTarget(name: "HotpatchTests", dependencies: ["Hotpatch", "ObjectFile"]),
-        .testTarget(name: "DevServerTests", dependencies: ["DevServer", "Hotpatch"]),
+        .testTarget(name: "DevServerTests", dependencies: ["DevServer", "HTTP", "Hotpatch"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Hotpatch", crypto, "whisker-dev", "whisker-rustc-shim", "whisker-linker-shim"]

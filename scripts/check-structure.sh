@@ -2,8 +2,9 @@
 # Structural rules of the codebase (docs/architecture.md), checked by grep so a change that breaks
 # one fails the README's test command:
 #   1. the HTTP layer (Sources/HTTP) knows nothing of patching: it never imports Hotpatch;
-#   2. the session layer (Sources/DevServer/Session) speaks typed values, not HTTP: no HTTPError,
-#      Response or Request in it;
+#   2. the session layer (Sources/DevServer/Session) speaks typed values, not HTTP: it does not
+#      import HTTP, and no code line (comments may explain) names HTTPError, HTTPStatus, Response
+#      or Request;
 #   3. ELF numbers live in ObjectFile only: no Hotpatch or DevServer file declares an ELF constant
 #      (SHT_/SHF_/STT_/STB_/R_X86_64_/R_AARCH64_/EM_/ET_ names or an `ELFNumbers`-style table).
 # Prints every violation and exits 1 when there is one.
@@ -28,7 +29,9 @@ fi
 
 # 2. The session layer throws its own error and returns typed values.
 if [[ -d Sources/DevServer/Session ]]; then
-    hits=$(grep -rnwE 'HTTPError|HTTPStatus|Response|Request' Sources/DevServer/Session | grep -vE '^\S+:\s*///|//' || true)
+    # `file:line:` then optional blanks and `//`: a comment line, which may name HTTP types.
+    hits=$(grep -rnwE 'HTTPError|HTTPStatus|Response|Request|import\s+HTTP' Sources/DevServer/Session \
+        | grep -vE '^[^:]+:[0-9]+:\s*//' || true)
     [[ -z "$hits" ]] || violation "the session layer speaks HTTP" "$hits"
 else
     violation "Sources/DevServer/Session (the transport-free session layer) is missing"

@@ -1,4 +1,5 @@
 import DevServer
+import HTTP
 import Synchronization
 import Foundation
 import Testing
@@ -54,16 +55,6 @@ import Testing
             let response = try TestHTTPClient.get(port: app.port, "/api/test/timeout")
             #expect(response.status == 504)
             #expect(response.errorCode == "timeout")
-        }
-    }
-
-    @Test func asyncResponseRunsInATask() throws {
-        try withTestApp { app, _ in
-            // The task runs on the route executor's Dispatch threads: other tests in this process
-            // that block the cooperative pool with synchronous socket reads don't delay it.
-            let response = try TestHTTPClient.request(port: app.port, "GET", "/api/test/async?ms=50", timeout: .seconds(20))
-            #expect(response.status == 200)
-            #expect(try response.json() == ["slept": 50])
         }
     }
 

@@ -1,4 +1,5 @@
 import DevServer
+import HTTP
 import Foundation
 import Synchronization
 import Testing

@@ -1,4 +1,4 @@
-@testable import DevServer
+@testable import HTTP
 import Testing
 
 /// Path patterns and method resolution, without a server.

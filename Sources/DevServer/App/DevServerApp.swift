@@ -1,3 +1,4 @@
+import HTTP
 import Logging
 
 /// The dev server without the pipeline: health, status, the SSE stream and the status page, plus
@@ -5,17 +6,21 @@ import Logging
 ///
 /// ```swift
 /// let events = EventHub()
+/// let session = try ProjectSession(configuration: …, events: events)
+/// let routes = ProjectRoutes(session: session)
 /// let app = DevServerApp(
 ///     configuration: DevServerConfiguration(port: 0, webRoot: "web"),
 ///     events: events,
-///     status: { ["project": .string(project.name)] },
-///     routes: [BuildRoutes(queue: queue, events: events), PatchRoutes(…)]
+///     status: { routes.statusJSON() },
+///     routes: [routes]
 /// )
 /// try app.start()
 /// print(app.url)
 /// let signal = await app.waitForTerminationSignal()
 /// app.shutdown()
 /// ```
+/// Whatever `errorMapping` says, a `SessionError` becomes its HTTP form
+/// (`SessionError.httpStatuses`).
 public final class DevServerApp: Sendable {
     /// What `GET /api/status` reports besides the server's own block.
     public typealias StatusProvider = @Sendable () throws -> JSONObject
@@ -53,6 +58,8 @@ public final class DevServerApp: Sendable {
             ),
             routes: routes
         )
+        var errorMapping = errorMapping
+        errorMapping.add(SessionError.httpMapper)
         let server = HTTPServer(configuration: configuration.http, router: router, errorMapping: errorMapping, logger: logger)
         serverSlot.withLock { $0.server = server }
         self.server = server

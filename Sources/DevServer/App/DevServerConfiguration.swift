@@ -1,3 +1,5 @@
+import HTTP
+
 /// Everything `DevServerApp` needs besides the pipeline: where to listen, LAN mode, the status
 /// page's files and SSE limits.
 public struct DevServerConfiguration: Sendable {
@@ -18,7 +20,4 @@ public struct DevServerConfiguration: Sendable {
         self.webRoot = webRoot
         self.events = events
     }
-
-    /// Whether the server requires a token (`--lan`).
-    public var isLANMode: Bool { http.auth != nil }
 }

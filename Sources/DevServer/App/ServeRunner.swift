@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Hotpatch
 import Logging
 
@@ -67,27 +68,21 @@ public enum ServeRunner {
 
         let token: String? = options.lan ? (options.token ?? Self.randomToken()) : options.token
         let layout = ProjectLayout(project: options.project, cacheDirectory: options.cacheDirectory)
-        let events = EventHub(firstEventID: Self.journaledLastEventID(layout) + 1)
+        let events = EventHub(firstEventID: Journal.lastEventID(in: layout) + 1)
         let session = try ProjectSession(
             configuration: SessionConfiguration(
                 project: options.project, cacheDirectory: options.cacheDirectory, bin: options.bin,
                 package: options.package, release: options.release, entryPatching: options.entryPatching,
                 environment: environment),
             events: events, logger: logger)
-
-        var errors = ErrorMapping()
-        errors.add { error in
-            guard let error = error as? HotpatchError else { return nil }
-            return HTTPError(.unprocessableContent, code: error.code, message: error.message, hint: error.hint)
-        }
+        let routes = ProjectRoutes(session: session)
         let app = DevServerApp(
             configuration: DevServerConfiguration(
                 host: options.host, port: options.port, lanToken: token, webRoot: options.webRoot ?? Self.locateWebRoot()),
             events: events,
-            status: { session.statusJSON() },
-            routes: [ProjectRoutes(session: session)],
-            eventFilter: { try session.eventFilter(for: $0) },
-            errorMapping: errors,
+            status: { routes.statusJSON() },
+            routes: [routes],
+            eventFilter: { try routes.eventFilter(for: $0) },
             logger: logger)
         try app.start()
         // Written unbuffered: scripts read the URL (and the port `--port 0` chose) from here.
@@ -121,11 +116,6 @@ public enum ServeRunner {
 
     static func randomToken() -> String {
         (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
-    }
-
-    static func journaledLastEventID(_ layout: ProjectLayout) -> UInt64 {
-        let file = layout.root.appendingPathComponent("server-journal.json")
-        return (try? JSONFile.read(Journal.self, from: file))?.lastEventId ?? 0
     }
 
     /// `web/` of the checkout the executable was built in (`.build/<config>/whisker-dev`), or of

@@ -1,4 +1,5 @@
 import DevServer
+import HTTP
 import Synchronization
 import Foundation
 
@@ -22,13 +23,6 @@ struct TestRoutes: RouteCollection {
         }
         router.get("/api/test/timeout") { _ in
             .deferred(timeout: .milliseconds(200)) { _ in }
-        }
-        router.get("/api/test/async") { request in
-            let milliseconds = try request.query.int("ms", in: 0...5000) ?? 0
-            return .async {
-                try await Task.sleep(for: .milliseconds(milliseconds))
-                return .json(["slept": JSONValue(milliseconds)])
-            }
         }
         router.get("/api/test/crash") { _ in
             struct Unexpected: Error {}

@@ -1,4 +1,5 @@
 import DevServer
+import HTTP
 import Foundation
 
 /// A parsed HTTP response as the tests see it.

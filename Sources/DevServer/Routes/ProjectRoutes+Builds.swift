@@ -1,0 +1,32 @@
+import HTTP
+
+extension ProjectRoutes {
+    func registerBuilds(on router: inout Router) {
+        router.post("/api/builds") { request in
+            let id = try session.enqueueBuild(BuildRequest(try request.jsonFields(emptyIsObject: true)), trigger: .api)
+            let key = id.rawValue
+            if try request.query.bool("wait") == true {
+                return waitForJob(key: key, kind: "build") {
+                    session.buildRecord(key).map { ($0.state, json.build($0), $0.error) }
+                }
+            }
+            var headers = HTTPHeaders()
+            headers.set("Location", "/api/builds/\(key)")
+            return .json(session.buildRecord(key).map(json.build) ?? .null, status: .accepted, headers: headers)
+        }
+        router.get("/api/builds") { _ in
+            .json(["builds": .array(session.builds.reversed().map(json.build))])
+        }
+        router.get("/api/builds/{id}") { request in
+            .json(json.build(try session.build(try request.pathParameter("id"))))
+        }
+        router.delete("/api/builds/{id}") { request in
+            let id = try request.pathParameter("id")
+            try session.cancelBuild(id)
+            return .json(session.buildRecord(id).map(json.build) ?? .null, status: .accepted)
+        }
+        router.get("/api/builds/{id}/log") { request in
+            .text(try session.buildLog(try request.pathParameter("id")))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import HTTP
+
+extension ProjectRoutes {
+    func registerPatches(on router: inout Router) {
+        router.post("/api/patches") { request in
+            let body = try request.jsonFields(emptyIsObject: true)
+            let patchRequest = try PatchRequest(body)
+            // The process the answer is for: with `?wait=true` it gets its own library first.
+            let reference = try body.optionalHexAddress("aslrReference")
+            let id = try session.enqueuePatch(patchRequest, trigger: .api)
+            if try request.query.bool("wait") == true {
+                return waitForJob(key: String(id), kind: "patch") {
+                    guard let record = session.patchRecord(id) else { return nil }
+                    if record.state == .succeeded, let reference, record.link(for: reference) == nil {
+                        _ = try? session.library(patchId: id, deviceId: nil, aslrReference: reference)
+                    }
+                    let fresh = session.patchRecord(id) ?? record
+                    return (fresh.state, json.patch(fresh, for: reference), fresh.error)
+                }
+            }
+            var headers = HTTPHeaders()
+            headers.set("Location", "/api/patches/\(id)")
+            return .json(session.patchRecord(id).map { json.patch($0) } ?? .null, status: .accepted, headers: headers)
+        }
+        router.get("/api/patches") { request in
+            let since = try request.query.int("since", in: 0...Int64(Int32.max)) ?? 0
+            return .json(["patches": .array(session.patches(after: Int(since)).map { json.patch($0) })])
+        }
+        router.get("/api/patches/{id}") { request in
+            let record = try patch(request)
+            return .json(json.patch(record, for: try reference(request)))
+        }
+        router.delete("/api/patches/{id}") { request in
+            let record = try patch(request)
+            try session.cancelPatch(record.id)
+            return .json(session.patchRecord(record.id).map { json.patch($0) } ?? .null, status: .accepted)
+        }
+        router.get("/api/patches/{id}/library") { request in
+            let record = try patch(request)
+            let link = try session.library(
+                patchId: record.id, deviceId: request.query["device"], aslrReference: try Self.optionalHex(request, "aslrReference"))
+            var response = Response.bytes(try session.libraryContents(link, patchId: record.id), contentType: MediaType.octetStream)
+            response.headers.set("Content-Disposition", "attachment; filename=\"\(URL(fileURLWithPath: link.libraryPath).lastPathComponent)\"")
+            return response.withETag(link.sha256, for: request)
+        }
+        router.get("/api/patches/{id}/jump-table") { request in
+            let record = try patch(request)
+            let format = request.query["format"] ?? "whisker"
+            guard ["whisker", "subsecond"].contains(format) else {
+                throw HTTPError.badRequest(code: "invalid_query", "format must be 'whisker' or 'subsecond'")
+            }
+            let link = try session.library(
+                patchId: record.id, deviceId: request.query["device"], aslrReference: try Self.optionalHex(request, "aslrReference"))
+            let text = format == "subsecond" ? link.subsecondJSON : link.jumpTableJSON
+            return .json(try JSONValue.parse(Array(text.utf8)))
+        }
+    }
+}

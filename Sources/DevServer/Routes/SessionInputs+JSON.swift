@@ -1,0 +1,98 @@
+import Foundation
+import HTTP
+import Hotpatch
+
+// Request bodies read into the session's typed inputs. Shape errors are the client's and become
+// 400s here (`JSONFieldError`, `HTTPError.badRequest`); whether the values make sense is the
+// session's to say.
+
+extension BuildRequest {
+    /// `POST /api/builds`: every field of `BuildOptions` is accepted, only `profile` is checked.
+    init(_ body: JSONFields) throws {
+        try body.rejectUnknownFields(allowed: ["profile", "package", "bin", "target", "features"])
+        self.init(profile: try body.optionalString("profile"))
+    }
+}
+
+extension PatchRequest {
+    /// `POST /api/patches` without its `aslrReference`, which only shapes the answer.
+    init(_ body: JSONFields) throws {
+        try body.rejectUnknownFields(allowed: ["build", "aslrReference"])
+        self.init(build: try body.optionalString("build"))
+    }
+}
+
+extension DeviceRegistration {
+    /// `POST /api/devices` (`DeviceRegistration` in the spec).
+    init(_ body: JSONFields) throws {
+        self.init(
+            name: try body.nonEmptyString("name"),
+            pid: try body.int("pid"),
+            triple: try body.nonEmptyString("triple"),
+            aslrReference: try body.hexAddress("aslrReference"),
+            buildId: try body.optionalString("buildId"))
+    }
+}
+
+extension DeviceAck {
+    /// `POST /api/devices/{id}/acks` (`Ack` in the spec); instants are epoch milliseconds.
+    init(_ body: JSONFields) throws {
+        let patch = try body.int("patch", as: Int.self)
+        let status = try body.oneOf("status", as: Status.self)
+        let error = try body.optionalString("error")
+        let receivedAt = try body.optionalDouble("receivedAt").map { Date(timeIntervalSince1970: $0 / 1000) }
+        let appliedAt = try body.optionalDouble("appliedAt").map { Date(timeIntervalSince1970: $0 / 1000) }
+        let timings = try body.optionalObject("timings").map(PatchLatency.DeviceTimings.init)
+        self.init(
+            patch: patch, status: status, error: error, receivedAt: receivedAt,
+            appliedAt: appliedAt, timings: timings)
+    }
+}
+
+extension PatchLatency.DeviceTimings {
+    /// The ack's `timings` object (`DeviceTimings` in the spec).
+    init(_ fields: JSONFields) throws {
+        let parse = try fields.optionalDouble("parseMs") ?? 0
+        let fetch = try fields.optionalDouble("fetchMs") ?? 0
+        let load = try fields.optionalDouble("loadMs") ?? 0
+        let apply = try fields.optionalDouble("applyMs") ?? 0
+        for (name, value) in [("parseMs", parse), ("fetchMs", fetch), ("loadMs", load), ("applyMs", apply)] where value < 0 || !value.isFinite {
+            throw HTTPError.badRequest("\(fields.fieldPath(name)) must be a non-negative number of milliseconds")
+        }
+        self.init(
+            parseMs: parse, fetchMs: fetch, loadMs: load, applyMs: apply,
+            totalMs: try fields.optionalDouble("totalMs") ?? (parse + fetch + load + apply),
+            fetch: try fields.optionalString("fetch"))
+    }
+}
+
+extension DeviceLogLine {
+    /// The `lines` of `POST /api/devices/{id}/logs` (`DeviceLogs` in the spec), at most 1000.
+    static func lines(_ body: JSONFields) throws -> [DeviceLogLine] {
+        let lines = try body.array("lines")
+        guard lines.count <= 1000 else { throw HTTPError.badRequest("at most 1000 lines per request") }
+        return try lines.enumerated().map { index, line in
+            let fields = try JSONFields(line, path: "lines[\(index)]")
+            let stream = try fields.oneOf("stream", as: Stream.self)
+            return DeviceLogLine(stream: stream, text: try fields.string("text"), original: line.jsonText)
+        }
+    }
+}
+
+extension JSONFields {
+    /// A string that must be the raw value of one of `type`'s cases.
+    func oneOf<Value: RawRepresentable & CaseIterable>(_ name: String, as type: Value.Type) throws(JSONFieldError) -> Value
+    where Value.RawValue == String {
+        let text = try oneOf(name, Value.allCases.map(\.rawValue))
+        for value in Value.allCases where value.rawValue == text { return value }
+        // `oneOf` accepted only those raw values.
+        throw JSONFieldError(field: fieldPath(name), problem: .invalid("is not a known value"))
+    }
+
+    /// 400 `invalid_field` for the first member not in `allowed`.
+    func rejectUnknownFields(allowed: Set<String>) throws(HTTPError) {
+        for key in object.keys where !allowed.contains(key) {
+            throw HTTPError.badRequest(code: "invalid_field", "unknown field '\(key)'")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Hotpatch
+
+/// Everything the server journals, so a restart keeps builds, patches and devices.
+struct Journal: Codable, Sendable {
+    var builds: [BuildRecord] = []
+    var patches: [PatchRecord] = []
+    var devices: [DeviceRecord] = []
+    var lastEventId: UInt64 = 0
+
+    /// Where a project's journal lives: `<cache>/projects/<key>/server-journal.json`.
+    static func file(in layout: ProjectLayout) -> URL {
+        layout.root.appendingPathComponent("server-journal.json")
+    }
+
+    /// The event id the last run reached (0 without a journal), for the event hub to continue from.
+    static func lastEventID(in layout: ProjectLayout) -> UInt64 {
+        (try? JSONFile.read(Journal.self, from: file(in: layout)))?.lastEventId ?? 0
+    }
+
+    /// A journal read at startup: jobs that were running when the server stopped did not finish,
+    /// and no device is connected until it polls again.
+    mutating func markInterrupted() {
+        for index in builds.indices where !builds[index].state.isFinished {
+            builds[index].state = .cancelled
+            builds[index].error = JobFailure(code: "server_stopped", message: "the server stopped before the build finished")
+        }
+        for index in builds.indices where builds[index].warmUp.map({ !$0.state.isFinished }) == true {
+            builds[index].warmUp = WarmUpRecord(state: .cancelled, message: "the server stopped during the warm-up")
+        }
+        for index in patches.indices where !patches[index].state.isFinished {
+            patches[index].state = .cancelled
+            patches[index].error = JobFailure(code: "server_stopped", message: "the server stopped before the patch finished")
+        }
+        for index in devices.indices where devices[index].state != .lost {
+            devices[index].state = .lost
+        }
+    }
+}
+
+extension ProjectSession {
+    /// Schedules a journal write: one write, 50 ms after the first change, carries every change
+    /// made until it starts. ``shutdown(cancelRunning:)`` writes synchronously.
+    func saveJournal() {
+        let scheduled = journalWritePending.withLock { pending -> Bool in
+            defer { pending = true }
+            return !pending
+        }
+        guard scheduled else { return }
+        journalQueue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
+            journalWritePending.withLock { $0 = false }
+            writeJournal()
+        }
+    }
+
+    /// Writes the journal now (temp file + rename), on the caller's thread.
+    func writeJournal() {
+        let snapshot = journal.withLock { journal -> Journal in
+            journal.lastEventId = lastEventID()
+            return journal
+        }
+        let file = Journal.file(in: layout)
+        do {
+            try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
+            try JSONFile.write(snapshot, to: file)
+        } catch {
+            logger.error("cannot write the journal \(file.path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Hotpatch
+
+/// Why the session refused or could not do what it was asked.
+///
+/// Shaped like swift-subprocess's `SubprocessError`: a `code` of an extensible struct type says
+/// what kind of failure it is (callers decide with `==`, so a new code breaks no `switch`), and
+/// the rest says which one and for whom. `identifier` is the stable snake_case name clients
+/// switch on (`build_not_found`, `job_finished`; the API's `error.code`); one table in the routes
+/// turns `code` into an HTTP status.
+public struct SessionError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public let code: Code
+    /// The stable snake_case name of this failure, e.g. `"device_not_found"`.
+    public let identifier: String
+    /// What went wrong, for a human; one line.
+    public let message: String
+    /// How to fix it, when there is something the caller can do.
+    public let hint: String?
+    /// The output of the tool that failed (rustc, cargo, the linker), when that is what failed.
+    public let diagnostics: String?
+    /// The error this one reports, when it comes from below the session (the pipeline).
+    public let underlyingError: (any Error)?
+
+    public init(
+        _ code: Code, _ identifier: String, _ message: String, hint: String? = nil, diagnostics: String? = nil,
+        underlyingError: (any Error)? = nil
+    ) {
+        self.code = code
+        self.identifier = identifier
+        self.message = message
+        self.hint = hint
+        self.diagnostics = diagnostics
+        self.underlyingError = underlyingError
+    }
+
+    public var description: String {
+        if code == .internalError, let underlyingError { return String(describing: underlyingError) }
+        return "\(identifier): \(message)"
+    }
+}
+
+// MARK: - Codes
+
+extension SessionError {
+    /// The kind of a failure, which decides how a transport reports it.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        enum Storage: String, Hashable, Sendable {
+            case notFound, conflict, jobFinished, invalidInput, forbidden, gone, pipelineFailed, shuttingDown,
+                 internalError
+        }
+
+        let storage: Storage
+
+        init(_ storage: Storage) {
+            self.storage = storage
+        }
+
+        public var description: String { storage.rawValue }
+
+        /// No build, patch, device or file has that id or path.
+        public static var notFound: Self { .init(.notFound) }
+        /// The session's state does not allow it now (no build yet, nothing changed, not the
+        /// current build).
+        public static var conflict: Self { .init(.conflict) }
+        /// The job asked about has already ended.
+        public static var jobFinished: Self { .init(.jobFinished) }
+        /// A well-formed value the session cannot accept (another build profile than the server's).
+        public static var invalidInput: Self { .init(.invalidInput) }
+        /// The request names something outside what the session may touch.
+        public static var forbidden: Self { .init(.forbidden) }
+        /// The resource existed and has since been removed from disk.
+        public static var gone: Self { .init(.gone) }
+        /// The pipeline could not do it: a tool failed or an input is not what it needs.
+        public static var pipelineFailed: Self { .init(.pipelineFailed) }
+        /// The session is shutting down and takes no more work.
+        public static var shuttingDown: Self { .init(.shuttingDown) }
+        /// Something that should not happen did: a bug.
+        public static var internalError: Self { .init(.internalError) }
+    }
+}
+
+// MARK: - Making them
+
+extension SessionError {
+    /// An unknown id of some kind of resource: `build_not_found`, "no build with id '…'".
+    static func notFound(_ kind: String, id: String, hint: String? = nil) -> SessionError {
+        SessionError(.notFound, "\(kind)_not_found", "no \(kind) with id '\(id)'", hint: hint)
+    }
+
+    static func conflict(_ identifier: String, _ message: String, hint: String? = nil) -> SessionError {
+        SessionError(.conflict, identifier, message, hint: hint)
+    }
+
+    /// A cancel of a job that has already ended.
+    static func jobFinished(_ kind: String, id: String, state: JobState) -> SessionError {
+        SessionError(.jobFinished, "job_finished", "\(kind) \(id) is already \(state.rawValue)")
+    }
+
+    static let shuttingDown = SessionError(
+        .shuttingDown, "shutting_down", "the server is shutting down", hint: "retry once the server has restarted")
+
+    /// `error` as the session reports it: its own errors unchanged, the pipeline's
+    /// (`HotpatchError`) as `pipelineFailed` with the tool's output split off into `diagnostics`,
+    /// anything else as an `internalError`.
+    init(wrapping error: any Error) {
+        if let error = error as? SessionError {
+            self = error
+        } else if let error = error as? any HotpatchError {
+            // Pipeline messages put the tool's output after the first line.
+            let parts = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            self.init(
+                .pipelineFailed, error.code, String(parts.first ?? ""), hint: error.hint,
+                diagnostics: parts.count > 1 ? String(parts[1]) : nil, underlyingError: error)
+        } else {
+            self.init(.internalError, "internal_error", String(describing: error), underlyingError: error)
+        }
+    }
+
+    /// Runs `body`, reporting whatever it throws as a `SessionError`.
+    static func wrapping<Result>(_ body: () throws -> Result) throws(SessionError) -> Result {
+        do {
+            return try body()
+        } catch {
+            throw SessionError(wrapping: error)
+        }
+    }
+}

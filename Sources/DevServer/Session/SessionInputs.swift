@@ -1,0 +1,93 @@
+import Foundation
+import Hotpatch
+
+/// What a caller asks of a new fat build. The project's build settings are the server's
+/// (`serve --bin/--release`); a request can only confirm them.
+public struct BuildRequest: Sendable, Equatable {
+    /// The cargo profile the caller expects (`dev` or `release`); `nil` takes the server's.
+    public var profile: String?
+
+    public init(profile: String? = nil) {
+        self.profile = profile
+    }
+}
+
+/// What a caller asks of a new patch.
+public struct PatchRequest: Sendable, Equatable {
+    /// The build id the caller believes is current; `nil` patches whatever is.
+    public var build: String?
+
+    public init(build: String? = nil) {
+        self.build = build
+    }
+}
+
+/// A running app joining the session.
+public struct DeviceRegistration: Sendable, Equatable {
+    public var name: String
+    public var pid: Int64
+    /// The compile-time target triple of the app.
+    public var triple: String
+    /// The runtime address of the executable's `main` in that process.
+    public var aslrReference: UInt64
+    /// The build the app was started from; `nil` means the current one.
+    public var buildId: String?
+
+    public init(name: String, pid: Int64, triple: String, aslrReference: UInt64, buildId: String? = nil) {
+        self.name = name
+        self.pid = pid
+        self.triple = triple
+        self.aslrReference = aslrReference
+        self.buildId = buildId
+    }
+}
+
+/// A device's report on one patch.
+public struct DeviceAck: Sendable {
+    /// Whether the patch is live in the app.
+    public enum Status: String, Sendable, CaseIterable {
+        case applied, failed
+    }
+
+    public var patch: Int
+    public var status: Status
+    /// The device's error text (for `failed`).
+    public var error: String?
+    /// The device's wall clock when it read the poll answer and when the table was live.
+    public var receivedAt: Date?
+    public var appliedAt: Date?
+    /// The device's own measurements of the steps.
+    public var timings: PatchLatency.DeviceTimings?
+
+    public init(
+        patch: Int, status: Status, error: String? = nil, receivedAt: Date? = nil, appliedAt: Date? = nil,
+        timings: PatchLatency.DeviceTimings? = nil
+    ) {
+        self.patch = patch
+        self.status = status
+        self.error = error
+        self.receivedAt = receivedAt
+        self.appliedAt = appliedAt
+        self.timings = timings
+    }
+}
+
+/// One line of a device's forwarded output.
+public struct DeviceLogLine: Sendable, Equatable {
+    /// Which of the app's streams the line came from.
+    public enum Stream: String, Sendable, CaseIterable {
+        case stdout, stderr
+    }
+
+    public var stream: Stream
+    public var text: String
+    /// The line as the device sent it (JSON text, with whatever else it carried, e.g. `time`):
+    /// subscribers get it verbatim, not as re-encoded from the fields above.
+    public var original: String
+
+    public init(stream: Stream, text: String, original: String) {
+        self.stream = stream
+        self.text = text
+        self.original = original
+    }
+}

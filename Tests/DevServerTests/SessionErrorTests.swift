@@ -1,0 +1,73 @@
+@testable import DevServer
+import HTTP
+import Hotpatch
+import Testing
+
+/// `SessionError`: what the session reports, and the one table that makes it HTTP.
+@Suite struct SessionErrorTests {
+    struct ToolFailed: HotpatchError {
+        var code = "link_failed"
+        var message = "the linker failed\nld: undefined symbol: foo"
+        var hint: String? = "see the diagnostics"
+    }
+
+    struct Unexpected: Error {}
+
+    @Test(arguments: [
+        (SessionError.Code.notFound, 404), (.conflict, 409), (.jobFinished, 409), (.invalidInput, 400),
+        (.forbidden, 403), (.gone, 410), (.pipelineFailed, 422), (.shuttingDown, 503), (.internalError, 500),
+    ] as [(SessionError.Code, Int)])
+    func everyCodeHasItsStatus(code: SessionError.Code, status: Int) {
+        #expect(SessionError(code, "some_failure", "it failed").httpError.status.code == status)
+    }
+
+    @Test func notFoundNamesTheKindAndTheId() {
+        let error = SessionError.notFound("device", id: "d1").httpError
+        #expect(error.status == .notFound)
+        #expect(error.code == "device_not_found")
+        #expect(error.message == "no device with id 'd1'")
+    }
+
+    @Test func pipelineErrorsKeepTheirCodeAndSplitOffTheToolOutput() {
+        let error = SessionError(wrapping: ToolFailed())
+        #expect(error.code == .pipelineFailed)
+        #expect(error.identifier == "link_failed")
+        #expect(error.message == "the linker failed")
+        #expect(error.diagnostics == "ld: undefined symbol: foo")
+        // Over HTTP the message is the pipeline's, whole.
+        let http = error.httpError
+        #expect(http.status == .unprocessableContent)
+        #expect(http.message == ToolFailed().message)
+        #expect(http.hint == "see the diagnostics")
+    }
+
+    @Test func anythingElseIsAnInternalErrorNamingTheBug() {
+        let error = SessionError(wrapping: Unexpected())
+        #expect(error.code == .internalError)
+        let http = error.httpError
+        #expect(http.status == .internalServerError)
+        #expect(http.code == "internal_error")
+        #expect(http.message == String(describing: Unexpected()))
+        #expect(http.hint == "this is a bug in whisker-dev; the server log has details")
+    }
+
+    @Test func wrappingASessionErrorKeepsIt() {
+        let error = SessionError(wrapping: SessionError.jobFinished("build", id: "b1", state: .failed))
+        #expect(error.code == .jobFinished)
+        #expect(error.identifier == "job_finished")
+        #expect(error.message == "build b1 is already failed")
+    }
+
+    @Test func shuttingDownSaysWhatTheServerSaysOnShutdown() {
+        let http = SessionError.shuttingDown.httpError
+        #expect(http.status == HTTPError.shuttingDown.status)
+        #expect(http.code == HTTPError.shuttingDown.code)
+        #expect(http.message == HTTPError.shuttingDown.message)
+        #expect(http.hint == HTTPError.shuttingDown.hint)
+    }
+
+    @Test func theMapperTakesOnlySessionErrors() {
+        #expect(SessionError.httpMapper(SessionError.shuttingDown)?.status == .serviceUnavailable)
+        #expect(SessionError.httpMapper(Unexpected()) == nil)
+    }
+}
