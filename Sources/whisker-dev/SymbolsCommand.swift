@@ -96,21 +96,8 @@ struct SymbolsCommand: ParsableCommand {
 
     private static func write(_ text: String, to descriptor: Int32) {
         var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count, let base = bytes.baseAddress {
-                #if canImport(Darwin)
-                let written = Darwin.write(descriptor, base + offset, bytes.count - offset)
-                #else
-                let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
-                #endif
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        // A closed pipe (`| head`) ends the output quietly.
+        _ = text.withUTF8 { writeAll(descriptor, UnsafeRawBufferPointer($0)) }
     }
 }
 

@@ -201,7 +201,11 @@ public struct HotpatchModuleCache: Sendable {
         let folder = "\(directory)/symbols"
         try Self.makeDirectories(folder)
         let bytes = SymbolTableFile.encode(table, binaryDigest: Self.bytes(hex: digest))
-        try AtomicFile.replace(path, with: bytes)
+        do {
+            try AtomicFile.replace(path, with: bytes)
+        } catch {
+            throw HotpatchModuleCacheError(.cannotWrite, path: error.path, error.reason)
+        }
         AtomicFile.removeAbandonedTemporaries(in: folder)
     }
 
@@ -219,7 +223,7 @@ public struct HotpatchModuleCache: Sendable {
                 offset = end
             }
         }
-        return hasher.finalize().map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return hasher.finalize().lowercaseHex
     }
 
     /// sha256 of the file at `path`.

@@ -39,15 +39,11 @@ public enum JSONFile {
     public static func writeAtomically(_ data: Data, to url: URL, permissions: Int = 0o644) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(randomHex(count: 8)).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: permissions]) else {
-            throw FileError.cannotWrite(path: url.path, reason: "cannot create \(temporary.path)")
+        let failure = data.withUnsafeBytes { bytes -> AtomicFile.Failure? in
+            do throws(AtomicFile.Failure) { try AtomicFile.replace(url.path, with: bytes, permissions: mode_t(permissions)) } catch { return error }
+            return nil
         }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw FileError.cannotWrite(path: url.path, reason: reason)
-        }
+        if let failure { throw FileError.cannotWrite(path: url.path, reason: "\(failure.path): \(failure.reason)") }
     }
 }
 

@@ -16,8 +16,7 @@ public struct ProjectLayout: Sendable, Equatable {
         let real = project.standardizedFileURL.resolvingSymlinksInPath()
         self.projectDirectory = real
         self.cacheDirectory = cacheDirectory.standardizedFileURL
-        let digest = SHA256.hash(data: Data(real.path.utf8))
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        let hex = SHA256.hash(data: Data(real.path.utf8)).lowercaseHex
         self.key = "\(real.lastPathComponent)-\(hex.prefix(12))"
     }
 

@@ -25,7 +25,7 @@ public struct SourceFingerprint: Codable, Sendable, Equatable {
 
     public static func sha256(ofFile path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: data).lowercaseHex
     }
 
     /// Measures `path` now. `compiledAfterNs` is when the compiler started: a file modified after
