@@ -77,9 +77,9 @@ import Testing
 
         let layout = ProjectLayout(project: directory, cacheDirectory: directory.appendingPathComponent("cache"))
         var patcher = Patcher(layout: layout)
-        #expect(patcher.addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff) == tableBuild.table, "off by default")
+        #expect(try patcher.addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff) == tableBuild.table, "off by default")
         patcher.entryPatching = true
-        let patched = patcher.addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff)
+        let patched = try patcher.addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff)
         #expect(patched.entries == tableBuild.table.entries)
 
         let binarySymbols = try LLVMNm.symbols(binary)
@@ -136,15 +136,15 @@ import Testing
             report.changed = changed
             return report
         }
-        let first = patcher.addingEntryPatches(to: table(1), fatSymbols: fat, diff: diff(["f"]))
+        let first = try patcher.addingEntryPatches(to: table(1), fatSymbols: fat, diff: diff(["f"]))
         #expect(first.entryPatches.map(\.oldFileAddress) == [0x5000])
-        let second = patcher.addingEntryPatches(to: table(2), fatSymbols: fat, diff: diff(["g"]))
+        let second = try patcher.addingEntryPatches(to: table(2), fatSymbols: fat, diff: diff(["g"]))
         #expect(second.entryPatches == [
             .init(oldFileAddress: 0x5000, newAddress: 0x200, oldSize: 64),
             .init(oldFileAddress: 0x6000, newAddress: 0x300, oldSize: 64),
         ])
         // A new fat build starts over.
-        let rebuilt = patcher.addingEntryPatches(to: table(3, build: "b2"), fatSymbols: fat, diff: diff(["g"]))
+        let rebuilt = try patcher.addingEntryPatches(to: table(3, build: "b2"), fatSymbols: fat, diff: diff(["g"]))
         #expect(rebuilt.entryPatches.map(\.oldFileAddress) == [0x6000])
     }
 }

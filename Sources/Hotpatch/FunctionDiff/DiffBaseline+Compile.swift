@@ -63,7 +63,7 @@ extension Patcher {
         }
         try JSONFile.write(flags, to: directory.appendingPathComponent(Self.warmUpFlagsFile))
         let record = BaselineRecord(buildId: build.id, patches: [.init(patchId: 0, crates: crates)])
-        try JSONFile.write(record, to: BaselineRecord.file(layout))
+        try ProjectStore(layout).write(record, for: .functionBaseline)
         // Read each unit once now, while the user starts the app: the first patch then pays only
         // for the units its edit changed (a long-running server keeps them).
         for object in crates.values.joined() {

@@ -30,11 +30,11 @@ public struct DiffBaseline: Sendable, Equatable {
     public var description: String
 }
 
-/// `<project>/function-baseline.json`: the objects recent committed patches of the current fat
-/// build compiled, per crate. Several are kept so a patch linked again later (a device that joins
+/// The project store's `function-baseline` record: the objects recent committed patches of the
+/// current fat build compiled, per crate. Several are kept so a patch linked again later (a device that joins
 /// after patch N+1 was committed) still finds patch N-1 below it.
-struct BaselineRecord: Codable, Equatable {
-    struct Entry: Codable, Equatable {
+struct BaselineRecord: Codable, Equatable, Sendable {
+    struct Entry: Codable, Equatable, Sendable {
         var patchId: Int
         /// Crate name → objects.
         var crates: [String: [String]]
@@ -45,10 +45,6 @@ struct BaselineRecord: Codable, Equatable {
     var patches: [Entry]
 
     static let kept = 32
-
-    static func file(_ layout: ProjectLayout) -> URL {
-        layout.root.appendingPathComponent("function-baseline.json")
-    }
 
     /// The newest entry below `patchId` that compiled `crate`.
     func entry(below patchId: Int, crate: String) -> (patchId: Int, objects: [String])? {
@@ -63,14 +59,14 @@ extension DiffBaseline {
     /// Records `compilation`'s objects as the baseline of the next patch of the same build.
     /// Called when the patch is committed (a failed or cancelled patch must not become the baseline).
     public static func record(_ compilation: PatchCompilation, layout: ProjectLayout) throws {
-        let file = BaselineRecord.file(layout)
-        var record = (try? JSONFile.read(BaselineRecord.self, from: file)) ?? BaselineRecord(buildId: compilation.build.id, patches: [])
+        let store = ProjectStore(layout)
+        var record = try store.read(.functionBaseline) ?? BaselineRecord(buildId: compilation.build.id, patches: [])
         if record.buildId != compilation.build.id { record = BaselineRecord(buildId: compilation.build.id, patches: []) }
         record.patches.removeAll { $0.patchId == compilation.patch.id }
         record.patches.append(.init(patchId: compilation.patch.id, crates: compilation.objectsByCrate))
         record.patches.sort { $0.patchId < $1.patchId }
         record.patches = Array(record.patches.suffix(BaselineRecord.kept))
-        try JSONFile.write(record, to: file)
+        try store.write(record, for: .functionBaseline)
     }
 
     /// The best baseline for `compilation`'s tip crate (see the type's documentation).
@@ -81,7 +77,8 @@ extension DiffBaseline {
     /// The best baseline for one rebuilt crate of `compilation`: the previous patch's objects of
     /// it, else (the tip crate only) the fat build's codegen units, else names only.
     public static func choose(for compilation: PatchCompilation, crate: String, layout: ProjectLayout) -> DiffBaseline {
-        if let record = try? JSONFile.read(BaselineRecord.self, from: BaselineRecord.file(layout)),
+        // An unreadable record costs this diff its baseline (it falls back to names), not the patch.
+        if let record = try? ProjectStore(layout).read(.functionBaseline),
            record.buildId == compilation.build.id,
            let (patchId, objects) = record.entry(below: compilation.patch.id, crate: crate),
            objects.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {

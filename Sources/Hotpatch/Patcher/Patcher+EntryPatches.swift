@@ -9,13 +9,13 @@ extension Patcher {
     /// Functions an earlier patch of the same build entry-patched are listed again: their old
     /// entries still jump into that earlier library, whose copies call *its* versions of
     /// everything, so they must move to this patch's code even when this edit didn't touch them.
-    public func addingEntryPatches(to table: JumpTable, fatSymbols: some SymbolSource, diff: DiffReport) -> JumpTable {
+    public func addingEntryPatches(to table: JumpTable, fatSymbols: some SymbolSource, diff: DiffReport) throws -> JumpTable {
         guard entryPatching else { return table }
-        let record = EntryPatchedFunctions.load(layout, buildId: table.buildId)
+        let record = try EntryPatchedFunctions.load(layout, buildId: table.buildId)
         let names = record.union(diff.changed)
         var patched = table
         patched.entryPatches = Self.entryPatches(for: table, fatSymbols: fatSymbols, changed: Array(names))
-        if names != record { EntryPatchedFunctions.save(names, layout: layout, buildId: table.buildId) }
+        if names != record { try EntryPatchedFunctions.save(names, layout: layout, buildId: table.buildId) }
         return patched
     }
 
@@ -70,22 +70,20 @@ extension Patcher {
 }
 
 
-/// `<project>/entry-patched.json`: the functions entry-patched so far for the current fat build
-/// (`{"buildId", "names"}`); a new build starts empty.
-enum EntryPatchedFunctions {
-    private struct Record: Codable {
-        var buildId: String
-        var names: [String]
-    }
+/// The project store's `entry-patched` record: the functions entry-patched so far for the
+/// current fat build (`{"buildId", "names"}`); a new build starts empty.
+struct EntryPatchedFunctions: Codable, Sendable {
+    var buildId: String
+    var names: [String]
 
-    static func file(_ layout: ProjectLayout) -> URL { layout.root.appendingPathComponent("entry-patched.json") }
-
-    static func load(_ layout: ProjectLayout, buildId: String) -> Set<String> {
-        guard let record = try? JSONFile.read(Record.self, from: file(layout)), record.buildId == buildId else { return [] }
+    /// An unreadable record is an error: a function entry-patched earlier and left out of this
+    /// patch's entries would keep jumping into the older library.
+    static func load(_ layout: ProjectLayout, buildId: String) throws -> Set<String> {
+        guard let record = try ProjectStore(layout).read(.entryPatched), record.buildId == buildId else { return [] }
         return Set(record.names)
     }
 
-    static func save(_ names: Set<String>, layout: ProjectLayout, buildId: String) {
-        try? JSONFile.write(Record(buildId: buildId, names: names.sorted()), to: file(layout))
+    static func save(_ names: Set<String>, layout: ProjectLayout, buildId: String) throws {
+        try ProjectStore(layout).write(EntryPatchedFunctions(buildId: buildId, names: names.sorted()), for: .entryPatched)
     }
 }

@@ -194,7 +194,7 @@ public struct Patcher: Sendable {
         var result = compilation
         result.relocation = try Self.makeSlideIndependent(
             objects: compilation.objects, executable: fatSymbols, directory: compilation.patch.root,
-            earlierStatics: PatchStaticsRecord.load(layout, buildId: build.id.rawValue))
+            earlierStatics: try PatchStaticsRecord.load(layout, buildId: build.id.rawValue))
         result.phases.append(PhaseTiming(name: "relocate", duration: clock.now - start))
         return result
     }
@@ -268,7 +268,7 @@ public struct Patcher: Sendable {
 
         start = clock.now
         let diff = FunctionDiff.patchReport(compilation, layout: layout, fatSymbols: fatSymbols, routed: tableBuild.routed)
-        let jumpTable = addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff)
+        let jumpTable = try addingEntryPatches(to: tableBuild.table, fatSymbols: fatSymbols, diff: diff)
         phases.append(PhaseTiming(name: "functionDiff", duration: clock.now - start))
 
         // Only its size is needed here: reading a multi-megabyte library into memory for it cost

@@ -36,27 +36,24 @@ public struct RelocatedObjects: Codable, Sendable, Equatable {
     }
 }
 
-/// `<project>/patch-statics.json`: for the current fat build, which patch library exports each
-/// static a patch added, so later patches keep using that storage (`{"buildId", "libraries":
-/// {"<mangled static>": "<library path>"}}`). Written when a shared patch is committed.
-enum PatchStaticsRecord {
-    private struct Record: Codable {
-        var buildId: String
-        var libraries: [String: String]
-    }
+/// The project store's `patch-statics` record: for the current fat build, which patch library
+/// exports each static a patch added, so later patches keep using that storage (`{"buildId",
+/// "libraries": {"<mangled static>": "<library path>"}}`). Written when a shared patch is committed.
+struct PatchStaticsRecord: Codable, Sendable {
+    var buildId: String
+    var libraries: [String: String]
 
-    static func file(_ layout: ProjectLayout) -> URL { layout.root.appendingPathComponent("patch-statics.json") }
-
-    /// Static → exporting library, for `buildId` (empty for another build), libraries that still exist.
-    static func load(_ layout: ProjectLayout, buildId: String) -> [String: String] {
-        guard let record = try? JSONFile.read(Record.self, from: file(layout)), record.buildId == buildId else { return [:] }
+    /// Static → exporting library, for `buildId` (empty for another build), libraries that still
+    /// exist. An unreadable record is an error: the next patch would give those statics fresh storage.
+    static func load(_ layout: ProjectLayout, buildId: String) throws -> [String: String] {
+        guard let record = try ProjectStore(layout).read(.patchStatics), record.buildId == buildId else { return [:] }
         return record.libraries.filter { FileManager.default.fileExists(atPath: $0.value) }
     }
 
     static func record(_ statics: [String], library: String, layout: ProjectLayout, buildId: String) throws {
-        var libraries = load(layout, buildId: buildId)
+        var libraries = try load(layout, buildId: buildId)
         for name in statics where libraries[name] == nil { libraries[name] = library }
-        try JSONFile.write(Record(buildId: buildId, libraries: libraries), to: file(layout))
+        try ProjectStore(layout).write(PatchStaticsRecord(buildId: buildId, libraries: libraries), for: .patchStatics)
     }
 }
 

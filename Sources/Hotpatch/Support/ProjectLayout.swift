@@ -35,7 +35,7 @@ public struct ProjectLayout: Sendable, Equatable {
     public var symbolsDirectory: URL { cacheDirectory.appendingPathComponent("symbols") }
     /// `<cache>/projects/<key>`.
     public var root: URL { cacheDirectory.appendingPathComponent("projects").appendingPathComponent(key) }
-    public var stateFile: URL { root.appendingPathComponent("state.json") }
+    public var stateFile: URL { ProjectStore(self).file(.projectState) }
     public var buildsDirectory: URL { root.appendingPathComponent("builds") }
     public var patchesDirectory: URL { root.appendingPathComponent("patches") }
     /// cargo's `--target-dir` for fat builds: kept apart from the project's own `target/` because the

@@ -1,6 +1,6 @@
 import Foundation
 
-/// `state.json` of a project: what the next patch is compared against. Written by `runFatBuild`
+/// The project store's `project-state` record (once `state.json`): what the next patch is compared against. Written by `runFatBuild`
 /// (new build id, fresh source fingerprints) and by the patcher (next patch id, fingerprints of
 /// what a patch rebuilt).
 public struct ProjectState: Codable, Sendable, Equatable {
@@ -81,14 +81,11 @@ public struct ProjectState: Codable, Sendable, Equatable {
 
     /// The project's state, or an empty one when there is none yet.
     public static func load(_ layout: ProjectLayout) throws -> ProjectState {
-        guard FileManager.default.fileExists(atPath: layout.stateFile.path) else {
-            return ProjectState(project: layout.projectDirectory.path)
-        }
-        return try JSONFile.read(ProjectState.self, from: layout.stateFile)
+        try ProjectStore(layout).read(.projectState) ?? ProjectState(project: layout.projectDirectory.path)
     }
 
     public func save(_ layout: ProjectLayout) throws {
-        try JSONFile.write(self, to: layout.stateFile)
+        try ProjectStore(layout).write(self, for: .projectState)
     }
 }
 
