@@ -28,6 +28,8 @@ extension ELF {
         public var relSize: Int { is64 ? 16 : 8 }
         /// `Elf*_Rela`.
         public var relaSize: Int { is64 ? 24 : 12 }
+        /// An `SHT_SYMTAB_SHNDX` entry (`Elf32_Word` in both classes).
+        public var extendedSectionIndexSize: Int { 4 }
         /// An address, offset or size field (`Elf*_Addr`, `Elf*_Off`, ELF64 `sh_flags`).
         public var wordSize: Int { is64 ? 8 : 4 }
 
