@@ -180,10 +180,10 @@ public struct ObjectFile: Sendable {
 
     private static func section(_ s: ELFFile.Section) -> ObjectSection {
         var flags: ObjectSection.Flags = []
-        if s.flags & ELF.shfAlloc != 0 { flags.insert(.allocated) }
-        if s.flags & ELF.shfWrite != 0 { flags.insert(.writable) }
-        if s.flags & ELF.shfExecinstr != 0 { flags.insert(.executable) }
-        if s.flags & ELF.shfTLS != 0 { flags.insert(.threadLocal) }
+        if s.flags & ELF.SectionFlags.alloc != 0 { flags.insert(.allocated) }
+        if s.flags & ELF.SectionFlags.write != 0 { flags.insert(.writable) }
+        if s.flags & ELF.SectionFlags.execinstr != 0 { flags.insert(.executable) }
+        if s.flags & ELF.SectionFlags.tls != 0 { flags.insert(.threadLocal) }
         if !s.hasFileBytes { flags.insert(.zeroFill) }
         return ObjectSection(
             name: s.name, address: s.address, size: s.size, fileOffset: s.offset,

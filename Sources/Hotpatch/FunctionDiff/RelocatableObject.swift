@@ -72,7 +72,7 @@ final class RelocatableObject {
             var relocations: [Int: [ELFRelocation]] = [:]
             for table in elf.relocationSections where table.targetSectionIndex > 0 && table.targetSectionIndex < elf.sections.count {
                 // Debug info and other non-allocated sections carry no code or data the program runs.
-                guard elf.sections[table.targetSectionIndex].flags & 0x2 != 0 else { continue }
+                guard elf.sections[table.targetSectionIndex].flags & ELF.SectionFlags.alloc != 0 else { continue }
                 var entries = try elf.relocations(in: table)
                 if !table.hasAddends {
                     let bytes = try elf.contents(of: elf.sections[table.targetSectionIndex])

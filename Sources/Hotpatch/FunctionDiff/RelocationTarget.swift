@@ -57,9 +57,8 @@ extension [UInt8] {
 
 /// Section flags that change what a referenced section *is* (writable, executable, TLS, merge,
 /// strings): part of a content digest; the rest (e.g. `SHF_INFO_LINK`, `SHF_GROUP`) is not.
-private let significantSectionFlags: UInt64 = 0x1 | 0x2 | 0x4 | 0x10 | 0x20 | 0x400
-private let shfMerge: UInt64 = 0x10
-private let shfStrings: UInt64 = 0x20
+private let significantSectionFlags: UInt64 = ELF.SectionFlags.write | ELF.SectionFlags.alloc | ELF.SectionFlags.execinstr
+    | ELF.SectionFlags.merge | ELF.SectionFlags.strings | ELF.SectionFlags.tls
 
 /// A content digest and the names the content references (vtables name functions).
 struct ContentSummary {
@@ -99,7 +98,7 @@ extension RelocatableObject {
             let summary = try contentSummary(of: range, depth: depth)
             return (.content(digest: summary.digest, delta: offset &- Int64(bitPattern: constant.value)), summary.references)
         }
-        if section.flags & shfMerge != 0, section.flags & shfStrings != 0 {
+        if section.flags & ELF.SectionFlags.merge != 0, section.flags & ELF.SectionFlags.strings != 0 {
             let bytes = try contents(ofSection: sectionIndex)
             let start = offset &+ bias
             if start >= 0, start < Int64(bytes.count) {

@@ -1,8 +1,9 @@
 import ObjectFile
 
-/// A relocatable x86_64 ELF object read for rewriting: its bytes, section headers, symbols and
-/// relocations, each relocation with the file offset of its entry so an edit can be written in
-/// place. Every table was bounds-checked by `ObjectFile` when it was read.
+/// A relocatable x86_64 ELF object read for rewriting: its bytes (in an ``ELFFileEditor``, not yet
+/// edited), section headers, symbols and relocations, each relocation with the file offset of its
+/// entry so an edit can be written in place. Every table was bounds-checked by `ObjectFile` when
+/// it was read.
 struct RelocatableImage {
     /// One `SHT_RELA` section and the section it patches.
     struct RelocationTable {
@@ -16,7 +17,8 @@ struct RelocatableImage {
     }
 
     let path: String
-    let bytes: [UInt8]
+    /// The object's bytes, for a rewrite to copy and edit.
+    let file: ELFFileEditor
     let sections: [ELFFile.Section]
     let symbolTable: ELFFile.Section
     /// `symbols[i]` is symbol `i` of `.symtab`; index 0 (the null symbol) is nil.
@@ -24,37 +26,39 @@ struct RelocatableImage {
     let relocationTables: [RelocationTable]
     /// Defined, named (non-section, non-file) symbols per section index, sorted by value.
     let definitions: [Int: [ObjectSymbol]]
-    /// `e_shoff`: where the section header table starts.
-    let sectionHeaderOffset: Int
 
     init(path: String, bytes: [UInt8]) throws(RelocateError) {
         self.path = path
-        self.bytes = bytes
         let elf: ELFFile
         do {
             elf = try ELFFile(file: MappedFile(bytes: bytes, name: path))
         } catch {
             throw .unsupportedObject(path: path, found: "unreadable as ELF (\(error.description))")
         }
-        guard elf.is64, !elf.isBigEndian, elf.machine == ELFNumbers.machineX86_64, elf.fileType == .relocatable else {
+        guard elf.is64, !elf.isBigEndian, elf.machine == ELF.Machine.x86_64, elf.fileType == .relocatable else {
             throw .unsupportedObject(
                 path: path, found: "an ELF \(elf.fileType.rawValue) for \(elf.architecture)\(elf.isBigEndian ? " (big-endian)" : "")")
         }
         guard let symtab = elf.symbolTableSection(.symtab) else {
             throw .malformedObject(path: path, reason: "it has no .symtab")
         }
-        guard symtab.entrySize == UInt64(ELFNumbers.symbolSize), symtab.size % UInt64(ELFNumbers.symbolSize) == 0 else {
-            throw .malformedObject(path: path, reason: ".symtab is not a whole number of 24-byte entries (entry size \(symtab.entrySize), size \(symtab.size))")
+        let layout = elf.layout
+        guard symtab.entrySize == UInt64(layout.symbolSize), symtab.size % UInt64(layout.symbolSize) == 0 else {
+            throw .malformedObject(path: path, reason: ".symtab is not a whole number of \(layout.symbolSize)-byte entries (entry size \(symtab.entrySize), size \(symtab.size))")
         }
         sections = elf.sections
         symbolTable = symtab
         let headerOffset = Int(clamping: elf.sectionHeaderTableOffset)
-        guard headerOffset > 0, Int(elf.sectionHeaderEntrySize) == ELFNumbers.sectionHeaderSize,
-              headerOffset <= bytes.count, sections.count * ELFNumbers.sectionHeaderSize <= bytes.count - headerOffset
+        guard headerOffset > 0, Int(elf.sectionHeaderEntrySize) == layout.sectionHeaderSize,
+              headerOffset <= bytes.count, sections.count * layout.sectionHeaderSize <= bytes.count - headerOffset
         else {
             throw .malformedObject(path: path, reason: "the section header table lies outside the file")
         }
-        sectionHeaderOffset = headerOffset
+        do {
+            file = try ELFFileEditor(bytes: bytes, headersOf: elf)
+        } catch {
+            throw .malformedObject(path: path, reason: error.what)
+        }
 
         do {
             let list = try elf.symbols(in: symtab)
@@ -75,12 +79,11 @@ struct RelocatableImage {
                 // Debug sections' relocations (most of them) are resolved by the static link alone.
                 guard table.hasAddends, table.symbolTableIndex == symtab.index,
                       table.targetSectionIndex > 0, table.targetSectionIndex < sections.count,
-                      sections[table.targetSectionIndex].flags & ELFNumbers.flagAlloc != 0
+                      sections[table.targetSectionIndex].flags & ELF.SectionFlags.alloc != 0
                 else { continue }
-                let stride = max(ELFNumbers.relaSize, Int(clamping: table.section.entrySize))
                 tables.append(RelocationTable(
                     section: table.section, target: sections[table.targetSectionIndex],
-                    entries: try elf.relocations(in: table), stride: stride))
+                    entries: try elf.relocations(in: table), stride: elf.entryStride(of: table)))
             }
             relocationTables = tables
         } catch {
@@ -128,11 +131,10 @@ struct RelocatableImage {
 
     /// A copy of a section's file bytes (empty for `SHT_NOBITS`).
     func contents(of section: ELFFile.Section) throws(EHFramePointers.Malformed) -> [UInt8] {
-        guard section.hasFileBytes else { return [] }
-        let (end, overflow) = section.offset.addingReportingOverflow(section.size)
-        guard !overflow, end <= UInt64(bytes.count) else {
-            throw EHFramePointers.Malformed(reason: "section \(section.name) lies outside the file")
+        do {
+            return try file.contents(of: section)
+        } catch {
+            throw EHFramePointers.Malformed(reason: error.what)
         }
-        return Array(bytes[Int(section.offset)..<Int(end)])
     }
 }

@@ -37,7 +37,8 @@ struct SlideIndependentObject {
     private let anchorAddress: UInt64
     /// Global names some object of the link defines: the patch's own, never the executable's.
     private let definedInPatch: Set<String>
-    private var out: [UInt8]
+    /// The object's bytes being edited.
+    private var out: ELFFileEditor
     private var strings: [UInt8]
     /// Symbols appended to `.symtab`: undefined references, and (with a section) exported aliases.
     private var addedSymbols: [(name: String, index: UInt32, definition: (section: UInt16, value: UInt64, size: UInt64)?)] = []
@@ -79,18 +80,22 @@ struct SlideIndependentObject {
         self.earlierStatics = earlierStatics
         self.executable = executable
         self.anchorAddress = anchorAddress
-        out = image.bytes
+        out = image.file
         let stringSection = Int(image.symbolTable.link)
         guard stringSection > 0, stringSection < image.sections.count else {
             throw .malformedObject(path: image.path, reason: ".symtab links to section \(stringSection), which doesn't exist")
         }
-        strings = try Self.copy(image.sections[stringSection], from: image.bytes, path: image.path)
-        symbolCount = Int(image.symbolTable.size) / ELFNumbers.symbolSize
+        do {
+            strings = try image.file.contents(of: image.sections[stringSection])
+        } catch {
+            throw .malformedObject(path: image.path, reason: error.what)
+        }
+        symbolCount = Int(image.symbolTable.size) / image.file.layout.symbolSize
     }
 
     private mutating func rewrite(fixups: inout FixupTable, summary: inout StaticsRelocationSummary) throws(RelocateError) {
         try renameMain()
-        for table in image.relocationTables where table.target.flags & ELFNumbers.flagAlloc != 0 {
+        for table in image.relocationTables where table.target.flags & ELF.SectionFlags.alloc != 0 {
             if table.target.name == ".eh_frame" {
                 try rewriteUnwindPointers(table, fixups: &fixups, summary: &summary)
                 continue
@@ -118,12 +123,12 @@ struct SlideIndependentObject {
         guard let (symbol, offset) = image.target(symbolIndex: entry.symbolIndex, addend: entry.addend),
               let section = image.section(of: symbol)
         else { return }
-        let isThreadLocal = section.flags & ELFNumbers.flagTLS != 0 || symbol.kind == .tls
-        let isMutableStorage = !isThreadLocal && section.flags & ELFNumbers.flagWrite != 0
-            && section.flags & ELFNumbers.flagAlloc != 0 && !section.name.contains(".rel.ro")
+        let isThreadLocal = section.flags & ELF.SectionFlags.tls != 0 || symbol.kind == .tls
+        let isMutableStorage = !isThreadLocal && section.flags & ELF.SectionFlags.write != 0
+            && section.flags & ELF.SectionFlags.alloc != 0 && !section.name.contains(".rel.ro")
             && symbol.kind != .function
         switch entry.type {
-        case X86_64Relocation.abs64 where isMutableStorage:
+        case ELF.X86_64Relocation.abs64 where isMutableStorage:
             switch executable.data(named: symbol.name) {
             case .found(let address, let size):
                 if size != 0, symbol.size != 0, size != symbol.size {
@@ -132,7 +137,7 @@ struct SlideIndependentObject {
                 }
                 summary.statics.append(symbol.name)
                 summary.references += 1
-                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.abs64,
+                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: ELF.X86_64Relocation.abs64,
                                     addend: delta(to: address) &+ offset)
             case .absent where earlierStatics.names.contains(symbol.name):
                 // Added by an earlier patch: its library exports the storage; the link names it
@@ -140,23 +145,23 @@ struct SlideIndependentObject {
                 summary.earlierPatchStatics.append(symbol.name)
                 summary.references += 1
                 try writeRelocation(at: entryOffset, symbol: index(ofUndefined: Self.newStaticPrefix + symbol.name),
-                                    type: X86_64Relocation.abs64, addend: offset)
+                                    type: ELF.X86_64Relocation.abs64, addend: offset)
             case .absent:
                 summary.newStatics.append(symbol.name)
                 try exportAlias(of: symbol)
             case .incompatible:
                 summary.changed.append(symbol.name)
             }
-        case X86_64Relocation.tpoff32 where isThreadLocal:
+        case ELF.X86_64Relocation.tpoff32 where isThreadLocal:
             guard case .found(let value, let size) = executable.threadLocal(named: symbol.name),
                   size == 0 || symbol.size == 0 || size == symbol.size
             else { throw .newThreadLocal(name: symbol.name, path: image.path) }
             try writeThreadPointerOffset(entry, at: entryOffset, table: table, templateOffset: value, addend: offset, name: symbol.name, summary: &summary)
-        case let type where X86_64Relocation.cannotReachExecutable.contains(type) && isMutableStorage:
+        case let type where ELF.X86_64Relocation.cannotReachExecutable.contains(type) && isMutableStorage:
             if case .found = executable.data(named: symbol.name) {
                 throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
             }
-        case let type where X86_64Relocation.ownThreadLocalAccess.contains(type) && isThreadLocal:
+        case let type where ELF.X86_64Relocation.ownThreadLocalAccess.contains(type) && isThreadLocal:
             if case .found = executable.threadLocal(named: symbol.name) {
                 throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
             }
@@ -183,7 +188,7 @@ struct SlideIndependentObject {
         summary.threadLocals.append(name)
         summary.references += 1
         try write(UInt32(bitPattern: fixed), at: Int(clamping: table.target.offset) &+ Int(clamping: entry.offset))
-        try writeRelocation(at: entryOffset, symbol: 0, type: X86_64Relocation.none, addend: 0)
+        try writeRelocation(at: entryOffset, symbol: 0, type: ELF.X86_64Relocation.none, addend: 0)
     }
 
     /// A reference the object leaves undefined: when the executable defines the name, it is bound
@@ -196,7 +201,7 @@ struct SlideIndependentObject {
         // A crate's thread-local that another of its codegen units defines: that unit's definition
         // is bound to the executable's storage too, so the offset is the executable's either way
         // (a local-exec access cannot reach a shared library's TLS).
-        if entry.type == X86_64Relocation.tpoff32 {
+        if entry.type == ELF.X86_64Relocation.tpoff32 {
             guard case .found(let value, _) = executable.threadLocal(named: name) else {
                 throw .newThreadLocal(name: name, path: image.path)
             }
@@ -206,8 +211,8 @@ struct SlideIndependentObject {
         guard name != FixupObject.anchorSymbol, !definedInPatch.contains(name), let target = executable.definition(named: name) else { return }
         switch target.kind {
         case .threadLocal:
-            guard entry.type == X86_64Relocation.gottpoff else {
-                if entry.type == X86_64Relocation.tpoff32 {
+            guard entry.type == ELF.X86_64Relocation.gottpoff else {
+                if entry.type == ELF.X86_64Relocation.tpoff32 {
                     throw .unreachableStatic(name: name, relocationType: entry.type, path: image.path)
                 }
                 return  // general/local dynamic: the loader binds exported thread-locals by name
@@ -218,22 +223,23 @@ struct SlideIndependentObject {
             let slot = fixups.symbol(for: .threadPointerOffset(offset))
             summary.threadLocals.append(name)
             summary.references += 1
-            try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: X86_64Relocation.pc32, addend: entry.addend)
+            try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: ELF.X86_64Relocation.pc32, addend: entry.addend)
         case .indirectFunction:
             return  // the loader resolves exported IFUNCs itself
         case .function, .data, .other:
             let delta = delta(to: target.address)
             summary.executableReferences += 1
             switch entry.type {
-            case X86_64Relocation.abs64:
-                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: X86_64Relocation.abs64,
+            case ELF.X86_64Relocation.abs64:
+                try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: ELF.X86_64Relocation.abs64,
                                     addend: delta &+ entry.addend)
-            case X86_64Relocation.plt32, X86_64Relocation.pc32 where target.kind != .data:
+            // PLT32 always (a call), PC32 unless it addresses data.
+            case let type where type == ELF.X86_64Relocation.plt32 || (type == ELF.X86_64Relocation.pc32 && target.kind != .data):
                 let trampoline = fixups.trampoline(delta: delta)
                 try writeRelocation(at: entryOffset, symbol: index(ofUndefined: trampoline), type: entry.type, addend: entry.addend)
-            case let type where X86_64Relocation.gotLoads.contains(type):
+            case let type where ELF.X86_64Relocation.gotLoads.contains(type):
                 let slot = fixups.symbol(for: .address(delta: delta))
-                try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: X86_64Relocation.pc32, addend: entry.addend)
+                try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: ELF.X86_64Relocation.pc32, addend: entry.addend)
             default:
                 throw .unreachableStatic(name: name, relocationType: entry.type, path: image.path)
             }
@@ -252,20 +258,20 @@ struct SlideIndependentObject {
         }
         let sectionStart = Int(clamping: table.target.offset)
         for encoding in pointers.lsdaEncodingBytes { try write(EHFramePointers.pcRelative64, at: sectionStart + encoding) }
-        for (position, entry) in table.entries.enumerated() where entry.type == X86_64Relocation.abs64 {
+        for (position, entry) in table.entries.enumerated() where entry.type == ELF.X86_64Relocation.abs64 {
             let entryOffset = table.fileOffset(ofEntry: position)
             let field = Int(clamping: entry.offset)
             if pointers.lsdaFields.contains(field) {
-                try writeRelocation(at: entryOffset, symbol: entry.symbolIndex, type: X86_64Relocation.pc64, addend: entry.addend)
+                try writeRelocation(at: entryOffset, symbol: entry.symbolIndex, type: ELF.X86_64Relocation.pc64, addend: entry.addend)
                 summary.unwindPointers += 1
             } else if let encoding = pointers.personalityFields[field] {
                 guard Int(entry.symbolIndex) < image.symbols.count, let symbol = image.symbols[Int(entry.symbolIndex)] else { continue }
                 if !symbol.isDefined, let target = executable.definition(named: symbol.name) {
                     let slot = fixups.symbol(for: .address(delta: delta(to: target.address) &+ entry.addend))
-                    try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: X86_64Relocation.pc64, addend: 0)
+                    try writeRelocation(at: entryOffset, symbol: index(ofUndefined: slot), type: ELF.X86_64Relocation.pc64, addend: 0)
                     try write(EHFramePointers.indirectPCRelative64, at: sectionStart + encoding)
                 } else {
-                    try writeRelocation(at: entryOffset, symbol: entry.symbolIndex, type: X86_64Relocation.pc64, addend: entry.addend)
+                    try writeRelocation(at: entryOffset, symbol: entry.symbolIndex, type: ELF.X86_64Relocation.pc64, addend: entry.addend)
                     try write(EHFramePointers.pcRelative64, at: sectionStart + encoding)
                 }
                 summary.unwindPointers += 1
@@ -297,7 +303,7 @@ struct SlideIndependentObject {
     /// index range keep no alias (a later patch then starts them fresh).
     private mutating func exportAlias(of symbol: ObjectSymbol) throws(RelocateError) {
         let name = Self.newStaticPrefix + symbol.name
-        guard !exportedAliases.contains(name), let section = symbol.sectionIndex, section > 0, section < 0xff00 else { return }
+        guard !exportedAliases.contains(name), let section = symbol.sectionIndex, section > 0, section < Int(ELF.SectionIndex.loReserve) else { return }
         guard let index = UInt32(exactly: symbolCount + addedSymbols.count) else {
             throw .malformedObject(path: image.path, reason: "too many symbols")
         }
@@ -313,7 +319,11 @@ struct SlideIndependentObject {
         for case let symbol? in image.symbols where symbol.name == FixupObject.anchorSymbol && symbol.isDefined {
             let name = UInt32(strings.count)
             strings += Array(Self.renamedMain.utf8) + [0]
-            try write(name, at: Int(image.symbolTable.offset) + symbol.index * ELFNumbers.symbolSize)
+            do {
+                try out.setNameOffset(name, ofSymbol: symbol.index, in: image.symbolTable)
+            } catch {
+                throw malformed(error)
+            }
         }
     }
 
@@ -321,72 +331,64 @@ struct SlideIndependentObject {
 
     private mutating func finish() throws(RelocateError) -> [UInt8] {
         guard !addedSymbols.isEmpty || strings.count != Int(image.sections[Int(image.symbolTable.link)].size) else {
-            return out
+            return out.bytes
         }
+        let layout = out.layout
         // One allocation for the tables appended below (growing the array would copy the object).
-        out.reserveCapacity(out.count + Int(clamping: image.symbolTable.size) + strings.count
-            + addedSymbols.count * (ELFNumbers.symbolSize + 4) + addedSymbols.reduce(0) { $0 + $1.name.utf8.count + 1 } + 64)
-        var symbols = try Self.copy(image.symbolTable, from: out, path: image.path)
-        for added in addedSymbols {
-            let name = UInt32(strings.count)
-            strings += Array(added.name.utf8) + [0]
-            Self.append(name, to: &symbols)
-            if let definition = added.definition {
-                symbols.append(1 << 4 | 1)  // GLOBAL OBJECT
-                symbols.append(0)  // default visibility: exported
-                Self.append(definition.section, to: &symbols)
-                Self.append(definition.value, to: &symbols)
-                Self.append(definition.size, to: &symbols)
-            } else {
-                symbols.append(1 << 4)  // GLOBAL NOTYPE
-                symbols.append(0)  // default visibility: bound by the link or the loader
-                Self.append(UInt16(0), to: &symbols)  // SHN_UNDEF
-                Self.append(UInt64(0), to: &symbols)
-                Self.append(UInt64(0), to: &symbols)
+        out.reserveCapacity(forAppending: Int(clamping: image.symbolTable.size) + strings.count
+            + addedSymbols.count * (layout.symbolSize + layout.extendedSectionIndexSize)
+            + addedSymbols.reduce(0) { $0 + $1.name.utf8.count + 1 } + 64)
+        do {
+            var symbols = try out.contents(of: image.symbolTable)
+            for added in addedSymbols {
+                let name = UInt32(strings.count)
+                strings += Array(added.name.utf8) + [0]
+                let entry = if let definition = added.definition {
+                    // Default visibility: exported.
+                    ELFSymbolEntry(
+                        nameOffset: name, binding: ELF.SymbolBinding.global, type: ELF.SymbolType.object,
+                        sectionIndex: definition.section, value: definition.value, size: definition.size)
+                } else {
+                    // Default visibility: bound by the link or the loader.
+                    ELFSymbolEntry(
+                        nameOffset: name, binding: ELF.SymbolBinding.global, type: ELF.SymbolType.notype,
+                        sectionIndex: ELF.SectionIndex.undefined)
+                }
+                symbols += try out.encode(entry)
             }
+            try out.moveSection(image.symbolTable.index, toAppended: symbols, alignment: layout.wordSize)
+            try out.moveSection(Int(image.symbolTable.link), toAppended: strings, alignment: 1)
+            if let extended = image.sections.first(where: {
+                $0.type == ELF.SectionType.symtabShndx && Int($0.link) == image.symbolTable.index
+            }) {
+                let indices = try out.contents(of: extended)
+                    + [UInt8](repeating: 0, count: layout.extendedSectionIndexSize * addedSymbols.count)
+                try out.moveSection(extended.index, toAppended: indices, alignment: layout.extendedSectionIndexSize)
+            }
+        } catch {
+            throw malformed(error)
         }
-        try appendSection(image.symbolTable.index, bytes: symbols, alignment: 8)
-        try appendSection(Int(image.symbolTable.link), bytes: strings, alignment: 1)
-        if let extended = image.sections.first(where: {
-            $0.type == ELFNumbers.sectionSymtabShndx && Int($0.link) == image.symbolTable.index
-        }) {
-            let indices = try Self.copy(extended, from: out, path: image.path) + [UInt8](repeating: 0, count: 4 * addedSymbols.count)
-            try appendSection(extended.index, bytes: indices, alignment: 4)
-        }
-        return out
+        return out.bytes
     }
 
     private mutating func writeRelocation(at entryOffset: Int, symbol: UInt32, type: UInt32, addend: Int64) throws(RelocateError) {
-        try write(UInt64(symbol) << 32 | UInt64(type), at: entryOffset + 8)
-        try write(UInt64(bitPattern: addend), at: entryOffset + 16)
-    }
-
-    /// Appends `bytes` at the end of the file and points section `index`'s header at them.
-    private mutating func appendSection(_ index: Int, bytes: [UInt8], alignment: Int) throws(RelocateError) {
-        while out.count % alignment != 0 { out.append(0) }
-        let header = image.sectionHeaderOffset + index * ELFNumbers.sectionHeaderSize
-        try write(UInt64(out.count), at: header + 24)  // sh_offset
-        try write(UInt64(bytes.count), at: header + 32)  // sh_size
-        out += bytes
+        do {
+            try out.setRelocation(ofEntryAt: entryOffset, symbolIndex: symbol, type: type, addend: addend)
+        } catch {
+            throw malformed(error)
+        }
     }
 
     private mutating func write<T: FixedWidthInteger>(_ value: T, at offset: Int) throws(RelocateError) {
-        let width = T.bitWidth / 8
-        guard offset >= 0, out.count >= width, offset <= out.count - width else {
-            throw .malformedObject(path: image.path, reason: "an edit at file offset \(offset) lies outside the object")
+        do {
+            try out.write(value, at: offset)
+        } catch {
+            throw malformed(error)
         }
-        for index in 0..<width { out[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
     }
 
-    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        for index in 0..<(T.bitWidth / 8) { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
-    }
-
-    private static func copy(_ section: ELFFile.Section, from bytes: [UInt8], path: String) throws(RelocateError) -> [UInt8] {
-        let (end, overflow) = section.offset.addingReportingOverflow(section.size)
-        guard !overflow, end <= UInt64(bytes.count) else {
-            throw .malformedObject(path: path, reason: "section \(section.name) lies outside the file")
-        }
-        return Array(bytes[Int(section.offset)..<Int(end)])
+    /// ObjectFile's bounds errors as this object's.
+    private func malformed(_ error: ObjectFileError) -> RelocateError {
+        .malformedObject(path: image.path, reason: error.what)
     }
 }

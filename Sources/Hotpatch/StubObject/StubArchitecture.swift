@@ -1,3 +1,5 @@
+import ObjectFile
+
 /// The instruction sets the stub object can be written for, with their trampoline encodings.
 public enum StubArchitecture: String, Sendable, Hashable, CaseIterable {
     case x86_64
@@ -25,11 +27,11 @@ public enum StubArchitecture: String, Sendable, Hashable, CaseIterable {
         #endif
     }
 
-    /// ELF `e_machine`: `EM_X86_64` (62) or `EM_AARCH64` (183).
+    /// ELF `e_machine`.
     var elfMachine: UInt16 {
         switch self {
-        case .x86_64: 62
-        case .aarch64: 183
+        case .x86_64: ELF.Machine.x86_64
+        case .aarch64: ELF.Machine.aarch64
         }
     }
 

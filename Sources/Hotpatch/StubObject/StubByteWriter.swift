@@ -1,5 +1,6 @@
-/// A growing byte buffer that appends fixed-width integers in little-endian order: the byte
-/// order of every ELF file the stub is written as (x86_64 and aarch64 Linux/Android).
+/// A growing byte buffer that appends fixed-width integers in little-endian order: how the stub's
+/// trampolines spell their instructions and embedded addresses (x86_64 and aarch64 are
+/// little-endian on Linux and Android).
 struct StubByteWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -12,11 +13,5 @@ struct StubByteWriter {
 
     mutating func append(bytes more: [UInt8]) {
         bytes.append(contentsOf: more)
-    }
-
-    /// Pads with `fill` until the length is a multiple of `alignment`.
-    mutating func pad(toMultipleOf alignment: Int, with fill: UInt8 = 0) {
-        let remainder = bytes.count % alignment
-        if remainder != 0 { bytes.append(contentsOf: repeatElement(fill, count: alignment - remainder)) }
     }
 }

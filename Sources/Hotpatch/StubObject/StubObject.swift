@@ -1,4 +1,5 @@
 import Foundation
+import ObjectFile
 
 /// The stub object linked into a patch library: it defines, for one process's slide, every name
 /// the patch needs from the running executable.
@@ -58,18 +59,25 @@ public struct StubObject: Sendable, Equatable {
         let functions = trampolines.map { trampoline in
             ELFRelocatableWriter.Symbol(
                 name: trampoline.name, value: trampoline.offset, size: architecture.trampolineSize,
-                type: ELFRelocatableWriter.typeFunction, sectionIndex: ELFRelocatableWriter.textSectionIndex)
+                type: ELF.SymbolType.function, sectionIndex: ELFRelocatableWriter.firstContentSectionIndex)
         }
         let data = absoluteSymbols.map { symbol in
             ELFRelocatableWriter.Symbol(
-                name: symbol.name, value: symbol.address, size: symbol.size, type: ELFRelocatableWriter.typeObject,
-                sectionIndex: ELFRelocatableWriter.absoluteSectionIndex)
+                name: symbol.name, value: symbol.address, size: symbol.size, type: ELF.SymbolType.object,
+                sectionIndex: ELF.SectionIndex.absolute)
         }
         let writer = ELFRelocatableWriter(
             machine: architecture.elfMachine,
-            sections: [.init(name: ".text", flags: ELFRelocatableWriter.flagsText, alignment: StubArchitecture.trampolineStride, bytes: text)],
+            sections: [
+                .init(name: ".text", flags: ELF.SectionFlags.alloc | ELF.SectionFlags.execinstr,
+                      alignment: StubArchitecture.trampolineStride, bytes: text)
+            ],
             globals: functions + data)
-        return try writer.bytes()
+        do {
+            return try writer.bytes()
+        } catch {
+            throw .writing(error)
+        }
     }
 
     /// Writes the object file to `path` (replacing it atomically).

@@ -1,3 +1,5 @@
+import ObjectFile
+
 /// Why a stub object could not be made: a name the ELF format can't carry, a name asked for
 /// twice, or the file not being writable.
 public struct StubObjectError: HotpatchError, Equatable {
@@ -26,6 +28,19 @@ public struct StubObjectError: HotpatchError, Equatable {
         StubObjectError(
             code: "too_large", message: "stub object: the \(what) exceeds the 4 GiB an ELF64 string/section offset can address",
             hint: nil)
+    }
+
+    /// Why ObjectFile's writer refused the stub's (or the fixup object's) layout.
+    static func writing(_ error: ELFWriteError) -> StubObjectError {
+        switch error {
+        case .invalidName(let name), .unknownRelocationSymbol(let name): .invalidSymbolName(name)
+        case .tooLarge(let what): .tooLarge(what)
+        case .invalidAlignment(let section, let alignment):
+            StubObjectError(
+                code: "invalid_alignment",
+                message: "stub object: section \(section) asks for alignment \(alignment), not a power of two up to \(ELFRelocatableWriter.maximumAlignment)",
+                hint: nil)
+        }
     }
 
     static func writeFailed(path: String, reason: String) -> StubObjectError {

@@ -17,7 +17,7 @@ public struct ELFFile: Sendable {
         public var entrySize: UInt64
 
         /// Whether the section occupies bytes in the file (everything but `SHT_NOBITS`).
-        public var hasFileBytes: Bool { type != ELF.shtNobits }
+        public var hasFileBytes: Bool { type != ELF.SectionType.nobits }
     }
 
     /// One program header.
@@ -32,7 +32,7 @@ public struct ELFFile: Sendable {
         public var alignment: UInt64
 
         /// `PT_TLS`.
-        public var isTLS: Bool { type == ELF.ptTLS }
+        public var isTLS: Bool { type == ELF.ProgramHeaderType.tls }
     }
 
     /// The mapped file this was read from (kept alive for symbol and relocation reads).
@@ -50,17 +50,18 @@ public struct ELFFile: Sendable {
     public let sectionHeaderTableOffset: UInt64
     public let sectionHeaderEntrySize: UInt16
 
-    var layout: ELFLayout { ELFLayout(is64: is64) }
+    /// The sizes and field offsets of this file's class.
+    public var layout: ELF.Layout { ELF.Layout(is64: is64) }
 
     /// Architecture name in LLVM's spelling: `x86_64`, `i386`, `aarch64`, `arm`, `powerpc64`, `mips`, …
-    public var architecture: String { ELF.architectureName(machine: machine, is64: is64) }
+    public var architecture: String { ELF.Machine.architectureName(machine, is64: is64) }
 
     /// Relocatable, executable (`ET_EXEC`, or `ET_DYN` with `PT_INTERP`), or shared library.
     public var fileType: ObjectFileType {
         switch type {
-        case ELF.typeRel: .relocatable
-        case ELF.typeExec: .executable
-        case ELF.typeDyn: programHeaders.contains { $0.type == ELF.ptInterp } ? .executable : .sharedLibrary
+        case ELF.FileType.relocatable: .relocatable
+        case ELF.FileType.executable: .executable
+        case ELF.FileType.sharedObject: programHeaders.contains { $0.type == ELF.ProgramHeaderType.interp } ? .executable : .sharedLibrary
         default: .other
         }
     }
@@ -87,20 +88,20 @@ public struct ELFFile: Sendable {
         guard unordered.count >= 16 else {
             throw unordered.truncated("ELF identification", at: 0, expected: 16)
         }
-        let elfClass = unordered.u8(at: ELF.classOffset)
-        let data = unordered.u8(at: ELF.dataOffset)
-        guard elfClass == ELF.class32 || elfClass == ELF.class64 else {
-            throw unordered.error(.malformed, "bad ELF class", at: UInt64(ELF.classOffset),
+        let elfClass = unordered.u8(at: ELF.Identification.classOffset)
+        let data = unordered.u8(at: ELF.Identification.dataOffset)
+        guard elfClass == ELF.Identification.class32 || elfClass == ELF.Identification.class64 else {
+            throw unordered.error(.malformed, "bad ELF class", at: UInt64(ELF.Identification.classOffset),
                                   expected: "1 (32-bit) or 2 (64-bit)", found: "found \(elfClass)")
         }
-        guard data == ELF.dataLSB || data == ELF.dataMSB else {
-            throw unordered.error(.malformed, "bad ELF data encoding", at: UInt64(ELF.dataOffset),
+        guard data == ELF.Identification.dataLittleEndian || data == ELF.Identification.dataBigEndian else {
+            throw unordered.error(.malformed, "bad ELF data encoding", at: UInt64(ELF.Identification.dataOffset),
                                   expected: "1 (little-endian) or 2 (big-endian)", found: "found \(data)")
         }
-        is64 = elfClass == ELF.class64
-        isBigEndian = data == ELF.dataMSB
+        is64 = elfClass == ELF.Identification.class64
+        isBigEndian = data == ELF.Identification.dataBigEndian
         let view = unordered.with(bigEndian: isBigEndian)
-        let layout = ELFLayout(is64: is64)
+        let layout = ELF.Layout(is64: is64)
         let h = try view.range(0, UInt64(layout.headerSize), "ELF header")
         type = view.u16(at: h + 16)
         machine = view.u16(at: h + 18)
@@ -122,7 +123,7 @@ public struct ELFFile: Sendable {
     }
 
     private static func readSections(
-        _ view: ByteView, layout: ELFLayout, offset: UInt64, entrySize: UInt16, count declared: UInt16, nameIndex: UInt16
+        _ view: ByteView, layout: ELF.Layout, offset: UInt64, entrySize: UInt16, count declared: UInt16, nameIndex: UInt16
     ) throws(ObjectFileError) -> [Section] {
         guard offset != 0 else { return [] }
         let is64 = layout.is64
@@ -133,10 +134,10 @@ public struct ELFFile: Sendable {
         // Extended numbering: with 0xff00 or more sections, e_shnum is 0 and section 0 holds the count.
         var count = UInt64(declared)
         var stringIndex = UInt64(nameIndex)
-        if declared == 0 || nameIndex == ELF.shnXindex {
+        if declared == 0 || nameIndex == ELF.SectionIndex.xindex {
             let zero = try view.range(offset, UInt64(entrySize), "section header table")
             if declared == 0 { count = view.word(at: zero + (is64 ? 32 : 20), is64: is64) }
-            if nameIndex == ELF.shnXindex { stringIndex = UInt64(view.u32(at: zero + (is64 ? 40 : 24))) }
+            if nameIndex == ELF.SectionIndex.xindex { stringIndex = UInt64(view.u32(at: zero + (is64 ? 40 : 24))) }
         }
         let start = try view.table(offset, count: count, entrySize: UInt64(entrySize), "section header table")
 
@@ -148,10 +149,10 @@ public struct ELFFile: Sendable {
                 index: index,
                 name: "",
                 type: view.u32(at: s + 4),
-                flags: view.word(at: s + 8, is64: is64),
+                flags: view.word(at: s + layout.sectionFlagsField, is64: is64),
                 address: view.word(at: s + (is64 ? 16 : 12), is64: is64),
-                offset: view.word(at: s + (is64 ? 24 : 16), is64: is64),
-                size: view.word(at: s + (is64 ? 32 : 20), is64: is64),
+                offset: view.word(at: s + layout.sectionOffsetField, is64: is64),
+                size: view.word(at: s + layout.sectionSizeField, is64: is64),
                 link: view.u32(at: s + (is64 ? 40 : 24)),
                 info: view.u32(at: s + (is64 ? 44 : 28)),
                 alignment: view.word(at: s + (is64 ? 48 : 32), is64: is64),
@@ -174,7 +175,7 @@ public struct ELFFile: Sendable {
     }
 
     private static func readProgramHeaders(
-        _ view: ByteView, layout: ELFLayout, offset: UInt64, entrySize: UInt16, count declared: UInt16,
+        _ view: ByteView, layout: ELF.Layout, offset: UInt64, entrySize: UInt16, count declared: UInt16,
         sectionZero: Section?
     ) throws(ObjectFileError) -> [ProgramHeader] {
         guard offset != 0, declared != 0 else { return [] }

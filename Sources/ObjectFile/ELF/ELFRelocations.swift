@@ -27,9 +27,9 @@ extension ELFFile {
     /// Every `SHT_RELA` and `SHT_REL` section, in section order.
     public var relocationSections: [RelocationSection] {
         sections.compactMap { section in
-            guard section.type == ELF.shtRela || section.type == ELF.shtRel else { return nil }
+            guard section.type == ELF.SectionType.rela || section.type == ELF.SectionType.rel else { return nil }
             return RelocationSection(
-                section: section, hasAddends: section.type == ELF.shtRela,
+                section: section, hasAddends: section.type == ELF.SectionType.rela,
                 targetSectionIndex: Int(section.info), symbolTableIndex: Int(section.link))
         }
     }
@@ -37,6 +37,18 @@ extension ELFFile {
     /// The relocation sections that patch section `index` (e.g. `.rela.text` for `.text`).
     public func relocationSections(forSection index: Int) -> [RelocationSection] {
         relocationSections.filter { $0.targetSectionIndex == index }
+    }
+
+    /// Bytes from one entry of `relocations` to the next: the structure's size, or the larger
+    /// `sh_entsize` a producer declared.
+    public func entryStride(of relocations: RelocationSection) -> Int {
+        max(relocations.hasAddends ? layout.relaSize : layout.relSize, Int(clamping: relocations.section.entrySize))
+    }
+
+    /// Where entry `index` of `relocations` starts in the file (for ``ELFFileEditor``); entries
+    /// lie inside the file when ``relocations(in:)`` could read them.
+    public func fileOffset(ofEntry index: Int, in relocations: RelocationSection) -> Int {
+        Int(clamping: relocations.section.offset) &+ index &* entryStride(of: relocations)
     }
 
     /// Decodes every entry of `relocations`.
@@ -50,7 +62,7 @@ extension ELFFile {
             throw view.error(.malformed, "bad entry size of relocation section \(section.name)", at: section.offset,
                              expected: "\(entrySize) bytes", found: "found \(section.entrySize)")
         }
-        let stride = max(entrySize, Int(clamping: section.entrySize))
+        let stride = entryStride(of: relocations)
         let count = Int(section.size / UInt64(stride))
         let start = try view.table(
             section.offset, count: UInt64(count), entrySize: UInt64(stride), "relocation section \(section.name)")

@@ -14,7 +14,7 @@ extension ELFFile {
 
     /// The first section of the given symbol table type.
     public func symbolTableSection(_ kind: SymbolTableKind) -> Section? {
-        let type = kind == .symtab ? ELF.shtSymtab : ELF.shtDynsym
+        let type = kind == .symtab ? ELF.SectionType.symtab : ELF.SectionType.dynsym
         return sections.first { $0.type == type }
     }
 
@@ -80,7 +80,7 @@ private struct SymbolReader {
         let view = file.view
         let layout = file.layout
         let what = "symbol table \(table.name.isEmpty ? "#\(table.index)" : table.name)"
-        guard table.type == ELF.shtSymtab || table.type == ELF.shtDynsym else {
+        guard table.type == ELF.SectionType.symtab || table.type == ELF.SectionType.dynsym else {
             throw view.error(.malformed, "\(what) is not a symbol table", at: nil,
                              expected: "SHT_SYMTAB or SHT_DYNSYM", found: "found type \(table.type)")
         }
@@ -97,7 +97,7 @@ private struct SymbolReader {
         }
         let names = file.sections[Int(table.link)]
         strings = try StringTable(view: view, offset: names.offset, size: names.size, what: "string table \(names.name)")
-        if let shndx = file.sections.first(where: { $0.type == ELF.shtSymtabShndx && Int($0.link) == table.index }) {
+        if let shndx = file.sections.first(where: { $0.type == ELF.SectionType.symtabShndx && Int($0.link) == table.index }) {
             let entries = shndx.size / 4
             extendedIndices = (
                 try view.table(shndx.offset, count: entries, entrySize: 4, "extended section index table"),
@@ -143,25 +143,25 @@ private struct SymbolReader {
         var sectionIndex: Int?
         var kind = Self.kind(info & 0xf)
         switch shndx {
-        case ELF.shnUndef:
+        case ELF.SectionIndex.undefined:
             flags.insert(.undefined)
-        case ELF.shnAbs:
+        case ELF.SectionIndex.absolute:
             flags.insert(.absolute)
-        case ELF.shnCommon:
+        case ELF.SectionIndex.common:
             flags.insert(.common)
             kind = .common
-        case ELF.shnXindex:
+        case ELF.SectionIndex.xindex:
             if let extended = extendedIndices, index < extended.count {
                 let real = Int(view.u32(at: extended.start + index * 4))
                 sectionIndex = real < sectionCount ? real : nil
             }
         default:
-            if shndx < ELF.shnLoReserve, Int(shndx) < sectionCount { sectionIndex = Int(shndx) }
+            if shndx < ELF.SectionIndex.loReserve, Int(shndx) < sectionCount { sectionIndex = Int(shndx) }
         }
         if kind == .common { flags.insert(.common) }
-        switch other & 0x3 {
-        case ELF.stvHidden, ELF.stvInternal: flags.insert(.hidden)
-        case ELF.stvProtected: flags.insert(.protected)
+        switch other & ELF.SymbolVisibility.mask {
+        case ELF.SymbolVisibility.hidden, ELF.SymbolVisibility.internal: flags.insert(.hidden)
+        case ELF.SymbolVisibility.protected: flags.insert(.protected)
         default: break
         }
         return RawSymbol(
@@ -172,14 +172,14 @@ private struct SymbolReader {
     @inline(__always)
     static func kind(_ type: UInt8) -> ObjectSymbolKind {
         switch type {
-        case ELF.sttNotype: .notype
-        case ELF.sttObject: .object
-        case ELF.sttFunc: .function
-        case ELF.sttSection: .section
-        case ELF.sttFile: .file
-        case ELF.sttCommon: .common
-        case ELF.sttTLS: .tls
-        case ELF.sttGnuIfunc: .ifunc
+        case ELF.SymbolType.notype: .notype
+        case ELF.SymbolType.object: .object
+        case ELF.SymbolType.function: .function
+        case ELF.SymbolType.section: .section
+        case ELF.SymbolType.file: .file
+        case ELF.SymbolType.common: .common
+        case ELF.SymbolType.tls: .tls
+        case ELF.SymbolType.gnuIfunc: .ifunc
         default: .other
         }
     }
@@ -187,8 +187,8 @@ private struct SymbolReader {
     @inline(__always)
     static func binding(_ bind: UInt8) -> ObjectSymbolBinding {
         switch bind {
-        case ELF.stbLocal: .local
-        case ELF.stbWeak: .weak
+        case ELF.SymbolBinding.local: .local
+        case ELF.SymbolBinding.weak: .weak
         default: .global  // STB_GLOBAL, STB_GNU_UNIQUE, OS/processor-specific
         }
     }
