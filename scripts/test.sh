@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: the Swift package's tests (unit, real-binary, end-to-end), the Rust runtime's
+# Runs every test: the codebase's structural rules (scripts/check-structure.sh), the Swift package's tests (unit, real-binary, end-to-end), the Rust runtime's
 # (with rustup's toolchain, then with Debian's rustc 1.63, the oldest it supports), the edit-kind
 # matrix (scripts/edit-matrix.py: live patches of examples/matrix, issue 6), and one real example
 # patched live end to end (scripts/real-apps.py: examples/async-service on tokio + hyper, issue
@@ -11,6 +11,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # The status-page test drives headless Chromium.
 WHISKER_WITH_BROWSER=1 WHISKER_SKIP_BUILD=1 ./scripts/setup.sh
+
+echo "== Structural rules (scripts/check-structure.sh)"
+./scripts/check-structure.sh
 
 echo "== Rust runtime crate tests"
 cargo test --quiet --manifest-path runtime/Cargo.toml
