@@ -36,11 +36,14 @@ let package = Package(
             providers: [.apt(["libjansson-dev"])]
         ),
 
+        // The one error model every module's errors conform to (kind, identifier, message, hint, diagnostics).
+        .target(name: "ErrorModel"),
+
         // Pure Swift ELF / Mach-O readers: no C, no Foundation-only tricks, every read bounds-checked.
-        .target(name: "ObjectFile"),
+        .target(name: "ObjectFile", dependencies: ["ErrorModel"]),
 
         // The hot-patch pipeline: symbol tables, cache, capture shims, fat/thin builds, stub, link, jump table.
-        .target(name: "Hotpatch", dependencies: ["ObjectFile", crypto, logging]),
+        .target(name: "Hotpatch", dependencies: ["ErrorModel", "ObjectFile", crypto, logging]),
 
         // The transport, knowing nothing of patching: libmicrohttpd server, router, deferred
         // responses and SSE, jansson JSON, bearer auth, static files.
@@ -48,9 +51,9 @@ let package = Package(
 
         // The dev server: the project session (builds, patches, devices, journal), its routes and
         // `serve`.
-        .target(name: "DevServer", dependencies: ["HTTP", "Hotpatch", logging]),
+        .target(name: "DevServer", dependencies: ["ErrorModel", "HTTP", "Hotpatch", logging]),
 
-        .executableTarget(name: "whisker-dev", dependencies: ["Hotpatch", "DevServer", "ObjectFile", argumentParser, logging]),
+        .executableTarget(name: "whisker-dev", dependencies: ["ErrorModel", "Hotpatch", "DevServer", "ObjectFile", argumentParser, logging]),
         .executableTarget(name: "whisker-rustc-shim", dependencies: ["Hotpatch"]),
         .executableTarget(name: "whisker-linker-shim", dependencies: ["Hotpatch"]),
         .executableTarget(name: "whisker-bench", dependencies: ["Hotpatch", "ObjectFile", argumentParser]),
@@ -58,7 +61,7 @@ let package = Package(
         .testTarget(name: "CDependencyTests", dependencies: ["CMicroHTTPD", "CJansson"]),
         .testTarget(name: "ObjectFileTests", dependencies: ["ObjectFile"]),
         .testTarget(name: "HotpatchTests", dependencies: ["Hotpatch", "ObjectFile"]),
-        .testTarget(name: "DevServerTests", dependencies: ["DevServer", "HTTP", "Hotpatch"]),
+        .testTarget(name: "DevServerTests", dependencies: ["DevServer", "HTTP", "Hotpatch", "ObjectFile"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Hotpatch", crypto, "whisker-dev", "whisker-rustc-shim", "whisker-linker-shim"]

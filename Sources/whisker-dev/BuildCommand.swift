@@ -1,4 +1,5 @@
 import ArgumentParser
+import ErrorModel
 import Foundation
 import Hotpatch
 
@@ -56,7 +57,7 @@ struct BuildCommand: AsyncParsableCommand {
                 print("  warm-up     \(String(format: "%5.2f", seconds)) s   workspace crates compiled the patch way (first patch's baseline)")
             }
         } catch {
-            FileHandle.standardError.write(Data("warning: no per-function diff baseline for the first patch: \((error as? HotpatchError)?.message ?? "\(error)")\n".utf8))
+            FileHandle.standardError.write(Data("warning: no per-function diff baseline for the first patch: \((error as? any WhiskerError)?.message ?? "\(error)")\n".utf8))
         }
         if json {
             FileHandle.standardOutput.write(try JSONFile.encode(build) + Data("\n".utf8))
@@ -66,16 +67,13 @@ struct BuildCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints `error: <message> (hint: <hint>)` to stderr; the message's first line is the summary and
-/// any further lines (compiler diagnostics) follow it.
+/// Prints the failed tool's output (compiler diagnostics), then `error: <message> (hint: <hint>)`,
+/// to stderr: the summary is the last line a user sees, as with cargo.
 func printError(_ error: Error) {
     let text: String
-    if let error = error as? HotpatchError {
-        let lines = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-        var summary = String(lines.first ?? "")
-        if lines.count > 1, summary.hasSuffix(":") { summary.removeLast() }
-        let head = summary + (error.hint.map { " (hint: \($0))" } ?? "")
-        text = lines.count > 1 ? "\(lines[1])\nerror: \(head)" : "error: \(head)"
+    if let error = error as? any WhiskerError {
+        let head = error.message + (error.hint.map { " (hint: \($0))" } ?? "")
+        text = error.diagnostics.map { "\($0)\nerror: \(head)" } ?? "error: \(head)"
     } else {
         text = "error: \(error)"
     }

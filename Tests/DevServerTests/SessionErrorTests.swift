@@ -1,6 +1,7 @@
 @testable import DevServer
 import HTTP
 import Hotpatch
+import ObjectFile
 import Testing
 
 /// `SessionError`: what the session reports, and the one table that makes it HTTP.
@@ -69,5 +70,26 @@ import Testing
     @Test func theMapperTakesOnlySessionErrors() {
         #expect(SessionError.httpMapper(SessionError.shuttingDown)?.status == .serviceUnavailable)
         #expect(SessionError.httpMapper(Unexpected()) == nil)
+    }
+
+    @Test func anUnreadableBinaryIsTheCallersInputNotOurBug() throws {
+        let truncated = ObjectFileError(.truncated, path: "/tmp/app", offset: 64, what: "section header table", expected: "64 bytes", found: "12 available")
+        let error = SessionError(wrapping: truncated)
+        #expect(error.code == .pipelineFailed && error.httpError.status == .unprocessableContent)
+        #expect(error.identifier == "object_truncated")
+        #expect(error.message == truncated.description)
+        let missing = SessionError(wrapping: ObjectFileError(.cannotOpen, path: "/nope", what: "cannot open", found: "No such file or directory"))
+        #expect(missing.httpError.status == .notFound && missing.identifier == "object_cannot_open")
+    }
+
+    @Test func aToolsOutputTravelsAsDiagnosticsNotInTheMessage() {
+        let failed = ThinBuildError.rustcFailed(crate: "app", exitStatus: 1, diagnostics: "error[E0308]: mismatched types", command: "rustc …")
+        #expect(!failed.message.contains("E0308"), "one line: \(failed.message)")
+        #expect(failed.diagnostics == "error[E0308]: mismatched types")
+        let error = SessionError(wrapping: failed)
+        #expect(error.identifier == "compile_failed" && error.message == failed.message)
+        #expect(error.diagnostics == failed.diagnostics)
+        // Over HTTP the body's message carries the output after its first line, as it always has.
+        #expect(error.httpError.message == "\(failed.message)\nerror[E0308]: mismatched types")
     }
 }

@@ -1,3 +1,4 @@
+import ErrorModel
 import Hotpatch
 
 /// Why the session refused or could not do what it was asked.
@@ -99,20 +100,36 @@ extension SessionError {
     static let shuttingDown = SessionError(
         .shuttingDown, "shutting_down", "the server is shutting down", hint: "retry once the server has restarted")
 
-    /// `error` as the session reports it: its own errors unchanged, the pipeline's
-    /// (`HotpatchError`) as `pipelineFailed` with the tool's output split off into `diagnostics`,
-    /// anything else as an `internalError`.
+    /// `error` as the session reports it: its own errors unchanged, every module's
+    /// (``WhiskerError``: the pipeline's, an unreadable binary's) under the session code its kind
+    /// maps to, with the tool's output as `diagnostics`; anything else as an `internalError`.
     init(wrapping error: any Error) {
         if let error = error as? SessionError {
             self = error
-        } else if let error = error as? any HotpatchError {
-            // Pipeline messages put the tool's output after the first line.
-            let parts = error.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-            self.init(
-                .pipelineFailed, error.code, String(parts.first ?? ""), hint: error.hint,
-                diagnostics: parts.count > 1 ? String(parts[1]) : nil, underlyingError: error)
+        } else if let error = error as? any WhiskerError {
+            var message = error.message
+            var diagnostics = error.diagnostics
+            if diagnostics == nil, let newline = message.firstIndex(of: "\n") {
+                // An error from outside the model that put the tool's output after its first line.
+                diagnostics = String(message[message.index(after: newline)...])
+                message = String(message[..<newline])
+            }
+            self.init(Self.code(for: error.errorKind), error.identifier, message, hint: error.hint,
+                      diagnostics: diagnostics, underlyingError: error)
         } else {
             self.init(.internalError, "internal_error", String(describing: error), underlyingError: error)
+        }
+    }
+
+    /// The session code of a module error's kind: what the caller got wrong keeps its own code;
+    /// what the project or its tools could not do is `pipelineFailed`.
+    static func code(for kind: ErrorKind) -> Code {
+        switch kind {
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .invalidInput: .invalidInput
+        case .internalError: .internalError
+        default: .pipelineFailed
         }
     }
 
@@ -122,6 +139,18 @@ extension SessionError {
             return try body()
         } catch {
             throw SessionError(wrapping: error)
+        }
+    }
+}
+
+extension SessionError: WhiskerError {
+    public var errorKind: ErrorKind {
+        switch code {
+        case .notFound: .notFound
+        case .conflict, .jobFinished, .gone, .shuttingDown: .conflict
+        case .invalidInput, .forbidden: .invalidInput
+        case .internalError: .internalError
+        default: .toolFailed
         }
     }
 }

@@ -1,5 +1,7 @@
+import ErrorModel
+
 /// A failure of the module cache itself (not of the binary it reads).
-public struct HotpatchModuleCacheError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct HotpatchModuleCacheError: WhiskerError, Hashable {
     /// The failure category; a struct around a private enum so categories can be added later.
     public struct Code: Hashable, Sendable {
         enum Storage: Hashable, Sendable {
@@ -24,6 +26,10 @@ public struct HotpatchModuleCacheError: Error, Sendable, Hashable, CustomStringC
         self.path = path
         self.message = message
     }
+
+    public var errorKind: ErrorKind { .environment }
+    public var identifier: String { "cache_not_writable" }
+    public var hint: String? { "choose another cache directory with --cache-dir or WHISKER_CACHE_DIR" }
 
     public var description: String {
         "\(path): \(message) (choose another cache directory with --cache-dir or WHISKER_CACHE_DIR)"

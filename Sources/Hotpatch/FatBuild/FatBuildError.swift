@@ -23,14 +23,19 @@ public enum FatBuildError: HotpatchError {
     public var message: String {
         switch self {
         case let .noCargoToml(project): "no Cargo.toml in \(project)"
-        case let .cargoFailed(status, diagnostics, _):
-            "cargo build failed (exit status \(status))" + (diagnostics.isEmpty ? "" : ":\n\(diagnostics)")
+        case let .cargoFailed(status, _, _):
+            "cargo build failed (exit status \(status))"
         case let .noBinary(project): "cargo built no executable in \(project)"
         case let .ambiguousBinary(names): "cargo built several executables (\(names.joined(separator: ", "))); choose one"
         case let .captureMissing(crate, directory): "rustc call for crate `\(crate)` was not captured in \(directory)"
         case let .linkerCaptureMissing(binary, directory): "the link of \(binary) was not captured in \(directory)"
         case let .cannotKeepBinary(path, reason): "cannot keep a copy of the binary at \(path): \(reason)"
         }
+    }
+
+    public var diagnostics: String? {
+        guard case let .cargoFailed(_, diagnostics, _) = self, !diagnostics.isEmpty else { return nil }
+        return diagnostics
     }
 
     public var hint: String? {

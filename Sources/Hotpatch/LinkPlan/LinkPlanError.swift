@@ -5,10 +5,12 @@ public struct LinkPlanError: HotpatchError, Equatable {
     /// Stable snake_case code: `no_objects`, `stub_not_supported`, `unsupported_linker`,
     /// `linker_not_found`, `link_failed`.
     public var code: String
-    /// What failed; for `link_failed`, the command line and the linker's own diagnostics.
+    /// What failed, one line; for `link_failed`, the command line.
     public var message: String
     /// How to fix it, when there's something to do.
     public var hint: String?
+    /// The linker's own output, for `link_failed`.
+    public var diagnostics: String? = nil
 
     static let noObjects = LinkPlanError(
         code: "no_objects", message: "link plan: no patch objects to link",
@@ -38,10 +40,10 @@ public struct LinkPlanError: HotpatchError, Equatable {
         let diagnostics = output.trimmingCharacters(in: .whitespacesAndNewlines)
         return LinkPlanError(
             code: "link_failed",
-            message: "linking the patch library failed (exit status \(status)): \(commandLine)"
-                + (diagnostics.isEmpty ? "" : "\n\(diagnostics)"),
+            message: "linking the patch library failed (exit status \(status)): \(commandLine)",
             hint: diagnostics.contains("undefined symbol") || diagnostics.contains("undefined reference")
                 ? "a symbol the patch uses is defined neither in the fat binary nor in the linked libraries"
-                : "run the command above by hand to reproduce")
+                : "run the command above by hand to reproduce",
+            diagnostics: diagnostics.isEmpty ? nil : diagnostics)
     }
 }

@@ -1,3 +1,5 @@
+import ErrorModel
+
 /// An error building a ``SymbolTable`` that is not about the object file's bytes (those throw
 /// `ObjectFileError`).
 public struct SymbolTableError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -24,4 +26,9 @@ public struct SymbolTableError: Error, Sendable, Hashable, CustomStringConvertib
     }
 
     public var description: String { message }
+}
+
+extension SymbolTableError: WhiskerError {
+    public var errorKind: ErrorKind { .unsupported }
+    public var identifier: String { "symbol_table_too_large" }
 }

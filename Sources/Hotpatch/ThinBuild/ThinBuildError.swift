@@ -29,10 +29,15 @@ public enum ThinBuildError: HotpatchError {
         case .nothingChanged: "no source file changed since the last build or patch"
         case let .unpatchableCrateChanged(crate, reason):
             "edited crate `\(crate.crateName)` (\(crate.changedFiles.joined(separator: ", "))) cannot be hot-patched: \(reason)"
-        case let .rustcFailed(crate, status, diagnostics, _):
-            "rustc failed to compile `\(crate)` (exit status \(status))" + (diagnostics.isEmpty ? "" : ":\n\(diagnostics)")
+        case let .rustcFailed(crate, status, _, _):
+            "rustc failed to compile `\(crate)` (exit status \(status))"
         case let .objectMissing(path): "rustc succeeded but wrote no object at \(path)"
         }
+    }
+
+    public var diagnostics: String? {
+        guard case let .rustcFailed(_, _, diagnostics, _) = self, !diagnostics.isEmpty else { return nil }
+        return diagnostics
     }
 
     public var hint: String? {
