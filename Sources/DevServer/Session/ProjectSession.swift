@@ -98,7 +98,7 @@ public final class ProjectSession: Sendable {
         linkExecutor.sync {}
         change { $0.emit(.stopping) }
         eventExecutor.sync {}
-        journalExecutor.sync { writeJournal() }
+        journalExecutor.sync { writeJournal(last: true) }
     }
 
     // MARK: the one way state changes
@@ -131,20 +131,24 @@ public final class ProjectSession: Sendable {
                 }
             }
         }
-        if effects.journal, !state.journalWriteScheduled {
+        if effects.journal, !state.journalWriteScheduled, !state.journalClosed {
             // One write, 50 ms after the first change, carries every change made until it starts.
             state.journalWriteScheduled = true
             journalExecutor.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in writeJournal() }
         }
     }
 
-    /// Writes the journal now (temp file + rename), on the journal executor. A failure is logged:
-    /// the records stay served from memory, and the next change tries again.
-    private func writeJournal() {
-        var snapshot = state.withLock { state -> Journal in
+    /// Writes the journal now (temp file + rename), on the journal executor; `last`: the final
+    /// write of `shutdown`, after which none is made. A failure is logged: the records stay served
+    /// from memory, and the next change tries again.
+    private func writeJournal(last: Bool = false) {
+        let taken = state.withLock { state -> Journal? in
+            guard !state.journalClosed else { return nil }
+            state.journalClosed = last
             state.journalWriteScheduled = false
             return state.journal
         }
+        guard var snapshot = taken else { return }
         snapshot.lastEventId = lastEventID()
         let file = Journal.file(in: layout)
         do {

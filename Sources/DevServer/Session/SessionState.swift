@@ -18,6 +18,9 @@ struct SessionState: Sendable {
     var sourcesChanged: (@Sendable () -> Void)?
     /// A journal write is scheduled and has not taken its snapshot yet: later changes ride along.
     var journalWriteScheduled = false
+    /// `shutdown` wrote the last journal: nothing is written after it (the process is ending, or
+    /// a test removes the directory).
+    var journalClosed = false
 
     /// Events of the change in progress, handed to the observers when it ends.
     private(set) var outbox: [SessionEvent] = []
