@@ -122,6 +122,7 @@ private final class ServerSlot: Sendable {
         set { slot.withLock { $0.server = newValue } }
     }
 
+    /// A weak reference as a value the mutex can hold.
     private struct WeakServer {
         weak var server: HTTPServer?
     }

@@ -72,6 +72,11 @@ public final class ProjectSession: Sendable {
         jobs.start { [weak self] in self?.runNextJob() ?? false }
     }
 
+    deinit {
+        // A session dropped without `shutdown` still ends its job thread (it finds no session).
+        jobs.wake()
+    }
+
     /// Calls `observer` with every later event, in the order the changes happened, on the
     /// session's event executor. Observers must be quick; they may call the session.
     func observe(_ observer: @escaping @Sendable (SessionEvent) -> Void) {
@@ -85,7 +90,7 @@ public final class ProjectSession: Sendable {
 
     /// Stops the queue (cancelling or finishing the running job), waits for the links under way,
     /// lets observers release what waits on the session (`SessionEvent.stopping`) and writes the
-    /// journal.
+    /// journal. Not from an observer: it waits for the observers to hear `stopping`.
     public func shutdown(cancelRunning: Bool = true) {
         let running = change { state -> JobQueue.Job? in
             let (dropped, running) = state.queue.close()

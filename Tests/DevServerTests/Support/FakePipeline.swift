@@ -68,6 +68,8 @@ final class FakePipeline: PatchPipeline {
     /// Thrown by a held step whose job was cancelled: what a signalled rustc amounts to.
     struct Interrupted: Error {}
 
+    /// What the test scripted and what the session called, behind one lock (the session calls
+    /// from its job thread and link executor while the test reads).
     private struct Script {
         var calls: [Step] = []
         var gates: [Step: Gate] = [:]
