@@ -20,6 +20,8 @@ extension ProjectSession {
         try restoreAndLink(stored, with: pipeline, patchId: patchId, aslrReference: aslrReference, onExecutor: false)
     }
 
+    /// Restores, then links; `onExecutor`: the caller already runs on the link executor (a late
+    /// device's catch-up), where a `sync` onto it would wait for itself.
     @discardableResult
     private func restoreAndLink<Pipeline: PatchPipeline>(
         _ stored: StoredCompilation, with pipeline: Pipeline, patchId: Int, aslrReference: UInt64, onExecutor: Bool
@@ -29,6 +31,8 @@ extension ProjectSession {
         return try link(compilation, with: pipeline, patchId: patchId, aslrReference: aslrReference)
     }
 
+    /// The link itself: on the link executor, so the look for an existing library and the record
+    /// of the new one have no other link between them.
     private func linkOnExecutor<Pipeline: PatchPipeline>(
         _ compilation: Pipeline.Compilation, with pipeline: Pipeline, patchId: Int, aslrReference: UInt64
     ) throws -> LinkRecord {
