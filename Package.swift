@@ -7,7 +7,8 @@ let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "WhiskerHotpatch",
-    platforms: [.macOS(.v13)],
+    // macOS 15: `Synchronization.Mutex`, the one lock of the session and of the HTTP layer.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "whisker-dev", targets: ["whisker-dev"]),
         .executable(name: "whisker-rustc-shim", targets: ["whisker-rustc-shim"]),

@@ -1,5 +1,6 @@
 import HTTP
 import Logging
+import Synchronization
 
 /// The dev server without the pipeline: health, status, the SSE stream and the status page, plus
 /// a place to plug in the pipeline's routes.
@@ -46,7 +47,7 @@ public final class DevServerApp: Sendable {
         self.configuration = configuration
         self.events = events
         // Weak: the server owns the router that owns this closure.
-        let serverSlot = Locked(WeakServer())
+        let serverSlot = ServerSlot()
         let router = Self.makeRouter(
             configuration: configuration,
             core: CoreRoutes(
@@ -54,14 +55,14 @@ public final class DevServerApp: Sendable {
                 status: status,
                 eventFilter: eventFilter,
                 startedAt: startedAt,
-                serverInfo: { serverSlot.withLock { $0.server } }
+                serverInfo: { serverSlot.server }
             ),
             routes: routes
         )
         var errorMapping = errorMapping
         errorMapping.add(SessionError.httpMapper)
         let server = HTTPServer(configuration: configuration.http, router: router, errorMapping: errorMapping, logger: logger)
-        serverSlot.withLock { $0.server = server }
+        serverSlot.server = server
         self.server = server
     }
 
@@ -111,6 +112,18 @@ public final class DevServerApp: Sendable {
     }
 }
 
-private struct WeakServer {
-    weak var server: HTTPServer?
+/// The app's server as the status route sees it: set once the server exists, held weakly (the
+/// server owns the router that owns the route).
+private final class ServerSlot: Sendable {
+    private let slot = Mutex(WeakServer())
+
+    var server: HTTPServer? {
+        get { slot.withLock { $0.server } }
+        set { slot.withLock { $0.server = newValue } }
+    }
+
+    /// A weak reference as a value the mutex can hold.
+    private struct WeakServer {
+        weak var server: HTTPServer?
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Hotpatch
 
 extension ProjectRoutes {
     func registerPatches(on router: inout Router) {
@@ -13,7 +14,12 @@ extension ProjectRoutes {
                 return waitForJob(key: String(id), kind: "patch") {
                     guard let record = session.patchRecord(id) else { return nil }
                     if record.state == .succeeded, let reference, record.link(for: reference) == nil {
-                        _ = try? session.library(patchId: id, deviceId: nil, aslrReference: reference)
+                        do {
+                            _ = try session.library(patchId: id, deviceId: nil, aslrReference: reference)
+                        } catch {
+                            // The answer then shows the patch's first library; the log says why.
+                            session.logger.warning("patch \(id): no library for the process at \(HexAddress.format(reference)): \(error)")
+                        }
                     }
                     let fresh = session.patchRecord(id) ?? record
                     return (fresh.state, json.patch(fresh, for: reference), fresh.error)
@@ -52,8 +58,7 @@ extension ProjectRoutes {
             }
             let link = try session.library(
                 patchId: record.id, deviceId: request.query["device"], aslrReference: try Self.optionalHex(request, "aslrReference"))
-            let text = format == "subsecond" ? link.subsecondJSON : link.jumpTableJSON
-            return .json(try JSONValue.parse(Array(text.utf8)))
+            return .json(format == "subsecond" ? RecordJSON.subsecondJumpTable(link.table) : RecordJSON.jumpTable(link.table))
         }
     }
 }

@@ -75,7 +75,7 @@ extension RecordJSON {
                 "codeCompared": .bool(plan.diff.codeCompared),
                 "functions": Self.functions(changed: plan.diff.changed, added: plan.diff.added, removed: plan.diff.removed),
             ]
-            object["jumpTable"] = Self.jumpTable(link.jumpTableJSON)
+            object["jumpTable"] = Self.jumpTable(link.table)
             object["routedFunctions"] = .int(Int64(plan.library.routedFunctions))
             if !plan.diagnostics.isEmpty { object["warnings"] = .string(plan.diagnostics) }
         }

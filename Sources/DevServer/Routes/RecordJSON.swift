@@ -38,11 +38,6 @@ struct RecordJSON: Sendable {
 
     static func hex(_ value: UInt64) -> JSONValue { .string(HexAddress.format(value)) }
 
-    /// A jump table kept as JSON text, as a value (`null` if the text were ever not JSON).
-    static func jumpTable(_ text: String) -> JSONValue {
-        (try? JSONValue.parse(Array(text.utf8))) ?? .null
-    }
-
     /// Where a device downloads its library of a patch.
     static func libraryURL(patchId: Int, deviceId: String) -> String {
         "/api/patches/\(patchId)/library?device=\(deviceId)"
@@ -116,7 +111,7 @@ struct RecordJSON: Sendable {
                 "id": .int(Int64(patch.id)),
                 "sha256": .string(patch.sha256),
                 "libraryUrl": .string(libraryURL(patchId: patch.id, deviceId: deviceId)),
-                "jumpTable": jumpTable(patch.jumpTableJSON),
+                "jumpTable": jumpTable(patch.jumpTable),
             ]
         })]
     }

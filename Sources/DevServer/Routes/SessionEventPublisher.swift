@@ -45,7 +45,7 @@ struct SessionEventPublisher: Sendable {
             var data: JSONObject = ["patchId": .int(Int64(patchId)), "device": .string(device)]
             data["libraryUrl"] = .string(RecordJSON.libraryURL(patchId: patchId, deviceId: device))
             data["sha256"] = .string(link.sha256)
-            data["jumpTable"] = RecordJSON.jumpTable(link.jumpTableJSON)
+            data["jumpTable"] = RecordJSON.jumpTable(link.table)
             hub.publish("jump-table", .object(data))
         case .deviceLog(let device, let lines):
             // Relayed as the device sent them.

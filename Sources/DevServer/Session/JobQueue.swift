@@ -1,25 +1,22 @@
 import Foundation
 import Hotpatch
 
-/// Runs a project's jobs one at a time, first in first out, on its own thread.
+/// The session's jobs: the one running and those waiting, first in first out.
 ///
-/// The pipeline is synchronous (it waits on rustc and the linker), so a dedicated thread keeps it
-/// off both libmicrohttpd's thread and Swift's small cooperative pool.
-final class JobQueue: @unchecked Sendable {
+/// A value inside the session state, so queueing a job, recording it and cancelling it are one
+/// change under the session's lock; `JobThread` runs what ``startNext()`` hands out.
+struct JobQueue: Sendable {
     /// What kind of work a job is; also its key's namespace.
     enum Kind: String, Sendable {
         case build, patch
     }
 
-    /// One unit of work: `run` does it and records its outcome itself.
+    /// One unit of work: the record it runs for (`kind` + `key`) and its cancellation signal.
     struct Job: Sendable {
         let kind: Kind
         let key: String
         let queuedAt: Date
         let cancellation: Cancellation
-        let run: @Sendable (Cancellation) -> Void
-        /// Called instead of `run` when the job is cancelled before it starts.
-        let cancelled: @Sendable () -> Void
     }
 
     /// A job as status reports it.
@@ -30,97 +27,71 @@ final class JobQueue: @unchecked Sendable {
         let running: Bool
     }
 
-    private let condition = NSCondition()
-    private var pending: [Job] = []
-    private var running: Job?
-    private var accepting = true
-    private var finished = false
-    private var thread: Thread?
-
-    init() {
-        let thread = Thread { [unowned self] in self.workLoop() }
-        thread.name = "whisker-jobs"
-        self.thread = thread
-        thread.start()
+    /// What the job thread should do next.
+    enum Next: Sendable {
+        case run(Job)
+        /// Nothing to run now (a cancel took the job this wake-up was for).
+        case idle
+        /// Shut down and empty: the thread ends.
+        case closed
     }
+
+    private(set) var pending: [Job] = []
+    private(set) var running: Job?
+    private(set) var accepting = true
 
     /// Queues `job`; false once the queue is shutting down.
-    @discardableResult
-    func enqueue(_ job: Job) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
+    mutating func enqueue(_ job: Job) -> Bool {
         guard accepting else { return false }
         pending.append(job)
-        condition.signal()
         return true
     }
 
-    /// Whether a job of `kind` waits to start (the watcher coalesces saves into it).
+    /// The key of the first job of `kind` waiting to start (the watcher coalesces saves into it).
     func firstQueued(_ kind: Kind) -> String? {
-        condition.lock()
-        defer { condition.unlock() }
-        return pending.first { $0.kind == kind }?.key
+        pending.first { $0.kind == kind }?.key
     }
 
-    /// Cancels a queued job (it never runs) or asks the running one to stop; false if unknown.
-    func cancel(kind: Kind, key: String) -> Bool {
-        condition.lock()
-        if let index = pending.firstIndex(where: { $0.kind == kind && $0.key == key }) {
-            let job = pending.remove(at: index)
-            condition.unlock()
-            job.cancelled()
-            return true
-        }
-        let job = running
-        condition.unlock()
-        guard let job, job.kind == kind, job.key == key else { return false }
-        job.cancellation.cancel()
-        return true
+    /// Whether a job of `kind` is queued or running.
+    func contains(_ kind: Kind) -> Bool {
+        running?.kind == kind || pending.contains { $0.kind == kind }
+    }
+
+    /// Takes a job that has not started out of the queue; nil when it is not waiting.
+    mutating func removeQueued(kind: Kind, key: String) -> Job? {
+        guard let index = pending.firstIndex(where: { $0.kind == kind && $0.key == key }) else { return nil }
+        return pending.remove(at: index)
+    }
+
+    /// The running job, if it is that one.
+    func running(kind: Kind, key: String) -> Job? {
+        guard let running, running.kind == kind, running.key == key else { return nil }
+        return running
+    }
+
+    /// Moves the first waiting job to running.
+    mutating func startNext() -> Next {
+        guard !pending.isEmpty else { return accepting ? .idle : .closed }
+        let job = pending.removeFirst()
+        running = job
+        return .run(job)
+    }
+
+    /// The running job has ended.
+    mutating func finishRunning() {
+        running = nil
+    }
+
+    /// Stops accepting and empties the queue: the jobs that will never run, and the running one.
+    mutating func close() -> (dropped: [Job], running: Job?) {
+        accepting = false
+        defer { pending.removeAll() }
+        return (pending, running)
     }
 
     /// Running job first, then the queue in order.
     var entries: [Entry] {
-        condition.lock()
-        defer { condition.unlock() }
         let head = running.map { [Entry(kind: $0.kind, key: $0.key, queuedAt: $0.queuedAt, running: true)] } ?? []
         return head + pending.map { Entry(kind: $0.kind, key: $0.key, queuedAt: $0.queuedAt, running: false) }
-    }
-
-    /// Stops accepting, cancels what is queued, asks the running job to stop (`cancelRunning`) or
-    /// lets it finish, and returns when the worker has ended.
-    func shutdown(cancelRunning: Bool) {
-        condition.lock()
-        accepting = false
-        let dropped = pending
-        pending.removeAll()
-        if cancelRunning { running?.cancellation.cancel() }
-        condition.broadcast()
-        condition.unlock()
-        for job in dropped { job.cancelled() }
-        condition.lock()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
-
-    private func workLoop() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && accepting { condition.wait() }
-            if pending.isEmpty && !accepting {
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let job = pending.removeFirst()
-            running = job
-            condition.unlock()
-
-            if job.cancellation.isCancelled { job.cancelled() } else { job.run(job.cancellation) }
-
-            condition.lock()
-            running = nil
-            condition.unlock()
-        }
     }
 }

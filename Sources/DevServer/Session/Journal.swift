@@ -14,6 +14,7 @@ struct Journal: Codable, Sendable {
     }
 
     /// The event id the last run reached (0 without a journal), for the event hub to continue from.
+    /// An unreadable journal counts as none here: the session reading it next fails with the reason.
     static func lastEventID(in layout: ProjectLayout) -> UInt64 {
         (try? JSONFile.read(Journal.self, from: file(in: layout)))?.lastEventId ?? 0
     }
@@ -34,37 +35,6 @@ struct Journal: Codable, Sendable {
         }
         for index in devices.indices where devices[index].state != .lost {
             devices[index].state = .lost
-        }
-    }
-}
-
-extension ProjectSession {
-    /// Schedules a journal write: one write, 50 ms after the first change, carries every change
-    /// made until it starts. ``shutdown(cancelRunning:)`` writes synchronously.
-    func saveJournal() {
-        let scheduled = journalWritePending.withLock { pending -> Bool in
-            defer { pending = true }
-            return !pending
-        }
-        guard scheduled else { return }
-        journalQueue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
-            journalWritePending.withLock { $0 = false }
-            writeJournal()
-        }
-    }
-
-    /// Writes the journal now (temp file + rename), on the caller's thread.
-    func writeJournal() {
-        let snapshot = journal.withLock { journal -> Journal in
-            journal.lastEventId = lastEventID()
-            return journal
-        }
-        let file = Journal.file(in: layout)
-        do {
-            try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
-            try JSONFile.write(snapshot, to: file)
-        } catch {
-            logger.error("cannot write the journal \(file.path): \(error)")
         }
     }
 }

@@ -1,17 +1,13 @@
 import Foundation
 import Hotpatch
 
+/// Fat builds: queueing, cancelling, the build job and the warm-up that follows it.
 extension ProjectSession {
     /// Whether a kept build of the current sources exists (nothing changed since it or the last
     /// patch), so `serve` can start without building again.
     public func hasUpToDateBuild() -> Bool {
-        // A build an older whisker-dev made may lack what patches now rely on (whole rlibs linked).
-        guard let current = currentBuild, let build = current.build,
-              build.pipelineVersion == FatBuild.currentPipelineVersion,
-              FileManager.default.isExecutableFile(atPath: build.binary),
-              let state = try? ProjectState.load(layout), !state.sources.isEmpty
-        else { return false }
-        return ChangeDetection.detect(state.sources).isEmpty
+        guard let build = currentBuild?.build else { return false }
+        return pipeline.isUpToDate(build)
     }
 
     /// Queues a fat build with the server's settings, which `request` may only confirm.
@@ -21,72 +17,62 @@ extension ProjectSession {
             // Refused rather than silently ignored: the caller would get a build it did not ask for.
             throw SessionError(.invalidInput, "invalid_field", "field 'profile' must be '\(configuration.profile)' for this server")
         }
-        let record = BuildRecord(id: BuildID.make(), state: .queued, trigger: trigger, createdAt: Date())
-        journal.withLock { $0.builds.append(record) }
-        emit(.build(.queued, record))
-        let key = record.id.rawValue
-        let accepted = queue.enqueue(JobQueue.Job(
-            kind: .build, key: key, queuedAt: record.createdAt, cancellation: Cancellation(),
-            run: { [self] cancellation in runBuild(key, cancellation: cancellation) },
-            cancelled: { [self] in finishBuild(key, state: .cancelled, error: nil) }))
-        guard accepted else {
-            finishBuild(key, state: .cancelled, error: JobFailure(code: "shutting_down", message: "the server is shutting down"))
-            throw .shuttingDown
-        }
-        saveJournal()
+        let now = clock.now()
+        let record = BuildRecord(id: BuildID.make(date: now), state: .queued, trigger: trigger, createdAt: now)
+        try enqueue(record)
         return record.id
     }
 
     /// Cancels a queued or running build.
     public func cancelBuild(_ id: String) throws(SessionError) {
-        let record = try build(id)
-        guard !record.state.isFinished else { throw .jobFinished("build", id: id, state: record.state) }
-        _ = queue.cancel(kind: .build, key: id)
+        try cancel(BuildRecord.self, id)
     }
 
     /// The build's cargo output, or (when no log was written) its failure.
     func buildLog(_ id: String) throws(SessionError) -> String {
         let record = try build(id)
         guard let buildID = BuildID(id) else { throw .notFound("build", id: id) }
+        // No log file is a normal answer (the build failed before cargo ran): its failure says why.
         guard let text = try? String(contentsOf: layout.build(buildID).log, encoding: .utf8) else {
             return record.error.map { "\($0.message)\n\($0.diagnostics ?? "")" } ?? ""
         }
         return text
     }
 
-    private func runBuild(_ key: String, cancellation: Cancellation) {
+    /// The build job, on the job thread.
+    func runBuild(_ key: String, cancellation: Cancellation) {
         guard let id = BuildID(key) else { return }
-        let started = ContinuousClock.now
-        updateBuild(key) { $0.state = .running; $0.startedAt = Date() }
-        if let record = buildRecord(key) { emit(.build(.started, record)) }
+        let started = clock.instant()
+        change { state in
+            let now = clock.now()
+            guard let record = state.update(BuildRecord.self, key, { $0.state = .running; $0.startedAt = now }) else { return }
+            state.emit(.build(.started, record))
+        }
         logger.info("build \(key) started")
-        let cache = self.cache
         do {
-            let build = try runFatBuild(
-                project: configuration.project, bin: configuration.bin, package: configuration.package,
-                release: configuration.release, target: configuration.target, cacheDir: configuration.cacheDirectory,
-                environment: configuration.environment,
-                symbolCount: { try cache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count },
-                cancellation: cancellation, id: id,
-                progress: { [self] event in
-                    guard case .phaseFinished(let timing) = event else { return }
-                    updateBuild(key) { $0.phases.append(timing) }
-                    emit(.buildProgress(id: id, phase: timing, elapsed: ContinuousClock.now - started))
-                })
-            let size = (try? FileManager.default.attributesOfItem(atPath: build.binary)[.size] as? Int) ?? nil
-            updateBuild(key) {
-                $0.build = build; $0.phases = build.phases; $0.binarySize = size
-                $0.warmUp = WarmUpRecord(state: .queued)
+            let build = try pipeline.fatBuild(id: id, cancellation: cancellation) { [self] timing in
+                change { state in
+                    state.update(BuildRecord.self, key) { $0.phases.append(timing) }
+                    state.emit(.buildProgress(id: id, phase: timing, elapsed: clock.instant() - started))
+                }
             }
-            // The binary is ready to start now: the warm-up below is for patches, not for running it.
-            finishBuild(key, state: .succeeded, error: nil)
+            let size = pipeline.binarySize(of: build)
+            change { state in
+                state.update(BuildRecord.self, key) {
+                    $0.build = build; $0.phases = build.phases; $0.binarySize = size
+                    $0.warmUp = WarmUpRecord(state: .queued)
+                }
+                // The binary is ready to start now: the warm-up below is for patches, not for running it.
+                state.finish(BuildRecord.self, key, .succeeded, error: nil, at: clock.now())
+            }
             logger.info("build \(key) succeeded in \(Int(build.durationMs)) ms: \(build.symbols ?? 0) symbols; the binary can start while the warm-up runs")
             warmUp(key, id: id, build: build, cancellation: cancellation)
-            sourcesChanged.withLock { $0 }?()
+            notifySourcesChanged()
         } catch {
             let state: JobState = cancellation.isCancelled ? .cancelled : .failed
-            finishBuild(key, state: state, error: JobFailure(error))
-            logger.error("build \(key) \(state.rawValue): \(JobFailure(error).logLine)")
+            let failure = JobFailure(error)
+            change { $0.finish(BuildRecord.self, key, state, error: failure, at: clock.now()) }
+            logger.error("build \(key) \(state.rawValue): \(failure.logLine)")
         }
     }
 
@@ -94,45 +80,32 @@ extension ProjectSession {
     /// thread so that a patch queued meanwhile runs after it; failures cost the first patch its
     /// baseline, never the build.
     private func warmUp(_ key: String, id: BuildID, build: FatBuild, cancellation: Cancellation) {
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = clock.instant()
         let running = WarmUpRecord(state: .running)
-        updateBuild(key) { $0.warmUp = running }
-        emit(.buildWarmUp(id: id, running))
+        change { state in
+            state.update(BuildRecord.self, key) { $0.warmUp = running }
+            state.emit(.buildWarmUp(id: id, running))
+        }
         var record = WarmUpRecord(state: .succeeded)
         do {
-            if try patcher.prepareDiffBaseline(build: build, cancellation: cancellation) == nil {
+            if try !pipeline.warmUp(build, cancellation: cancellation) {
                 record.message = "a source changed while the warm-up compiled it: the first patch links whole codegen units"
             }
         } catch {
             record.state = cancellation.isCancelled ? .cancelled : .failed
             record.message = JobFailure(error).message
         }
-        record.durationMs = (clock.now - start).milliseconds
+        record.durationMs = (clock.instant() - start).milliseconds
         let finished = record
-        updateBuild(key) { $0.warmUp = finished }
-        saveJournal()
-        emit(.buildWarmUp(id: id, finished))
+        change { state in
+            state.update(BuildRecord.self, key) { $0.warmUp = finished }
+            state.journalDidChange()
+            state.emit(.buildWarmUp(id: id, finished))
+        }
         if let message = record.message {
             logger.warning("build \(key) warm-up \(record.state.rawValue) in \(Int(record.durationMs ?? 0)) ms: \(message)")
         } else {
             logger.info("build \(key) warm-up succeeded in \(Int(record.durationMs ?? 0)) ms: patches compile incrementally")
         }
-    }
-
-    func updateBuild(_ key: String, _ change: (inout BuildRecord) -> Void) {
-        journal.withLock { journal in
-            if let index = journal.builds.firstIndex(where: { $0.id.rawValue == key }) { change(&journal.builds[index]) }
-        }
-    }
-
-    private func finishBuild(_ key: String, state: JobState, error: JobFailure?) {
-        updateBuild(key) {
-            $0.state = state
-            $0.finishedAt = Date()
-            $0.error = error
-        }
-        if let record = buildRecord(key) { emit(.build(.finished, record)) }
-        saveJournal()
     }
 }

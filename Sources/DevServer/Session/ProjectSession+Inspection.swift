@@ -7,13 +7,7 @@ extension ProjectSession {
     func diff(old: String, new: String) throws(SessionError) -> BinaryDiff {
         let oldPath = try binaryPath(forReference: old)
         let newPath = try binaryPath(forReference: new)
-        let report = try SessionError.wrapping {
-            // Objects are compared function by function (masked relocations); linked binaries by name.
-            if FunctionDiff.isRelocatableELF(oldPath), FunctionDiff.isRelocatableELF(newPath) {
-                return try FunctionDiff.report(old: [oldPath], new: [newPath])
-            }
-            return try DiffReport.between(oldPath: oldPath, newPath: newPath)
-        }
+        let report = try SessionError.wrapping { try pipeline.diff(oldPath: oldPath, newPath: newPath) }
         return BinaryDiff(old: oldPath, new: newPath, report: report)
     }
 
@@ -25,7 +19,7 @@ extension ProjectSession {
             throw .notFound("build", id: buildID, hint: "only succeeded builds have symbols")
         }
         let pattern = pattern?.lowercased()
-        let table = try SessionError.wrapping { try cache.symbolTable(forBinaryAt: fat.binary, architecture: nil).0 }
+        let table = try SessionError.wrapping { try pipeline.symbols(of: fat) }
         var matches: [SymbolListing.Symbol] = []
         var total = 0
         for index in table.indices where table.isDefined(at: index) {

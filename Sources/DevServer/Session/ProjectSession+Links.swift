@@ -2,38 +2,72 @@ import Foundation
 import Hotpatch
 
 /// Patch libraries: linked once (shared) or once per device slide, on demand for late devices.
+/// Every link runs on the link executor, one at a time.
 extension ProjectSession {
     /// Links `compilation` for one process and records the library; reports its jump table to
-    /// every live device it serves. Throws the pipeline's errors as they are (callers log them).
+    /// every live device it serves. A library already linked for that process is returned as it
+    /// is. Throws the pipeline's errors as they are (callers log them).
     @discardableResult
-    func link(_ compilation: PatchCompilation, patchId: Int, aslrReference: UInt64) throws -> LinkRecord {
-        linkLock.lock()
-        defer { linkLock.unlock() }
-        if let existing = patchRecord(patchId)?.link(for: aslrReference) { return existing }
-        let linked = try patcher.link(compilation, aslrReference: aslrReference)
+    func link<Pipeline: PatchPipeline>(
+        _ compilation: Pipeline.Compilation, with pipeline: Pipeline, patchId: Int, aslrReference: UInt64
+    ) throws -> LinkRecord {
+        try linkExecutor.sync { try linkOnExecutor(compilation, with: pipeline, patchId: patchId, aslrReference: aslrReference) }
+    }
+
+    /// ``link(_:with:patchId:aslrReference:)`` of a compilation stored in the patch's record.
+    @discardableResult
+    func linkStored(_ stored: StoredCompilation, patchId: Int, aslrReference: UInt64) throws -> LinkRecord {
+        try restoreAndLink(stored, with: pipeline, patchId: patchId, aslrReference: aslrReference, onExecutor: false)
+    }
+
+    /// Restores, then links; `onExecutor`: the caller already runs on the link executor (a late
+    /// device's catch-up), where a `sync` onto it would wait for itself.
+    @discardableResult
+    private func restoreAndLink<Pipeline: PatchPipeline>(
+        _ stored: StoredCompilation, with pipeline: Pipeline, patchId: Int, aslrReference: UInt64, onExecutor: Bool
+    ) throws -> LinkRecord {
+        let compilation = try pipeline.restore(stored)
+        if onExecutor { return try linkOnExecutor(compilation, with: pipeline, patchId: patchId, aslrReference: aslrReference) }
+        return try link(compilation, with: pipeline, patchId: patchId, aslrReference: aslrReference)
+    }
+
+    /// The link itself: on the link executor, so the look for an existing library and the record
+    /// of the new one have no other link between them.
+    private func linkOnExecutor<Pipeline: PatchPipeline>(
+        _ compilation: Pipeline.Compilation, with pipeline: Pipeline, patchId: Int, aslrReference: UInt64
+    ) throws -> LinkRecord {
+        dispatchPrecondition(condition: .onQueue(linkExecutor))
+        let key = String(patchId)
+        if let existing = read({ $0.journal.record(PatchRecord.self, key)?.link(for: aslrReference) }) { return existing }
+        let linked = try pipeline.link(compilation, aslrReference: aslrReference)
         let plan = linked.plan
         let record = LinkRecord(
             aslrReference: aslrReference, libraryPath: plan.library.path, sha256: plan.library.sha256,
-            size: plan.library.size, jumpTableJSON: linked.jumpTable.json(), subsecondJSON: linked.jumpTable.subsecondJSON(),
-            plan: plan, table: linked.jumpTable)
-        updatePatch(patchId) { $0.links.append(record) }
-        for device in liveDevices(of: compilation.build.id) where record.isShared || device.aslrReference == aslrReference {
-            emit(.jumpTable(patchId: patchId, device: device.id, link: record.resliding(to: device.aslrReference)))
+            size: plan.library.size, table: linked.jumpTable, plan: plan)
+        change { state in
+            state.update(PatchRecord.self, key) { $0.links.append(record) }
+            for device in state.liveDevices(of: compilation.buildId) where record.isShared || device.aslrReference == aslrReference {
+                state.emit(.jumpTable(patchId: patchId, device: device.id, link: record.resliding(to: device.aslrReference)))
+            }
+            state.journalDidChange()
         }
-        saveJournal()
         return record
     }
 
-    /// The runtime address of the build's `main` in its file, looked up once per build: the
-    /// symbol table lookup hashes the whole binary (74 MB for a real app), which must not sit
-    /// between a patch's compile and its link on every save.
+    /// The file address of the build's `main`, looked up once per build: the symbol table lookup
+    /// hashes the whole binary (74 MB for a real app), which must not sit between a patch's
+    /// compile and its link on every save. Nil (logged) when the binary has no readable `main`.
     func anchorAddress(of build: FatBuild) -> UInt64? {
-        if let known = anchors.withLock({ $0[build.id.rawValue] }) { return known }
-        // The patcher memoises the kept binary's digest beside it.
-        guard let address = try? cache.symbolTable(
-            forBinaryAt: build.binary, architecture: nil, digest: patcher.keptBinaryDigest(build)).0.lookup("main")?.address
-        else { return nil }
-        anchors.withLock { $0[build.id.rawValue] = address }
+        if let known = read({ $0.anchors[build.id] }) { return known }
+        let address: UInt64?
+        do {
+            address = try pipeline.anchorAddress(of: build)
+        } catch {
+            logger.error("cannot read the symbols of build \(build.id.rawValue) (devices get no slide, patches link at 0): \(error)")
+            return nil
+        }
+        guard let address else { return nil }
+        change { $0.anchors[build.id] = address }
         return address
     }
 
@@ -48,7 +82,7 @@ extension ProjectSession {
         if let reference {
             if let link = record.link(for: reference) { return link }
             if record.state == .succeeded, let stored = record.compilation {
-                return try SessionError.wrapping { try link(try patcher.restore(stored), patchId: patchId, aslrReference: reference) }
+                return try SessionError.wrapping { try linkStored(stored, patchId: patchId, aslrReference: reference) }
             }
         } else if let first = record.links.first {
             return first
@@ -66,22 +100,27 @@ extension ProjectSession {
         return Array(bytes)
     }
 
-    /// Links, off the caller's thread, every succeeded patch of the device's build that has no
-    /// library for its slide yet; then reports `devicePatchesLinked` (its long poll wakes).
+    /// Links, on the link executor, every succeeded patch of the device's build that has no
+    /// library for its slide yet, oldest first; then reports `devicePatchesLinked` (its long poll
+    /// wakes). A link that fails is recorded in the patch's `failedBy` for that device.
     func linkMissingPatches(for deviceId: String) {
-        linkQueue.async { [self] in
-            guard let device = deviceRecord(deviceId) else { return }
-            let patches = journal.withLock { $0.patches.filter { $0.buildId == device.buildId && $0.state == .succeeded } }
+        linkExecutor.async { [self] in
+            let found = read { state in state.visibleDevice(deviceId).map { ($0, state.succeededPatches(of: $0.buildId)) } }
+            guard let (device, patches) = found else { return }
             for patch in patches where patch.link(for: device.aslrReference) == nil {
                 guard let stored = patch.compilation else { continue }
                 do {
-                    try link(try patcher.restore(stored), patchId: patch.id, aslrReference: device.aslrReference)
+                    try restoreAndLink(stored, with: pipeline, patchId: patch.id, aslrReference: device.aslrReference, onExecutor: true)
                 } catch {
                     logger.error("cannot link patch \(patch.id) for device \(deviceId): \(error)")
-                    updatePatch(patch.id) { $0.failedBy[deviceId] = "link failed: \(JobFailure(error).message)" }
+                    let reason = "link failed: \(JobFailure(error).message)"
+                    change { state in
+                        state.update(PatchRecord.self, patch.key) { $0.failedBy[deviceId] = reason }
+                        state.journalDidChange()
+                    }
                 }
             }
-            emit(.devicePatchesLinked(device: deviceId))
+            change { $0.emit(.devicePatchesLinked(device: deviceId)) }
         }
     }
 }

@@ -1,17 +1,17 @@
 import Foundation
 import Hotpatch
 
-/// Typed reads of the session's records, each a consistent snapshot taken under the journal's lock.
+/// Typed reads of the session's records, each a consistent snapshot taken under the state's lock.
 extension ProjectSession {
     // MARK: builds
 
     /// The newest build that succeeded: the one new devices and patches use.
     var currentBuild: BuildRecord? {
-        journal.withLock { $0.builds.last { $0.state == .succeeded } }
+        read(\.currentBuild)
     }
 
     func buildRecord(_ id: String) -> BuildRecord? {
-        journal.withLock { $0.builds.first { $0.id.rawValue == id } }
+        read { $0.journal.record(BuildRecord.self, id) }
     }
 
     /// The build with that id; `build_not_found` otherwise.
@@ -22,13 +22,13 @@ extension ProjectSession {
 
     /// Every build, oldest first.
     var builds: [BuildRecord] {
-        journal.withLock { $0.builds }
+        read(\.journal.builds)
     }
 
     // MARK: patches
 
     func patchRecord(_ id: Int) -> PatchRecord? {
-        journal.withLock { $0.patches.first { $0.id == id } }
+        read { $0.journal.record(PatchRecord.self, String(id)) }
     }
 
     /// The patch with that id; `patch_not_found` otherwise.
@@ -39,14 +39,14 @@ extension ProjectSession {
 
     /// The patches with an id greater than `id`, oldest first.
     func patches(after id: Int) -> [PatchRecord] {
-        journal.withLock { $0.patches }.filter { $0.id > id }.sorted { $0.id < $1.id }
+        read(\.journal.patches).filter { $0.id > id }.sorted { $0.id < $1.id }
     }
 
     // MARK: devices
 
     /// A registered device that has not been removed.
     func deviceRecord(_ id: String) -> DeviceRecord? {
-        journal.withLock { $0.devices.first { $0.id == id && !$0.removed } }
+        read { $0.visibleDevice(id) }
     }
 
     /// The registered device with that id; `device_not_found` otherwise.
@@ -57,26 +57,26 @@ extension ProjectSession {
 
     /// Every device not removed, in the order they registered.
     var visibleDevices: [DeviceRecord] {
-        journal.withLock { $0.devices.filter { !$0.removed } }
+        read { $0.journal.devices.filter { !$0.removed } }
     }
 
     func liveDevices(of build: BuildID) -> [DeviceRecord] {
-        journal.withLock { $0.devices.filter { $0.buildId == build && !$0.removed && $0.state != .lost } }
+        read { $0.liveDevices(of: build) }
     }
 
     // MARK: everything
 
     func status() -> SessionStatus {
-        let toolchain = toolchain.withLock { $0 }
-        let (builds, patches) = journal.withLock { ($0.builds, $0.patches) }
-        return SessionStatus(
-            projectKey: layout.key,
-            toolchain: toolchain,
-            currentBuild: builds.last { $0.state == .succeeded },
-            latestBuild: builds.last,
-            queue: queue.entries,
-            devices: visibleDevices,
-            lastPatch: patches.last,
-            patchCount: patches.count)
+        read { state in
+            SessionStatus(
+                projectKey: layout.key,
+                toolchain: state.toolchain,
+                currentBuild: state.currentBuild,
+                latestBuild: state.journal.builds.last,
+                queue: state.queue.entries,
+                devices: state.journal.devices.filter { !$0.removed },
+                lastPatch: state.journal.patches.last,
+                patchCount: state.journal.patches.count)
+        }
     }
 }

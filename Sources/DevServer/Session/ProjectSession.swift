@@ -1,6 +1,7 @@
 import Foundation
 import Hotpatch
 import Logging
+import Synchronization
 
 /// Everything the server knows about its one project: builds, patches, devices and the job queue
 /// that runs the pipeline. Every change is journaled in the project's cache directory and
@@ -9,79 +10,157 @@ import Logging
 /// The session knows nothing of HTTP: it takes typed inputs (`BuildRequest`,
 /// `DeviceRegistration`, …), answers with records and throws `SessionError`. The routes turn
 /// requests into those inputs and the answers into JSON and statuses.
+///
+/// One owner for the state: all of it is one `SessionState` behind one `Mutex`, changed only
+/// through ``change(_:)``. The work runs elsewhere, never under the lock: jobs on the job thread,
+/// links on the link executor (one at a time), event delivery and journal writes on their own
+/// serial executors. The pipeline is a `PatchPipeline` and time comes from a `SessionClock`, both
+/// injectable, so tests drive the session without rustc.
 public final class ProjectSession: Sendable {
     public let configuration: SessionConfiguration
     public let layout: ProjectLayout
-    let patcher: Patcher
-    let cache: HotpatchModuleCache
-    let queue = JobQueue()
+    let pipeline: any PatchPipeline
+    let clock: any SessionClock
     let logger: Logger
-    let journal: Locked<Journal>
+    /// The session's state, all of it.
+    let state: Mutex<SessionState>
     /// The id of the newest event the observers published, journaled so that a restarted server
     /// continues the ids (browsers' `Last-Event-ID` stays meaningful).
     let lastEventID: @Sendable () -> UInt64
-    private let observers = Locked<[@Sendable (SessionEvent) -> Void]>([])
-    /// Serialises links: a patch job and a late device may link the same patch.
-    let linkLock = NSLock()
-    /// Runs links for devices that joined after a patch, off the caller's thread.
-    let linkQueue = DispatchQueue(label: "whisker.device-links")
+    let jobs = JobThread()
+    /// Runs every link, one at a time: a patch job, a late device and a request may link the same
+    /// patch, a link writes into the patch's directory, and "is it linked yet?" must not change
+    /// between the look and the link.
+    let linkExecutor = DispatchQueue(label: "whisker.links")
+    /// Hands events to the observers in the order the changes happened, on a thread that holds
+    /// nothing of the session's (an observer may call back into it, even to link).
+    let eventExecutor = DispatchQueue(label: "whisker.session-events")
     /// Journal writes, coalesced off the calling thread: an ack from each of 16 devices must not
     /// encode the whole journal 16 times on the HTTP thread.
-    let journalQueue = DispatchQueue(label: "whisker.journal")
-    let journalWritePending = Locked(false)
-    let toolchain: Locked<RustcVersion?> = Locked(nil)
-    /// File address of `main` per build id (see ``anchorAddress(of:)``).
-    let anchors = Locked<[String: UInt64]>([:])
-    /// Called after a build succeeds or a patch changes the tracked sources (the watcher follows).
-    let sourcesChanged: Locked<(@Sendable () -> Void)?> = Locked(nil)
+    let journalExecutor = DispatchQueue(label: "whisker.journal")
 
     /// Loads the journal of an earlier run, if any; its unfinished jobs are `cancelled` and its
     /// devices `lost` until they poll again. Throws what reading the journal throws.
+    /// `pipeline` and `clock` default to the real ones.
     init(
         configuration: SessionConfiguration, logger: Logger = Logger(label: "whisker.serve"),
-        lastEventID: @escaping @Sendable () -> UInt64
+        lastEventID: @escaping @Sendable () -> UInt64,
+        pipeline: (any PatchPipeline)? = nil, clock: any SessionClock = SystemClock()
     ) throws {
+        let layout = ProjectLayout(project: configuration.project, cacheDirectory: configuration.cacheDirectory)
+        let pipeline = pipeline ?? LivePipeline(configuration: configuration, layout: layout, logger: logger)
         self.configuration = configuration
-        self.layout = ProjectLayout(project: configuration.project, cacheDirectory: configuration.cacheDirectory)
+        self.layout = layout
         self.logger = logger
         self.lastEventID = lastEventID
-        self.cache = HotpatchModuleCache(directory: configuration.cacheDirectory.path)
-        var patcher = Patcher(layout: layout, cache: cache, logger: logger)
-        patcher.entryPatching = configuration.entryPatching
-        self.patcher = patcher
-        var loaded = Journal()
+        self.pipeline = pipeline
+        self.clock = clock
+        var journal = Journal()
         let journalFile = Journal.file(in: layout)
         if FileManager.default.fileExists(atPath: journalFile.path) {
-            loaded = try JSONFile.read(Journal.self, from: journalFile)
-            loaded.markInterrupted()
+            journal = try JSONFile.read(Journal.self, from: journalFile)
+            journal.markInterrupted()
         }
-        journal = Locked(loaded)
-        toolchain.withLock { $0 = try? Toolchain.rustcVersion(environment: configuration.environment, directory: configuration.project) }
+        var initial = SessionState(journal: journal)
+        do {
+            initial.toolchain = try pipeline.toolchain()
+        } catch {
+            // The status report then says `unknown`; builds report their own rustc failures.
+            logger.warning("cannot ask rustc for its version: \(error)")
+        }
+        state = Mutex(initial)
+        jobs.start { [weak self] in self?.runNextJob() ?? false }
     }
 
-    /// Calls `observer` with every later event, on the thread the event happens on, after the
-    /// observers added before it. Observers must be quick and must not wait for the session.
+    deinit {
+        // A session dropped without `shutdown` still ends its job thread (it finds no session).
+        jobs.wake()
+    }
+
+    /// Calls `observer` with every later event, in the order the changes happened, on the
+    /// session's event executor. Observers must be quick; they may call the session.
     func observe(_ observer: @escaping @Sendable (SessionEvent) -> Void) {
-        observers.withLock { $0.append(observer) }
-    }
-
-    /// Reports `event` to every observer.
-    func emit(_ event: SessionEvent) {
-        for observer in observers.withLock({ $0 }) { observer(event) }
+        change { $0.observers.append(observer) }
     }
 
     /// Follow source changes (the file watcher).
     public func onSourcesChanged(_ body: @escaping @Sendable () -> Void) {
-        sourcesChanged.withLock { $0 = body }
+        change { $0.sourcesChanged = body }
     }
 
-    /// Stops the queue (cancelling or finishing the running job), lets observers release what
-    /// waits on the session (`SessionEvent.stopping`) and flushes the journal.
+    /// Stops the queue (cancelling or finishing the running job), waits for the links under way,
+    /// lets observers release what waits on the session (`SessionEvent.stopping`) and writes the
+    /// journal. Not from an observer: it waits for the observers to hear `stopping`.
     public func shutdown(cancelRunning: Bool = true) {
-        queue.shutdown(cancelRunning: cancelRunning)
-        linkQueue.sync {}
-        emit(.stopping)
-        journalQueue.sync {}
-        journalQueue.sync { writeJournal() }
+        let running = change { state -> JobQueue.Job? in
+            let (dropped, running) = state.queue.close()
+            for job in dropped { state.finishJob(job, .cancelled, error: nil, at: clock.now()) }
+            return running
+        }
+        jobs.wake()
+        if cancelRunning { running?.cancellation.cancel() }
+        jobs.waitUntilEnded()
+        linkExecutor.sync {}
+        change { $0.emit(.stopping) }
+        eventExecutor.sync {}
+        journalExecutor.sync { writeJournal(last: true) }
+    }
+
+    // MARK: the one way state changes
+
+    /// Makes one change to the session's state under its lock. The change's events go to the
+    /// observers, and a journal write is scheduled, while the lock is still held: events reach
+    /// observers in exactly the order the changes were made.
+    @discardableResult
+    func change<Result: Sendable, Failure: Error>(
+        _ body: (inout SessionState) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        try state.withLock { (state: inout SessionState) throws(Failure) -> Result in
+            defer { dispatchEffects(of: &state) }
+            return try body(&state)
+        }
+    }
+
+    /// Reads the state under its lock (a consistent snapshot).
+    func read<Result: Sendable>(_ body: (SessionState) -> Result) -> Result {
+        state.withLock { body($0) }
+    }
+
+    private func dispatchEffects(of state: inout SessionState) {
+        let effects = state.takeEffects()
+        if !effects.events.isEmpty {
+            let observers = state.observers
+            eventExecutor.async {
+                for event in effects.events {
+                    for observer in observers { observer(event) }
+                }
+            }
+        }
+        if effects.journal, !state.journalWriteScheduled, !state.journalClosed {
+            // One write, 50 ms after the first change, carries every change made until it starts.
+            state.journalWriteScheduled = true
+            journalExecutor.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in writeJournal() }
+        }
+    }
+
+    /// Writes the journal now (temp file + rename), on the journal executor; `last`: the final
+    /// write of `shutdown`, after which none is made. A failure is logged: the records stay served
+    /// from memory, and the next change tries again.
+    private func writeJournal(last: Bool = false) {
+        let taken = state.withLock { state -> Journal? in
+            guard !state.journalClosed else { return nil }
+            state.journalClosed = last
+            state.journalWriteScheduled = false
+            return state.journal
+        }
+        guard var snapshot = taken else { return }
+        snapshot.lastEventId = lastEventID()
+        let file = Journal.file(in: layout)
+        do {
+            try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
+            try JSONFile.write(snapshot, to: file)
+        } catch {
+            logger.error("cannot write the journal \(file.path): \(error)")
+        }
     }
 }

@@ -5,8 +5,8 @@ import Hotpatch
 struct PendingPatch: Sendable {
     let id: Int
     let sha256: String
-    /// The jump table slid for the device, in our JSON form.
-    let jumpTableJSON: String
+    /// The jump table slid for the device.
+    let jumpTable: JumpTable
 }
 
 /// Two binaries (or objects) compared function by function.

@@ -73,36 +73,6 @@ struct WarmUpRecord: Codable, Sendable {
     var message: String?
 }
 
-/// One library linked from a patch's objects: for one ASLR reference, or (a shared link) for
-/// every process of the build, the jump table then derived per process.
-struct LinkRecord: Codable, Sendable {
-    var aslrReference: UInt64
-    var libraryPath: String
-    var sha256: String
-    var size: Int
-    /// The jump table in our JSON form, for that process.
-    var jumpTableJSON: String
-    var subsecondJSON: String
-    var plan: PatchPlan
-    /// The table itself, so a shared link derives another process's arithmetically (nil in
-    /// journals written before shared links).
-    var table: JumpTable?
-
-    var isShared: Bool { plan.library.linkMode == .shared && table != nil }
-
-    /// The same library for the process whose anchor runs at `aslrReference`.
-    func resliding(to aslrReference: UInt64) -> LinkRecord {
-        guard let table, aslrReference != self.aslrReference else { return self }
-        var copy = self
-        let reslid = table.resliding(aslrReference: aslrReference)
-        copy.aslrReference = aslrReference
-        copy.table = reslid
-        copy.jumpTableJSON = reslid.json()
-        copy.subsecondJSON = reslid.subsecondJSON()
-        return copy
-    }
-}
-
 /// A patch as the server tracks it: the compile, then one shared link (or one link per device
 /// slide where the target needs it).
 struct PatchRecord: Codable, Sendable {

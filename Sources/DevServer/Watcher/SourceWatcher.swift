@@ -1,5 +1,6 @@
 import Foundation
 import Hotpatch
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -18,28 +19,37 @@ import Glibc
 /// default) so the events of one editor save (write temp, rename, chmod) and of saves in a burst
 /// land in one report. Only a write that is never seen to complete (a file kept open) waits for
 /// `incompleteWriteQuiet` (100 ms) of silence: reading it earlier could see half of it.
-public final class SourceWatcher: @unchecked Sendable {
-    private let lock = NSLock()
-    private var files: Set<String> = []
-    private var fingerprints: [String: FileFingerprint] = [:]
-    private var pendingChanges: Set<String> = []
-    /// Pending files whose last event said the write was complete (inotify).
-    private var pendingCompleted: Set<String> = []
-    /// Polling mode: the size and mtime last seen per file, so one edit is one event.
-    private var polledMetadata: [String: FileMetadata] = [:]
-    /// When the next flush is due (after a complete write: now + debounce; else the quiet period).
-    private var flushDeadline: ContinuousClock.Instant?
-    /// Wall clock of the first event of the pending burst: the report's `firstEventAt`.
-    private var burstStartedAt: Date?
-    private var stopped = false
-    private var thread: Thread?
+public final class SourceWatcher: Sendable {
+    /// Everything that changes, behind one lock: the watcher's thread and the callers of
+    /// `updateFiles`/`stop` share it.
+    private struct State {
+        var files: Set<String> = []
+        var fingerprints: [String: FileFingerprint] = [:]
+        var pendingChanges: Set<String> = []
+        /// Pending files whose last event said the write was complete (inotify).
+        var pendingCompleted: Set<String> = []
+        /// Polling mode: the size and mtime last seen per file, so one edit is one event.
+        var polledMetadata: [String: FileMetadata] = [:]
+        /// When the next flush is due (after a complete write: now + debounce; else the quiet period).
+        var flushDeadline: ContinuousClock.Instant?
+        /// Wall clock of the first event of the pending burst: the report's `firstEventAt`.
+        var burstStartedAt: Date?
+        var stopped = false
+        /// The watcher's thread, so `stop()` called from a report does not wait for itself.
+        var thread: ObjectIdentifier?
+        /// inotify watch descriptor → the directory it watches.
+        var watchedDirectories: [Int32: String] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// Signalled when the watcher's thread has ended.
+    private let ended = DispatchSemaphore(value: 0)
     private let debounce: Duration
     private let incompleteWriteQuiet: Duration
     private let onReport: @Sendable (Report) -> Void
     private let usesInotify: Bool
     #if os(Linux)
-    private var inotifyDescriptor: Int32 = -1
-    private var watchedDirectories: [Int32: String] = [:]
+    private let inotifyDescriptor: Int32
     #endif
 
     /// One report: the files whose content changed, and when the first write of them was seen.
@@ -67,9 +77,13 @@ public final class SourceWatcher: @unchecked Sendable {
         usesInotify = false
         #endif
         updateFiles(paths)
-        let thread = Thread { [weak self] in self?.run() }
+        let thread = Thread { [weak self, ended] in
+            self?.run()
+            ended.signal()
+        }
         thread.name = "whisker-watcher"
-        self.thread = thread
+        let identity = ObjectIdentifier(thread)
+        state.withLock { $0.thread = identity }
         thread.start()
     }
 
@@ -90,44 +104,38 @@ public final class SourceWatcher: @unchecked Sendable {
     /// Replaces the watched set (a patch may have added a module file).
     public func updateFiles(_ paths: [String]) {
         let normalized = Set(paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-        lock.lock()
-        defer { lock.unlock() }
-        for path in normalized where fingerprints[path] == nil {
-            fingerprints[path] = FileFingerprint(path: path)
+        state.withLock { state in
+            for path in normalized where state.fingerprints[path] == nil {
+                state.fingerprints[path] = FileFingerprint(path: path)
+            }
+            state.files = normalized
+            #if os(Linux)
+            guard usesInotify else { return }
+            let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MODIFY)
+            let known = Set(state.watchedDirectories.values)
+            for directory in Set(normalized.map { ($0 as NSString).deletingLastPathComponent }) where !known.contains(directory) {
+                let descriptor = inotify_add_watch(inotifyDescriptor, directory, mask)
+                if descriptor >= 0 { state.watchedDirectories[descriptor] = directory }
+            }
+            #endif
         }
-        files = normalized
-        #if os(Linux)
-        guard usesInotify else { return }
-        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MODIFY)
-        let known = Set(watchedDirectories.values)
-        for directory in Set(normalized.map { ($0 as NSString).deletingLastPathComponent }) where !known.contains(directory) {
-            let descriptor = inotify_add_watch(inotifyDescriptor, directory, mask)
-            if descriptor >= 0 { watchedDirectories[descriptor] = directory }
-        }
-        #endif
     }
 
     /// Stops watching; idempotent, returns once the watcher thread has ended.
     public func stop() {
-        lock.lock()
-        let wasStopped = stopped
-        stopped = true
-        let thread = self.thread
-        self.thread = nil
-        lock.unlock()
-        guard !wasStopped else { return }
-        if let thread, thread != Thread.current {
-            while !thread.isFinished { usleep(2_000) }
+        let (wasStopped, thread) = state.withLock { state -> (Bool, ObjectIdentifier?) in
+            defer { state.stopped = true }
+            return (state.stopped, state.thread)
         }
+        guard !wasStopped else { return }
+        if thread != ObjectIdentifier(Thread.current) { ended.wait() }
         #if os(Linux)
         if inotifyDescriptor >= 0 { close(inotifyDescriptor) }
         #endif
     }
 
     private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
+        state.withLock { $0.stopped }
     }
 
     private func run() {
@@ -135,9 +143,7 @@ public final class SourceWatcher: @unchecked Sendable {
             if usesInotify {
                 // Sleep in poll() until an event or the pending flush is due (at most 50 ms, so
                 // `stop()` is prompt): no fixed tick between a save and its report.
-                lock.lock()
-                let due = flushDeadline.map { max(Duration.zero, $0 - .now) } ?? .milliseconds(50)
-                lock.unlock()
+                let due = state.withLock { $0.flushDeadline.map { max(Duration.zero, $0 - .now) } } ?? .milliseconds(50)
                 readInotifyEvents(timeoutMilliseconds: Int32(min(50, max(0, due.milliseconds.rounded(.up)))))
             } else {
                 usleep(250_000)
@@ -169,9 +175,7 @@ public final class SourceWatcher: @unchecked Sendable {
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { overflow = true }
                 let nameBytes = raw[nameStart..<(nameStart + nameLength)].prefix { $0 != 0 }
                 let name = String(decoding: nameBytes, as: UTF8.self)
-                lock.lock()
-                let directory = watchedDirectories[watch]
-                lock.unlock()
+                let directory = state.withLock { $0.watchedDirectories[watch] }
                 if let directory, !name.isEmpty {
                     let path = directory + "/" + name
                     if mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE) != 0 {
@@ -186,71 +190,68 @@ public final class SourceWatcher: @unchecked Sendable {
                 offset = nameStart + nameLength
             }
         }
-        lock.lock()
-        let watched = files
-        lock.unlock()
+        let watched = state.withLock { $0.files }
         // Only tracked files, plus new Rust sources beside them (a module an edit just added).
         let relevant = completion.filter { watched.contains($0.key) || $0.key.hasSuffix(".rs") }
         guard overflow || !relevant.isEmpty else { return }
-        lock.lock()
-        if pendingChanges.isEmpty { burstStartedAt = Date() }
-        if overflow { pendingChanges.formUnion(watched) }
-        for (path, complete) in relevant {
-            pendingChanges.insert(path)
-            if complete { pendingCompleted.insert(path) } else { pendingCompleted.remove(path) }
+        state.withLock { state in
+            if state.pendingChanges.isEmpty { state.burstStartedAt = Date() }
+            if overflow { state.pendingChanges.formUnion(watched) }
+            for (path, complete) in relevant {
+                state.pendingChanges.insert(path)
+                if complete { state.pendingCompleted.insert(path) } else { state.pendingCompleted.remove(path) }
+            }
+            // Every pending file complete: report after the short debounce; otherwise wait for quiet.
+            let allComplete = !overflow && state.pendingChanges.isSubset(of: state.pendingCompleted)
+            state.flushDeadline = .now + (allComplete ? debounce : incompleteWriteQuiet)
         }
-        // Every pending file complete: report after the short debounce; otherwise wait for quiet.
-        let allComplete = !overflow && pendingChanges.isSubset(of: pendingCompleted)
-        flushDeadline = .now + (allComplete ? debounce : incompleteWriteQuiet)
-        lock.unlock()
     }
     #else
     private func readInotifyEvents(timeoutMilliseconds: Int32) {}
     #endif
 
     private func scanForChanges() {
-        lock.lock()
-        defer { lock.unlock() }
-        var changed: [String] = []
-        for path in files {
-            let now = FileMetadata(path: path)
-            let before = polledMetadata[path] ?? fingerprints[path].map(FileMetadata.init(fingerprint:))
-            if now != before { changed.append(path) }
-            polledMetadata[path] = now
+        state.withLock { state in
+            var changed: [String] = []
+            for path in state.files {
+                let now = FileMetadata(path: path)
+                let before = state.polledMetadata[path] ?? state.fingerprints[path].map(FileMetadata.init(fingerprint:))
+                if now != before { changed.append(path) }
+                state.polledMetadata[path] = now
+            }
+            guard !changed.isEmpty else { return }
+            if state.pendingChanges.isEmpty { state.burstStartedAt = Date() }
+            state.pendingChanges.formUnion(changed)
+            // A scan sees a file between writes no more than an event does: wait for the next quiet scan.
+            state.flushDeadline = .now + max(debounce, .milliseconds(1))
         }
-        guard !changed.isEmpty else { return }
-        if pendingChanges.isEmpty { burstStartedAt = Date() }
-        pendingChanges.formUnion(changed)
-        // A scan sees a file between writes no more than an event does: wait for the next quiet scan.
-        flushDeadline = .now + max(debounce, .milliseconds(1))
     }
 
     /// Reports the pending paths whose content really changed once their flush is due.
     private func flushIfDue() {
-        lock.lock()
-        guard let deadline = flushDeadline, ContinuousClock.now >= deadline, !pendingChanges.isEmpty else {
-            lock.unlock()
-            return
-        }
-        let candidates = pendingChanges
-        let firstEventAt = burstStartedAt ?? Date()
-        pendingChanges.removeAll()
-        pendingCompleted.removeAll()
-        flushDeadline = nil
-        burstStartedAt = nil
-        var changed: Set<String> = []
-        for path in candidates {
-            let now = FileFingerprint(path: path)
-            if let old = fingerprints[path] {
-                if now.contentDiffers(from: old) { changed.insert(path) }
-            } else if now.exists {
-                changed.insert(path)  // a new source file beside the tracked ones
+        let due = state.withLock { state -> Report? in
+            guard let deadline = state.flushDeadline, ContinuousClock.now >= deadline, !state.pendingChanges.isEmpty else {
+                return nil
             }
-            fingerprints[path] = now
+            let candidates = state.pendingChanges
+            let firstEventAt = state.burstStartedAt ?? Date()
+            state.pendingChanges.removeAll()
+            state.pendingCompleted.removeAll()
+            state.flushDeadline = nil
+            state.burstStartedAt = nil
+            var changed: Set<String> = []
+            for path in candidates {
+                let now = FileFingerprint(path: path)
+                if let old = state.fingerprints[path] {
+                    if now.contentDiffers(from: old) { changed.insert(path) }
+                } else if now.exists {
+                    changed.insert(path)  // a new source file beside the tracked ones
+                }
+                state.fingerprints[path] = now
+            }
+            return changed.isEmpty || state.stopped ? nil : Report(paths: changed, firstEventAt: firstEventAt)
         }
-        let stopped = self.stopped
-        lock.unlock()
-        if !changed.isEmpty && !stopped { onReport(Report(paths: changed, firstEventAt: firstEventAt)) }
+        if let due { onReport(due) }
     }
 }
 

@@ -31,7 +31,11 @@ final class SourceWatching: Sendable {
     func stop() { watcher.stop() }
 
     private static func trackedFiles(_ session: ProjectSession) -> [String] {
-        let state = try? ProjectState.load(session.layout)
-        return (state?.sources ?? []).flatMap { $0.files.map(\.path) }
+        do {
+            return try ProjectState.load(session.layout).sources.flatMap { $0.files.map(\.path) }
+        } catch {
+            session.logger.error("cannot read the tracked sources, so no save is watched until the next build: \(error)")
+            return []
+        }
     }
 }

@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Synchronization
 
 /// Delivers the answer of a deferred request; the first `respond` or `fail` wins.
 ///
@@ -7,12 +8,12 @@ import CMicroHTTPD
 public final class Responder: Sendable {
     private enum State {
         /// Waiting for an answer; `connection` is set once libmicrohttpd's connection is suspended.
-        case pending(connection: OpaquePointer?)
+        case pending(connection: MHDConnection?)
         case resolved(Response)
         case delivered
     }
 
-    private let state = Locked(State.pending(connection: nil))
+    private let state = Mutex(State.pending(connection: nil))
     private let errorMapping: ErrorMapping
 
     init(errorMapping: ErrorMapping) {
@@ -42,7 +43,7 @@ public final class Responder: Sendable {
             state = .resolved(response)
             // Resume under the lock: the MHD thread suspends under the same lock, so it can
             // never miss this wake-up nor be resumed before it was suspended.
-            if let connection { MHD_resume_connection(connection) }
+            if let connection { MHD_resume_connection(connection.handle) }
             return true
         }
     }
@@ -64,11 +65,12 @@ public final class Responder: Sendable {
     // MARK: used by the server on libmicrohttpd's thread
 
     /// Suspends `connection` unless the answer is already there, which is then returned.
-    func suspendOrTake(_ connection: OpaquePointer) -> Response? {
-        state.withLock { state in
+    func suspendOrTake(_ pointer: OpaquePointer) -> Response? {
+        let connection = MHDConnection(handle: pointer)
+        return state.withLock { state in
             switch state {
             case .pending(nil):
-                MHD_suspend_connection(connection)
+                MHD_suspend_connection(connection.handle)
                 state = .pending(connection: connection)
                 return nil
             case .resolved(let response):

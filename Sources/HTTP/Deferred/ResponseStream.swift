@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Synchronization
 
 /// A response body written piece by piece from any thread, through a bounded queue.
 ///
@@ -18,14 +19,14 @@ public final class ResponseStream: Sendable {
         var offset = 0
         var queuedBytes = 0
         var ending: Ending?
-        var connection: OpaquePointer?
+        var connection: MHDConnection?
         var attached = false
         var suspended = false
         var released = false
         var closeHandlers: [@Sendable () -> Void] = []
     }
 
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     public init(capacity: Int = 1 << 20) {
         self.capacity = capacity
@@ -90,14 +91,15 @@ public final class ResponseStream: Sendable {
     private static func wake(_ state: inout State) {
         guard state.suspended, let connection = state.connection else { return }
         state.suspended = false
-        MHD_resume_connection(connection)
+        MHD_resume_connection(connection.handle)
     }
 
     // MARK: used by the server on libmicrohttpd's thread
 
     /// Binds the stream to its connection; `false` if it already serves another one.
-    func attach(_ connection: OpaquePointer) -> Bool {
-        state.withLock { state in
+    func attach(_ pointer: OpaquePointer) -> Bool {
+        let connection = MHDConnection(handle: pointer)
+        return state.withLock { state in
             guard !state.attached else { return false }
             state.attached = true
             state.connection = connection
@@ -137,7 +139,7 @@ public final class ResponseStream: Sendable {
             guard let connection = state.connection else { return -2 }
             // Nothing to send: park the connection until `write`/`finish`/`abort` wakes it.
             // Returning 0 without suspending would make libmicrohttpd spin.
-            MHD_suspend_connection(connection)
+            MHD_suspend_connection(connection.handle)
             state.suspended = true
             return 0
         }

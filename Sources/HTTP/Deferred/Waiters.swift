@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Parked requests that answer as soon as something they wait for is ready: long polls
 /// (`GET /api/inbox/{id}?wait=30`) and "answer when the job is done" requests.
 ///
@@ -47,7 +49,7 @@ public final class Waiters<Key: Hashable & Sendable>: Sendable {
         }
     }
 
-    private let waiters = Locked<[ObjectIdentifier: Waiter]>([:])
+    private let waiters = Mutex<[ObjectIdentifier: Waiter]>([:])
 
     public init() {}
 

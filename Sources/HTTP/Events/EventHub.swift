@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Fans published events out to SSE subscribers, keeps a bounded replay log, and sends heartbeats.
 ///
 /// ```swift
@@ -69,14 +71,14 @@ public final class EventHub: Sendable {
     }
 
     public let configuration: Configuration
-    let state: Locked<State>
-    private let heartbeat = Locked<Scheduler.Job?>(nil)
+    let state: Mutex<State>
+    private let heartbeat = Mutex<Scheduler.Job?>(nil)
 
     /// `firstEventID` lets a restarted server continue the ids of its previous run, so browsers
     /// reconnecting with an old `Last-Event-ID` are not mistaken for being ahead.
     public init(configuration: Configuration = Configuration(), firstEventID: UInt64 = 1) {
         self.configuration = configuration
-        self.state = Locked(State(nextID: max(1, firstEventID)))
+        self.state = Mutex(State(nextID: max(1, firstEventID)))
         let job = Scheduler.shared.every(max(configuration.heartbeatInterval, .milliseconds(1))) { [weak self] in
             self?.sendHeartbeat()
         }

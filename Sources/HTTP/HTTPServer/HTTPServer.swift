@@ -1,5 +1,6 @@
 import CMicroHTTPD
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,7 +28,7 @@ public final class HTTPServer: Sendable {
         var stopped = false
     }
 
-    private let state = Locked(DaemonState())
+    private let state = Mutex(DaemonState())
 
     public init(
         configuration: HTTPServerConfiguration,

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// What libmicrohttpd's callbacks reach through their `cls` pointer: the routing table, the
 /// error mapping and the registry of requests that outlive one callback.
@@ -16,7 +17,7 @@ final class ServerCore: Sendable {
         var streams: [ObjectIdentifier: ResponseStream] = [:]
     }
 
-    private let registry = Locked(Registry())
+    private let registry = Mutex(Registry())
 
     init(configuration: HTTPServerConfiguration, router: Router, errorMapping: ErrorMapping, logger: Logger) {
         self.configuration = configuration

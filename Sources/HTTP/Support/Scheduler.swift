@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs actions at deadlines on one dedicated thread.
 ///
@@ -10,7 +11,7 @@ final class Scheduler: Sendable {
     final class Job: Sendable {
         fileprivate let action: @Sendable () -> Void
         fileprivate let interval: Duration?
-        private let cancelled = Locked(false)
+        private let cancelled = Mutex(false)
 
         fileprivate init(action: @escaping @Sendable () -> Void, interval: Duration?) {
             self.action = action
@@ -32,7 +33,7 @@ final class Scheduler: Sendable {
     static let shared = Scheduler()
 
     private let condition = NSCondition()
-    private let entries = Locked<[Entry]>([])
+    private let entries = Mutex<[Entry]>([])
 
     private init() {
         let thread = Thread { [self] in run() }

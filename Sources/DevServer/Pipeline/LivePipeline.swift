@@ -1,0 +1,111 @@
+import Foundation
+import Hotpatch
+import Logging
+
+/// The real pipeline: cargo through the capture shims, the patcher, the module cache and the
+/// project's `state.json`, exactly as `whisker-dev serve` runs them.
+struct LivePipeline: PatchPipeline {
+    let configuration: SessionConfiguration
+    let layout: ProjectLayout
+    let patcher: Patcher
+    let cache: HotpatchModuleCache
+
+    init(configuration: SessionConfiguration, layout: ProjectLayout, logger: Logger) {
+        self.configuration = configuration
+        self.layout = layout
+        cache = HotpatchModuleCache(directory: configuration.cacheDirectory.path)
+        var patcher = Patcher(layout: layout, cache: cache, logger: logger)
+        patcher.entryPatching = configuration.entryPatching
+        self.patcher = patcher
+    }
+
+    func toolchain() throws -> RustcVersion {
+        try Toolchain.rustcVersion(environment: configuration.environment, directory: configuration.project)
+    }
+
+    func fatBuild(
+        id: BuildID, cancellation: Cancellation, phaseFinished: @escaping @Sendable (PhaseTiming) -> Void
+    ) throws -> FatBuild {
+        let cache = self.cache
+        return try runFatBuild(
+            project: configuration.project, bin: configuration.bin, package: configuration.package,
+            release: configuration.release, target: configuration.target, cacheDir: configuration.cacheDirectory,
+            environment: configuration.environment,
+            symbolCount: { try cache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count },
+            cancellation: cancellation, id: id,
+            progress: { event in
+                guard case .phaseFinished(let timing) = event else { return }
+                phaseFinished(timing)
+            })
+    }
+
+    func binarySize(of build: FatBuild) -> Int? {
+        // The size is informational (`binarySize`): a binary that cannot be stat'ed has none.
+        (try? FileManager.default.attributesOfItem(atPath: build.binary)[.size] as? Int) ?? nil
+    }
+
+    func warmUp(_ build: FatBuild, cancellation: Cancellation) throws -> Bool {
+        try patcher.prepareDiffBaseline(build: build, cancellation: cancellation) != nil
+    }
+
+    func isUpToDate(_ build: FatBuild) -> Bool {
+        // A build an older whisker-dev made may lack what patches now rely on (whole rlibs linked).
+        // Sources that cannot be compared count as changed: the answer only decides to build again.
+        guard build.pipelineVersion == FatBuild.currentPipelineVersion,
+              FileManager.default.isExecutableFile(atPath: build.binary),
+              let unchanged = try? sourcesUnchanged()
+        else { return false }
+        return unchanged
+    }
+
+    func sourcesUnchanged() throws -> Bool? {
+        let state = try ProjectState.load(layout)
+        guard !state.sources.isEmpty else { return nil }
+        return ChangeDetection.detect(state.sources).isEmpty
+    }
+
+    func allocatePatch() throws -> PatchDirectory {
+        try layout.allocatePatch()
+    }
+
+    func compile(_ build: FatBuild, patch: PatchDirectory, cancellation: Cancellation) throws -> PatchCompilation {
+        // Coloured diagnostics: the status page renders rustc's ANSI colours.
+        try patcher.compile(build: build, patch: patch, extraRustcArguments: ["--color=always"], cancellation: cancellation)
+    }
+
+    func link(_ compilation: PatchCompilation, aslrReference: UInt64) throws -> LinkedPatch {
+        try patcher.link(compilation, aslrReference: aslrReference)
+    }
+
+    func commit(_ compilation: PatchCompilation, libraryPath: String?) throws {
+        try patcher.commit(compilation, libraryPath: libraryPath)
+    }
+
+    func restore(_ stored: StoredCompilation) throws -> PatchCompilation {
+        try patcher.restore(stored)
+    }
+
+    func anchorAddress(of build: FatBuild) throws -> UInt64? {
+        // The patcher memoises the kept binary's digest beside it.
+        try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: patcher.keptBinaryDigest(build))
+            .0.lookup("main")?.address
+    }
+
+    func symbols(of build: FatBuild) throws -> SymbolTable {
+        try cache.symbolTable(forBinaryAt: build.binary, architecture: nil).0
+    }
+
+    func diff(oldPath: String, newPath: String) throws -> DiffReport {
+        // Objects are compared function by function (masked relocations); linked binaries by name.
+        if FunctionDiff.isRelocatableELF(oldPath), FunctionDiff.isRelocatableELF(newPath) {
+            return try FunctionDiff.report(old: [oldPath], new: [newPath])
+        }
+        return try DiffReport.between(oldPath: oldPath, newPath: newPath)
+    }
+}
+
+extension PatchCompilation: PipelineCompilation {
+    var buildId: BuildID { build.id }
+    var stored: StoredCompilation { StoredCompilation(self) }
+    var changedFiles: [String] { thinPlan.changes.changed.flatMap(\.changedFiles) }
+}
