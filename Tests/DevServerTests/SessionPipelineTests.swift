@@ -196,7 +196,7 @@ import Testing
         #expect(refused.code == .shuttingDown)
         #expect(session.builds.last?.error?.code == "shutting_down")
         // The journal on disk has it all.
-        let journal = try JSONFile.read(Journal.self, from: Journal.file(in: harness.layout))
+        let journal = try #require(try Journal.load(harness.layout))
         #expect(journal.patches.map(\.state) == [.cancelled, .cancelled])
     }
 }

@@ -76,6 +76,21 @@ import Testing
         #expect(session.patchRecord(4)?.state == .succeeded)
     }
 
+    @Test func aJournalFromBeforeTheStoreIsMigratedIntoIt() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("whisker-journal-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let layout = ProjectLayout(project: scratch.appendingPathComponent("p"), cacheDirectory: scratch.appendingPathComponent("cache"))
+        try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
+        var journal = Journal()
+        journal.lastEventId = 41
+        let legacy = layout.root.appendingPathComponent("server-journal.json")
+        try JSONFile.write(journal, to: legacy)
+        #expect(Journal.lastEventID(in: layout) == 41)
+        #expect(!FileManager.default.fileExists(atPath: legacy.path), "moved into the store")
+        #expect(Journal.file(in: layout).path.hasSuffix("/store/journal.json"))
+        #expect(try Journal.load(layout)?.lastEventId == 41)
+    }
+
     @Test func aJournalWithJumpTableTextsReadsIntoTheTableValue() throws {
         let root = URL(fileURLWithPath: "/unused")
         let build = try #require(BuildID("b20270102-000000-bbbbbb"))

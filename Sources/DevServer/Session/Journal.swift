@@ -8,15 +8,25 @@ struct Journal: Codable, Sendable {
     var devices: [DeviceRecord] = []
     var lastEventId: UInt64 = 0
 
-    /// Where a project's journal lives: `<cache>/projects/<key>/server-journal.json`.
+    /// Where a project's journal lives: the project store's `journal` record.
     static func file(in layout: ProjectLayout) -> URL {
-        layout.root.appendingPathComponent("server-journal.json")
+        ProjectStore(layout).file(.journal)
+    }
+
+    /// The project's journal, nil when the server never ran on it (a journal from before the
+    /// store, `server-journal.json`, is migrated on the way).
+    static func load(_ layout: ProjectLayout) throws -> Journal? {
+        try ProjectStore(layout).read(.journal)
+    }
+
+    func save(_ layout: ProjectLayout) throws {
+        try ProjectStore(layout).write(self, for: .journal)
     }
 
     /// The event id the last run reached (0 without a journal), for the event hub to continue from.
     /// An unreadable journal counts as none here: the session reading it next fails with the reason.
     static func lastEventID(in layout: ProjectLayout) -> UInt64 {
-        (try? JSONFile.read(Journal.self, from: file(in: layout)))?.lastEventId ?? 0
+        ((try? load(layout)) ?? nil)?.lastEventId ?? 0
     }
 
     /// A journal read at startup: jobs that were running when the server stopped did not finish,
@@ -37,4 +47,9 @@ struct Journal: Codable, Sendable {
             devices[index].state = .lost
         }
     }
+}
+
+extension ProjectStore.Key where Value == Journal {
+    /// The server's builds, patches, devices and last event id.
+    static var journal: Self { .init("journal", legacyFile: "server-journal.json") }
 }

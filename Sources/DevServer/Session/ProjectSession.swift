@@ -56,9 +56,8 @@ public final class ProjectSession: Sendable {
         self.pipeline = pipeline
         self.clock = clock
         var journal = Journal()
-        let journalFile = Journal.file(in: layout)
-        if FileManager.default.fileExists(atPath: journalFile.path) {
-            journal = try JSONFile.read(Journal.self, from: journalFile)
+        if let loaded = try Journal.load(layout) {
+            journal = loaded
             journal.markInterrupted()
         }
         var initial = SessionState(journal: journal)
@@ -155,12 +154,10 @@ public final class ProjectSession: Sendable {
         }
         guard var snapshot = taken else { return }
         snapshot.lastEventId = lastEventID()
-        let file = Journal.file(in: layout)
         do {
-            try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
-            try JSONFile.write(snapshot, to: file)
+            try snapshot.save(layout)
         } catch {
-            logger.error("cannot write the journal \(file.path): \(error)")
+            logger.error("cannot write the journal \(Journal.file(in: layout).path): \(error)")
         }
     }
 }

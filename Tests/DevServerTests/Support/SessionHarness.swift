@@ -26,7 +26,7 @@ final class SessionHarness {
         layout = ProjectLayout(project: configuration.project, cacheDirectory: configuration.cacheDirectory)
         if let journal {
             try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
-            try JSONFile.write(journal, to: Journal.file(in: layout))
+            try journal.save(layout)
         }
         pipeline = FakePipeline(layout: layout, clock: clock, linkMode: linkMode)
         // Quiet: the records and events are what the tests read.
