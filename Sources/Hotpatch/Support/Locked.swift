@@ -1,16 +1,15 @@
-import Foundation
+import Synchronization
 
-/// A value guarded by a lock, for state shared between a caller and the threads that read a child
-/// process's pipes. `Synchronization.Mutex` would do, but it needs macOS 15 and the package supports 13.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
+/// A `Mutex` that closures can share: state a caller shares with the threads that read a child
+/// process's pipes, with a progress callback, or across patches (caches). `Mutex` itself is
+/// non-copyable, so an escaping closure cannot capture it; this class holds one and is `Sendable`
+/// because the mutex is.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
 
-    init(_ value: Value) { self.value = value }
+    init(_ value: Value) { mutex = Mutex(value) }
 
     func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
+        try mutex.withLock { try body(&$0) }
     }
 }
