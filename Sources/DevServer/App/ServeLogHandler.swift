@@ -23,13 +23,10 @@ public struct ServeLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
-        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
+    public func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let details = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = "\(Self.timestamp()) \(level) \(label) :\(details) \(message)\n"
+        let text = "\(Self.timestamp()) \(event.level) \(label) :\(details) \(event.message)\n"
         // One write(2) per line, so lines from several threads never interleave.
         var bytes = Array(text.utf8)
         _ = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
@@ -45,7 +42,7 @@ public struct ServeLogHandler: LogHandler {
         var offset = [Int8](repeating: 0, count: 8)
         strftime(&offset, offset.count, "%z", &parts)
         let base = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let zone = String(cString: offset)
+        let zone = String(decoding: offset.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return base + String(format: ".%03d", Int(now.tv_nsec / 1_000_000)) + zone
     }
 
