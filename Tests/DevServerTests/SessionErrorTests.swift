@@ -17,6 +17,7 @@ import Testing
     @Test(arguments: [
         (SessionError.Code.notFound, 404), (.conflict, 409), (.jobFinished, 409), (.invalidInput, 400),
         (.forbidden, 403), (.gone, 410), (.pipelineFailed, 422), (.shuttingDown, 503), (.internalError, 500),
+        (.unreadableInput, 422), (.environment, 422), (.unsupported, 422),
     ] as [(SessionError.Code, Int)])
     func everyCodeHasItsStatus(code: SessionError.Code, status: Int) {
         #expect(SessionError(code, "some_failure", "it failed").httpError.status.code == status)
@@ -75,7 +76,7 @@ import Testing
     @Test func anUnreadableBinaryIsTheCallersInputNotOurBug() throws {
         let truncated = ObjectFileError(.truncated, path: "/tmp/app", offset: 64, what: "section header table", expected: "64 bytes", found: "12 available")
         let error = SessionError(wrapping: truncated)
-        #expect(error.code == .pipelineFailed && error.httpError.status == .unprocessableContent)
+        #expect(error.code == .unreadableInput && error.httpError.status == .unprocessableContent)
         #expect(error.identifier == "object_truncated")
         #expect(error.message == truncated.description)
         let missing = SessionError(wrapping: ObjectFileError(.cannotOpen, path: "/nope", what: "cannot open", found: "No such file or directory"))

@@ -1,15 +1,21 @@
+import ErrorModel
 import HTTP
 
 extension SessionError {
-    /// The one table from kinds of session failure to HTTP statuses.
-    static let httpStatuses: [Code: HTTPStatus] = [
+    /// The one table from kinds of failure (every module's, ``ErrorKind``) to HTTP statuses: what
+    /// the project or its tools could not do (a compile error, a truncated binary, a missing
+    /// toolchain) is 422, the caller's request that cannot be right is 4xx, only a bug is a 500.
+    static let httpStatuses: [ErrorKind: HTTPStatus] = [
         .notFound: .notFound,
         .conflict: .conflict,
         .jobFinished: .conflict,
         .invalidInput: .badRequest,
         .forbidden: .forbidden,
         .gone: .gone,
-        .pipelineFailed: .unprocessableContent,
+        .toolFailed: .unprocessableContent,
+        .unreadableInput: .unprocessableContent,
+        .environment: .unprocessableContent,
+        .unsupported: .unprocessableContent,
         .shuttingDown: .serviceUnavailable,
         .internalError: .internalServerError,
     ]

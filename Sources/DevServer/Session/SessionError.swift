@@ -43,41 +43,9 @@ public struct SessionError: Error, Sendable, CustomStringConvertible {
 // MARK: - Codes
 
 extension SessionError {
-    /// The kind of a failure, which decides how a transport reports it.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Storage: String, Hashable, Sendable {
-            case notFound, conflict, jobFinished, invalidInput, forbidden, gone, pipelineFailed, shuttingDown,
-                 internalError
-        }
-
-        let storage: Storage
-
-        init(_ storage: Storage) {
-            self.storage = storage
-        }
-
-        public var description: String { storage.rawValue }
-
-        /// No build, patch, device or file has that id or path.
-        public static var notFound: Self { .init(.notFound) }
-        /// The session's state does not allow it now (no build yet, nothing changed, not the
-        /// current build).
-        public static var conflict: Self { .init(.conflict) }
-        /// The job asked about has already ended.
-        public static var jobFinished: Self { .init(.jobFinished) }
-        /// A well-formed value the session cannot accept (another build profile than the server's).
-        public static var invalidInput: Self { .init(.invalidInput) }
-        /// The request names something outside what the session may touch.
-        public static var forbidden: Self { .init(.forbidden) }
-        /// The resource existed and has since been removed from disk.
-        public static var gone: Self { .init(.gone) }
-        /// The pipeline could not do it: a tool failed or an input is not what it needs.
-        public static var pipelineFailed: Self { .init(.pipelineFailed) }
-        /// The session is shutting down and takes no more work.
-        public static var shuttingDown: Self { .init(.shuttingDown) }
-        /// Something that should not happen did: a bug.
-        public static var internalError: Self { .init(.internalError) }
-    }
+    /// The kind of a failure, which decides how a transport reports it: the model every module
+    /// shares (``ErrorKind``), so a module's error keeps its kind through the session.
+    public typealias Code = ErrorKind
 }
 
 // MARK: - Making them
@@ -101,8 +69,8 @@ extension SessionError {
         .shuttingDown, "shutting_down", "the server is shutting down", hint: "retry once the server has restarted")
 
     /// `error` as the session reports it: its own errors unchanged, every module's
-    /// (``WhiskerError``: the pipeline's, an unreadable binary's) under the session code its kind
-    /// maps to, with the tool's output as `diagnostics`; anything else as an `internalError`.
+    /// (``WhiskerError``: the pipeline's, an unreadable binary's) with its kind, identifier and
+    /// the tool's output as `diagnostics`; anything else as an `internalError`.
     init(wrapping error: any Error) {
         if let error = error as? SessionError {
             self = error
@@ -114,22 +82,10 @@ extension SessionError {
                 diagnostics = String(message[message.index(after: newline)...])
                 message = String(message[..<newline])
             }
-            self.init(Self.code(for: error.errorKind), error.identifier, message, hint: error.hint,
+            self.init(error.errorKind, error.identifier, message, hint: error.hint,
                       diagnostics: diagnostics, underlyingError: error)
         } else {
             self.init(.internalError, "internal_error", String(describing: error), underlyingError: error)
-        }
-    }
-
-    /// The session code of a module error's kind: what the caller got wrong keeps its own code;
-    /// what the project or its tools could not do is `pipelineFailed`.
-    static func code(for kind: ErrorKind) -> Code {
-        switch kind {
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .invalidInput: .invalidInput
-        case .internalError: .internalError
-        default: .pipelineFailed
         }
     }
 
@@ -144,13 +100,5 @@ extension SessionError {
 }
 
 extension SessionError: WhiskerError {
-    public var errorKind: ErrorKind {
-        switch code {
-        case .notFound: .notFound
-        case .conflict, .jobFinished, .gone, .shuttingDown: .conflict
-        case .invalidInput, .forbidden: .invalidInput
-        case .internalError: .internalError
-        default: .toolFailed
-        }
-    }
+    public var errorKind: ErrorKind { code }
 }
