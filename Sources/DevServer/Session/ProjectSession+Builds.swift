@@ -62,11 +62,11 @@ extension ProjectSession {
         logger.info("build \(key) started")
         let cache = self.cache
         do {
-            let build = try runFatBuild(
+            let build = try FatBuild.run(
                 project: configuration.project, bin: configuration.bin, package: configuration.package,
                 release: configuration.release, target: configuration.target, cacheDir: configuration.cacheDirectory,
                 environment: configuration.environment,
-                symbolCount: { try cache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count },
+                symbolCount: { try CachedSymbolTable.make(forBinaryAt: $0.path, architecture: nil, cache: cache).table.count },
                 cancellation: cancellation, id: id,
                 progress: { [self] event in
                     guard case .phaseFinished(let timing) = event else { return }

@@ -10,9 +10,9 @@ extension ProjectSession {
         let report = try SessionError.wrapping {
             // Objects are compared function by function (masked relocations); linked binaries by name.
             if FunctionDiff.isRelocatableELF(oldPath), FunctionDiff.isRelocatableELF(newPath) {
-                return try FunctionDiff.report(old: [oldPath], new: [newPath])
+                return try DiffReport.make(oldObjects: [oldPath], newObjects: [newPath])
             }
-            return try DiffReport.between(oldPath: oldPath, newPath: newPath)
+            return try DiffReport.make(oldBinary: oldPath, newBinary: newPath)
         }
         return BinaryDiff(old: oldPath, new: newPath, report: report)
     }
@@ -25,7 +25,7 @@ extension ProjectSession {
             throw .notFound("build", id: buildID, hint: "only succeeded builds have symbols")
         }
         let pattern = pattern?.lowercased()
-        let table = try SessionError.wrapping { try cache.symbolTable(forBinaryAt: fat.binary, architecture: nil).0 }
+        let table = try SessionError.wrapping { try CachedSymbolTable.make(forBinaryAt: fat.binary, architecture: nil, cache: cache).table }
         var matches: [SymbolListing.Symbol] = []
         var total = 0
         for index in table.indices where table.isDefined(at: index) {

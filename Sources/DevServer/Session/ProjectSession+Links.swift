@@ -30,8 +30,8 @@ extension ProjectSession {
     func anchorAddress(of build: FatBuild) -> UInt64? {
         if let known = anchors.withLock({ $0[build.id.rawValue] }) { return known }
         // The patcher memoises the kept binary's digest beside it.
-        guard let address = try? cache.symbolTable(
-            forBinaryAt: build.binary, architecture: nil, digest: patcher.keptBinaryDigest(build)).0.lookup("main")?.address
+        guard let address = try? CachedSymbolTable.make(
+            forBinaryAt: build.binary, architecture: nil, digest: patcher.keptBinaryDigest(build), cache: cache).table.lookup("main")?.address
         else { return nil }
         anchors.withLock { $0[build.id.rawValue] = address }
         return address
