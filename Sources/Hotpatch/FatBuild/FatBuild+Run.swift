@@ -1,7 +1,7 @@
 import Foundation
 
 extension FatBuild {
-    /// Builds `project` with cargo through the capture shims and keeps what a patch needs: a copy of
+    /// The fat-build stage: builds `project` with cargo through the capture shims and keeps what a patch needs: a copy of
     /// the binary, the rustc call of every workspace crate, the link of the binary, and fingerprints of
     /// every source file (state.json). Writes `builds/<id>/build.json` and returns the same record.
     ///
@@ -29,8 +29,8 @@ extension FatBuild {
         progress: @escaping @Sendable (BuildProgress) -> Void = { _ in }
     ) throws -> FatBuild {
         try run(project: project, bin: bin, package: package, release: release, target: target, cacheDir: cacheDir,
-                        environment: environment, shims: shims, symbolCount: symbolCount, cancellation: cancellation,
-                        progress: progress, perBuildWrapper: true, id: id)
+                environment: environment, shims: shims, symbolCount: symbolCount, cancellation: cancellation,
+                progress: progress, perBuildWrapper: true, id: id)
     }
 
     /// `perBuildWrapper: false` hands cargo the shim's own (stable) path, which defeats the forced

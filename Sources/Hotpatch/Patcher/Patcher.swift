@@ -3,10 +3,11 @@ import Logging
 
 /// Makes patches for one project: the composition of the pipeline's stages (docs/architecture.md,
 /// "Stages"). It holds the configuration — layout, cache, logger, entry patching, shared
-/// libraries — and calls the stages in order: the compile half (``compile(build:patch:force:extraRustcArguments:cancellation:)``:
-/// thin rebuild plan and run, codegen-unit selection, object symbols, relocate) and the link half
-/// (``link(_:aslrReference:)``: stub, link plan and link, jump table, per-function diff, entry
-/// patches), then ``commit(_:libraryPath:)``.
+/// libraries — and calls the stages in order: the compile half
+/// (``compile(build:patch:force:extraRustcArguments:cancellation:)``: thin rebuild plan and run,
+/// codegen-unit selection, object symbols, relocate) and the link half (``link(_:aslrReference:)``:
+/// stub, link plan and link, jump table, per-function diff, entry patches), then
+/// ``commit(_:libraryPath:)``.
 ///
 /// The halves are separate so the CLI runs them in one go and the server can compile once and
 /// link per device.

@@ -58,8 +58,8 @@ public struct NeededSymbols: Sendable, Equatable {
 }
 
 extension NeededSymbols {
-    /// Sorts the names the patch objects reference but don't define (`undefinedInPatch`) by what
-    /// the fat binary has for them.
+    /// The needed-symbols stage of the per-device link: sorts the names the patch objects reference but don't
+    /// define (`undefinedInPatch`) by what the fat binary has for them.
     ///
     /// - function → trampoline; data or an untyped label → absolute symbol (a label in code is still
     ///   only an address the patch takes or calls through a PLT slot the linker resolves to it);

@@ -147,9 +147,10 @@ extension UnitSymbols {
 }
 
 extension CodegenUnitSelection {
-    /// Selects per crate (see the type). `baselines`: capture file → the warm-up's objects of that
-    /// crate (a crate without any links all of its objects); `previouslyLinked`: capture file →
-    /// units earlier patches of the build linked; `executableDefines`: whether the fat binary
+    /// Selects per crate (see the type); the patch's stage
+    /// (``make(plan:result:build:previouslyLinked:warmUp:cache:)``) calls it. `baselines`: capture file → the
+    /// warm-up's objects of that crate (a crate without any links all of its objects); `previouslyLinked`:
+    /// capture file → units earlier patches of the build linked; `executableDefines`: whether the fat binary
     /// defines a name.
     public static func make(
         crates: [CrateBuildResult], baselines: [String: [String]], previouslyLinked: [String: [String]],

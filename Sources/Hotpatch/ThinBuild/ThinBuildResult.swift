@@ -99,8 +99,8 @@ public struct ThinBuildResult: Codable, Sendable, Equatable {
 }
 
 extension ThinBuildResult {
-    /// Runs the plan's rustc commands in order in a fresh out dir. A compile error throws
-    /// `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status, and later steps do not
+    /// The thin-build stage: runs the plan's rustc commands in order in a fresh out dir. A compile error
+    /// throws `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status, and later steps do not
     /// run; cancellation stops the running rustc and skips the rest.
     ///
     /// Pipelined like cargo: rustc writes a library's `.rmeta` (renamed into place) before its code

@@ -65,12 +65,12 @@ public struct ThinRebuildPlan: Codable, Sendable, Equatable {
 }
 
 extension ThinRebuildPlan {
-    /// Compares the tracked sources in `state` with the files on disk and plans the rebuild into
-    /// `patch.objectDirectory`: every changed workspace library the binary depends on (path
-    /// dependencies outside the workspace included; registry crates are never tracked) with its rlib,
-    /// then every tracked crate that depends on one of them, in dependency order, the binary crate last.
-    /// Libraries an earlier patch of the same build rebuilt count as changed: the program runs their
-    /// patched code, which the fat build's rlibs don't have.
+    /// The thin-build plan stage: compares the tracked sources in `state` with the files on disk and plans
+    /// the rebuild into `patch.objectDirectory`: every changed workspace library the binary depends on (path
+    /// dependencies outside the workspace included; registry crates are never tracked) with its rlib, then
+    /// every tracked crate that depends on one of them, in dependency order, the binary crate last. Libraries
+    /// an earlier patch of the same build rebuilt count as changed: the program runs their patched code,
+    /// which the fat build's rlibs don't have.
     ///
     /// Throws `.nothingChanged` when nothing the binary uses changed, unless `force` is set (then the
     /// binary crate is rebuilt regardless, e.g. for benchmarks), and `.unpatchableCrateChanged` for an
