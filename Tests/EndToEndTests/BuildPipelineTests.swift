@@ -9,7 +9,7 @@ import Testing
     func build(_ project: BuildTestProject, release: Bool = false, bin: String? = nil, package: String? = nil,
                progress: @escaping @Sendable (BuildProgress) -> Void = { _ in }) throws -> FatBuild {
         try FatBuild.run(project: project.project, bin: bin, package: package, release: release,
-                        cacheDir: project.cache, shims: shims, progress: progress)
+                         cacheDir: project.cache, shims: shims, progress: progress)
     }
 
     @Test func fatBuildCapturesEveryWorkspaceCrateAndKeepsARunnableBinary() throws {
@@ -209,8 +209,8 @@ import Testing
         let project = try BuildTestProject()
         func stableWrapperBuild() throws -> FatBuild {
             try FatBuild.run(project: project.project, bin: nil, package: nil, release: false, target: nil, cacheDir: project.cache,
-                            environment: ProcessInfo.processInfo.environment, shims: shims, symbolCount: nil, cancellation: nil,
-                            progress: { _ in }, perBuildWrapper: false)
+                             environment: ProcessInfo.processInfo.environment, shims: shims, symbolCount: nil, cancellation: nil,
+                             progress: { _ in }, perBuildWrapper: false)
         }
         let first = try stableWrapperBuild()
         #expect(first.recaptures == 0)
