@@ -39,12 +39,12 @@ struct FunctionDiffBenchmark: ParsableCommand {
 
         var oldSide = try ObjectFunctions(objects: oldObjects)
         var newSide = try ObjectFunctions(objects: newObjects)
-        var report = FunctionDiff.compare(old: oldSide, new: newSide)
+        var report = DiffReport.make(old: oldSide, new: newSide)
         let readOld = try Measurement.run("read + fingerprint old", runs: runs) { oldSide = try ObjectFunctions(objects: oldObjects) }
         let readNew = try Measurement.run("read + fingerprint new", runs: runs) { newSide = try ObjectFunctions(objects: newObjects) }
-        let compare = Measurement.run("compare", runs: runs) { report = FunctionDiff.compare(old: oldSide, new: newSide) }
-        let total = try Measurement.run("FunctionDiff.report (all of it)", runs: runs) {
-            report = try FunctionDiff.report(old: oldObjects, new: newObjects)
+        let compare = Measurement.run("compare", runs: runs) { report = DiffReport.make(old: oldSide, new: newSide) }
+        let total = try Measurement.run("DiffReport.make (all of it)", runs: runs) {
+            report = try DiffReport.make(oldObjects: oldObjects, newObjects: newObjects)
         }
         let bytes = (oldObjects + newObjects).reduce(0) { sum, path in
             sum + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)

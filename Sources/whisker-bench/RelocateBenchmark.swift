@@ -26,13 +26,13 @@ struct RelocateBenchmark: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("whisker-bench-relocate-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        var symbols = try SymbolTable(contentsOf: executable)
+        var symbols = try SymbolTable.make(contentsOf: executable)
         let parse = try Measurement.run("fat binary symbols (uncached parse)", runs: runs) {
-            symbols = try SymbolTable(contentsOf: executable)
+            symbols = try SymbolTable.make(contentsOf: executable)
         }
         var relocated: RelocatedObjects?
-        let relocate = try Measurement.run("makeSlideIndependent", runs: runs) {
-            relocated = try Patcher.makeSlideIndependent(objects: object, executable: symbols, directory: scratch)
+        let relocate = try Measurement.run("RelocatedObjects.make", runs: runs) {
+            relocated = try RelocatedObjects.make(objects: object, executable: symbols, directory: scratch)
         }
         print("whisker-bench relocate: \(object.count) object(s); \(relocated?.summary.executableReferences ?? 0) executable references, \(relocated?.slots ?? 0) slots")
         print("  median of \(runs) runs after a warm-up, warm page cache\n")

@@ -33,11 +33,11 @@ struct SymbolsBenchmark: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let cache = HotpatchModuleCache(directory: scratch.path)
 
-        var table = try SymbolTable(contentsOf: path)
+        var table = try SymbolTable.make(contentsOf: path)
         let llvm = try Measurement.run("llvm-nm -P --defined-only", runs: runs) { try Self.runQuietly(nm, ["-P", "--defined-only", path]) }
-        let parse = try Measurement.run("SymbolTable parse (map, read, index)", runs: runs) { table = try SymbolTable(contentsOf: path) }
+        let parse = try Measurement.run("SymbolTable parse (map, read, index)", runs: runs) { table = try SymbolTable.make(contentsOf: path) }
         let digest = try HotpatchModuleCache.sha256(ofFileAt: path)
-        _ = try cache.symbolTable(forBinaryAt: path, architecture: nil, digest: digest)  // fills the entry
+        _ = try CachedSymbolTable.make(forBinaryAt: path, architecture: nil, digest: digest, cache: cache)  // fills the entry
         var loadedCount = 0
         let load = Measurement.run("cache load (map + verify .wsym)", runs: runs) {
             loadedCount = cache.loadEntry(forDigest: digest)?.count ?? -1
@@ -46,7 +46,7 @@ struct SymbolsBenchmark: ParsableCommand {
             _ = try HotpatchModuleCache.sha256(ofFileAt: path)
         }
         let hit = try Measurement.run("cache hit end to end (sha256 + load)", runs: runs) {
-            _ = try cache.symbolTable(forBinaryAt: path, architecture: nil)
+            _ = try CachedSymbolTable.make(forBinaryAt: path, architecture: nil, cache: cache)
         }
         guard loadedCount == table.count else {
             throw ValidationError("cache load returned \(loadedCount) symbols, parse \(table.count)")

@@ -53,7 +53,7 @@ struct UnitsBenchmark: ParsableCommand {
             rustcStartedAt: 0, durationMs: 0)
         var selection: CodegenUnitSelection?
         let measurement = try Measurement.run("select (\(names.count) units, \(changed) changed)", runs: runs) {
-            selection = try CodegenUnitSelection.select(
+            selection = try CodegenUnitSelection.make(
                 crates: [crate], baselines: ["bench-bin.json": baseline], previouslyLinked: [:], executableDefines: { _ in true })
         }
         let summary = selection?.summaries.first

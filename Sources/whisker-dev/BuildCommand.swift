@@ -26,10 +26,10 @@ struct BuildCommand: AsyncParsableCommand {
         printer.header(project: URL(fileURLWithPath: selection.project).standardizedFileURL.path)
         // Parsing through the module cache also warms it for the first patch.
         let moduleCache = cache.makeModuleCache()
-        let symbolCount: @Sendable (URL) throws -> Int = { try moduleCache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count }
+        let symbolCount: @Sendable (URL) throws -> Int = { try CachedSymbolTable.make(forBinaryAt: $0.path, architecture: nil, cache: moduleCache).table.count }
         let build: FatBuild
         do {
-            build = try runFatBuild(
+            build = try FatBuild.run(
                 project: URL(fileURLWithPath: selection.project),
                 bin: selection.bin,
                 package: selection.package,

@@ -31,9 +31,9 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         let report: DiffReport =
             if !namesOnly, FunctionDiff.isRelocatableELF(old), FunctionDiff.isRelocatableELF(new) {
-                try FunctionDiff.report(old: [old], new: [new])
+                try DiffReport.make(oldObjects: [old], newObjects: [new])
             } else {
-                try DiffReport.between(oldPath: old, newPath: new)
+                try DiffReport.make(oldBinary: old, newBinary: new)
             }
         print(json ? report.json() : report.text(listKept: listKept), terminator: json ? "\n" : "")
     }

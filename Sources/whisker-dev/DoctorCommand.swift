@@ -19,7 +19,7 @@ struct DoctorCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let checks = validateEnvironment(projectDirectory: project.map { URL(fileURLWithPath: $0) }, target: target)
+        let checks = EnvironmentCheck.run(projectDirectory: project.map { URL(fileURLWithPath: $0) }, target: target)
         if json {
             FileHandle.standardOutput.write(try JSONFile.encode(checks) + Data("\n".utf8))
         } else {

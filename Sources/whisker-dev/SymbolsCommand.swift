@@ -47,7 +47,7 @@ struct SymbolsCommand: ParsableCommand {
     func run() throws {
         let table: SymbolTable
         do {
-            (table, _) = try cache.makeModuleCache().symbolTable(forBinaryAt: file, architecture: architecture)
+            table = try CachedSymbolTable.make(forBinaryAt: file, architecture: architecture, cache: cache.makeModuleCache()).table
         } catch {
             // One line, no usage text: what failed and where.
             Self.writeError("whisker-dev symbols: \(error)")

@@ -8,8 +8,8 @@ import Testing
 
     func build(_ project: BuildTestProject, release: Bool = false, bin: String? = nil, package: String? = nil,
                progress: @escaping @Sendable (BuildProgress) -> Void = { _ in }) throws -> FatBuild {
-        try runFatBuild(project: project.project, bin: bin, package: package, release: release,
-                        cacheDir: project.cache, shims: shims, progress: progress)
+        try FatBuild.run(project: project.project, bin: bin, package: package, release: release,
+                         cacheDir: project.cache, shims: shims, progress: progress)
     }
 
     @Test func fatBuildCapturesEveryWorkspaceCrateAndKeepsARunnableBinary() throws {
@@ -85,13 +85,13 @@ import Testing
             }
             """)
         let patch = try layout.allocatePatch()
-        let plan = try planThinRebuild(build: build, state: try ProjectState.load(layout), patch: patch)
+        let plan = try ThinRebuildPlan.make(build: build, state: try ProjectState.load(layout), patch: patch)
         #expect(plan.crateName == "demo_app")
         #expect(plan.changes.changed.map(\.crateName) == ["demo_app"])
         #expect(plan.changes.changed.first?.changedFiles == [project.project.appendingPathComponent("src/greeting file.rs").path])
         #expect(plan.objectPlan.outDirectory == patch.objectDirectory.path)
 
-        let result = try runThinRebuild(plan)
+        let result = try ThinBuildResult.run(plan)
         #expect(result.phases.map(\.name) == ["changeDetection", "rustc"])
         #expect(result.objectPath == patch.objectDirectory.appendingPathComponent(plan.objectPlan.objectFilename).path)
         let header = try #require(FileHandle(forReadingAtPath: result.objectPath)?.readData(ofLength: 18))
@@ -110,10 +110,10 @@ import Testing
         let next = try ProjectState.load(layout).recordingThinRebuild(plan, result: result, build: build)
         try next.save(layout)
         #expect {
-            try planThinRebuild(build: build, state: next, patch: try layout.allocatePatch())
+            try ThinRebuildPlan.make(build: build, state: next, patch: try layout.allocatePatch())
         } throws: { ($0 as? ThinBuildError)?.code == "nothing_changed" }
         // …unless forced (benchmarks rebuild the same source repeatedly).
-        #expect(try planThinRebuild(build: build, state: next, patch: try layout.allocatePatch(), force: true).crateName == "demo_app")
+        #expect(try ThinRebuildPlan.make(build: build, state: next, patch: try layout.allocatePatch(), force: true).crateName == "demo_app")
     }
 
     @Test func editingTheWorkspaceLibraryRebuildsItThenTheBinary() throws {
@@ -121,11 +121,11 @@ import Testing
         let build = try build(project)
         let layout = project.layout
         try project.write("demo-lib/src/lib.rs", "pub fn answer() -> u32 {\n    43\n}\n")
-        let plan = try planThinRebuild(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
+        let plan = try ThinRebuildPlan.make(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
         #expect(plan.rebuiltCrates == ["demo_lib", "demo_app"])
         #expect(plan.crateName == "demo_app" && plan.objectPlan == plan.steps.last)
         #expect(plan.changes.changed.map(\.crateName) == ["demo_lib"])
-        let result = try runThinRebuild(plan)
+        let result = try ThinBuildResult.run(plan)
         #expect(result.phases.map(\.name) == ["changeDetection", "rustc demo_lib", "rustc"])
         #expect(result.objectPaths.count == 2 && result.objectPaths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
         #expect(try NMSymbols(result.objectPaths[0]).definesFunction("demo_lib::answer"))
@@ -133,7 +133,7 @@ import Testing
         // Saving the original text back (new mtime, same bytes) is not a change any more.
         try project.write("demo-lib/src/lib.rs", BuildTestProject.libV1)
         #expect(throws: ThinBuildError.self) {
-            try planThinRebuild(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
+            try ThinRebuildPlan.make(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
         }
         let state = try ProjectState.load(layout)
         #expect(ChangeDetection.detect(state.sources).isEmpty)
@@ -144,8 +144,8 @@ import Testing
         let build = try build(project)
         let layout = project.layout
         try project.write("src/greeting file.rs", "pub fn greet() -> &'static str {\n    \"unterminated\n}\n")
-        let plan = try planThinRebuild(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
-        let error = try #require(throws: ThinBuildError.self) { try runThinRebuild(plan) }
+        let plan = try ThinRebuildPlan.make(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
+        let error = try #require(throws: ThinBuildError.self) { try ThinBuildResult.run(plan) }
         guard case let .rustcFailed(crate, status, diagnostics, command) = error else {
             Issue.record("expected rustcFailed, got \(error)")
             return
@@ -160,8 +160,8 @@ import Testing
 
         // Fixing it patches fine.
         try project.write("src/greeting file.rs", "pub fn greet() -> &'static str {\n    \"fixed\"\n}\n")
-        let fixed = try planThinRebuild(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
-        #expect(try NMSymbols(try runThinRebuild(fixed).objectPath).definesFunction("demo_app::greeting::greet"))
+        let fixed = try ThinRebuildPlan.make(build: build, state: try ProjectState.load(layout), patch: try layout.allocatePatch())
+        #expect(try NMSymbols(try ThinBuildResult.run(fixed).objectPath).definesFunction("demo_app::greeting::greet"))
     }
 
     @Test func releaseBinAndPackageSelection() throws {
@@ -208,9 +208,9 @@ import Testing
     @Test func recaptureFallbackWhenCargoReusesWorkspaceCrates() throws {
         let project = try BuildTestProject()
         func stableWrapperBuild() throws -> FatBuild {
-            try runFatBuild(project: project.project, bin: nil, package: nil, release: false, target: nil, cacheDir: project.cache,
-                            environment: ProcessInfo.processInfo.environment, shims: shims, symbolCount: nil, cancellation: nil,
-                            progress: { _ in }, perBuildWrapper: false)
+            try FatBuild.run(project: project.project, bin: nil, package: nil, release: false, target: nil, cacheDir: project.cache,
+                             environment: ProcessInfo.processInfo.environment, shims: shims, symbolCount: nil, cancellation: nil,
+                             progress: { _ in }, perBuildWrapper: false)
         }
         let first = try stableWrapperBuild()
         #expect(first.recaptures == 0)
@@ -223,13 +223,13 @@ import Testing
 
     @Test func explicitTargetTriple() throws {
         let project = try BuildTestProject()
-        let host = try #require(extractTargetTriple(fromRustcVersionOutput: try runTool("/bin/sh", ["-c", "rustc -vV"]).stdoutText))
-        let build = try runFatBuild(project: project.project, target: host, cacheDir: project.cache, shims: shims)
+        let host = try #require(RustcVersion(parsing: try runTool("/bin/sh", ["-c", "rustc -vV"]).stdoutText)?.host)
+        let build = try FatBuild.run(project: project.project, target: host, cacheDir: project.cache, shims: shims)
         #expect(build.target == host)
         #expect(build.originalBinary.contains("/\(host)/debug/"))
         let tip = try build.tipInvocation()
         #expect(tip.target == host)
-        #expect(extractTargetTriple(fromRustcArguments: tip.arguments) == host)
+        #expect(RustcCommandLine(tip.arguments).targetTriple == host)
         #expect(try build.linkerInvocation().outputPath?.contains("/\(host)/debug/deps/") == true)
         #expect(try runTool(build.binary, []).stdoutText == "hello v1 42 7\n")
     }

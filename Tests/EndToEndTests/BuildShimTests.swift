@@ -207,7 +207,7 @@ import Hotpatch
             """)
         let shims = ShimPaths(directory: BuiltProducts.directory)
         let build = try onThreadBlockingSignals {
-            try runFatBuild(project: project.project, cacheDir: project.cache, shims: shims)
+            try FatBuild.run(project: project.project, cacheDir: project.cache, shims: shims)
         }
         #expect(build.crates.contains { $0.name == "demo-app" && $0.capture != nil }, "the binary crate went through the shims")
         let output = try runTool(build.binary, [])

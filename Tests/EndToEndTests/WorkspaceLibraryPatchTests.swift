@@ -61,7 +61,7 @@ import Testing
         #expect(try objects(of: "wlib").contains { try NMSymbols($0).mangled.contains(fatMessage) }, "the library's symbols match the fat binary's")
         // One object references wlib::message, another defines it: not needed from the executable.
         #expect(!first.objectSymbols.undefinedNames.contains(fatMessage))
-        #expect(try objects(of: "app").contains { try SymbolTable(contentsOf: $0).undefinedNames.contains(fatMessage) })
+        #expect(try objects(of: "app").contains { try SymbolTable.make(contentsOf: $0).undefinedNames.contains(fatMessage) })
         #expect(linked.jumpTable.entries.count > 0)
         // The plan's duration is wall time: at least its longest phase, at most the phases' sum
         // (which counts a background library step twice when dependents compile beside it).

@@ -18,7 +18,7 @@ import Testing
         let home = try fakeNDK(scratch, at: "home-ndk", revision: "26.1.10909125")
         try fakeNDK(scratch, at: "root-ndk")
         try fakeNDK(scratch, at: "sdk/ndk/27.0.1")
-        let ndk = try AndroidNDK.locate(environment: ["ANDROID_NDK_HOME": home.path, "ANDROID_NDK_ROOT": scratch.path("root-ndk"), "ANDROID_HOME": scratch.path("sdk")])
+        let ndk = try AndroidNDK.make(environment: ["ANDROID_NDK_HOME": home.path, "ANDROID_NDK_ROOT": scratch.path("root-ndk"), "ANDROID_HOME": scratch.path("sdk")])
         #expect(ndk.root.path == home.path)
         #expect(ndk.version == "26.1.10909125")
         #expect(ndk.source == "ANDROID_NDK_HOME")
@@ -28,7 +28,7 @@ import Testing
         let scratch = try CaptureScratch()
         let root = try fakeNDK(scratch, at: "root-ndk")
         try fakeNDK(scratch, at: "sdk/ndk/27.0.1")
-        let ndk = try AndroidNDK.locate(environment: ["ANDROID_NDK_ROOT": root.path, "ANDROID_HOME": scratch.path("sdk")])
+        let ndk = try AndroidNDK.make(environment: ["ANDROID_NDK_ROOT": root.path, "ANDROID_HOME": scratch.path("sdk")])
         #expect(ndk.root.path == root.path)
         #expect(ndk.source == "ANDROID_NDK_ROOT")
     }
@@ -37,7 +37,7 @@ import Testing
         let scratch = try CaptureScratch()
         for version in ["9.2.1", "25.2.9519653", "26.1.10909125", "26.10.1"] { try fakeNDK(scratch, at: "sdk/ndk/\(version)") }
         try FileManager.default.createDirectory(at: scratch.url.appendingPathComponent("sdk/ndk/99.0.0-not-an-ndk"), withIntermediateDirectories: true)
-        let ndk = try AndroidNDK.locate(environment: ["ANDROID_HOME": scratch.path("sdk")])
+        let ndk = try AndroidNDK.make(environment: ["ANDROID_HOME": scratch.path("sdk")])
         #expect(ndk.version == "26.10.1")
         #expect(ndk.root.lastPathComponent == "26.10.1")
         #expect(ndk.source == "ANDROID_HOME/ndk")
@@ -46,7 +46,7 @@ import Testing
     @Test func variablePointingAtSomethingElseIsAnError() throws {
         let scratch = try CaptureScratch()
         #expect {
-            try AndroidNDK.locate(environment: ["ANDROID_NDK_HOME": scratch.url.path])
+            try AndroidNDK.make(environment: ["ANDROID_NDK_HOME": scratch.url.path])
         } throws: { error in
             guard case let .notAnNDK(path, variable) = error as? AndroidNDKError else { return false }
             return path == scratch.url.path && variable == "ANDROID_NDK_HOME"
@@ -55,7 +55,7 @@ import Testing
 
     @Test func nothingSetIsNotFound() {
         #expect {
-            try AndroidNDK.locate(environment: ["HOME": "/nonexistent"])
+            try AndroidNDK.make(environment: ["HOME": "/nonexistent"])
         } throws: { error in
             guard case .notFound = error as? AndroidNDKError else { return false }
             return true
@@ -70,14 +70,14 @@ import Testing
     func clangForTripleAndAPILevel(triple: String, api: Int, expected: String) throws {
         let scratch = try CaptureScratch()
         let root = try fakeNDK(scratch, at: "ndk")
-        let ndk = try AndroidNDK.locate(environment: ["ANDROID_NDK_HOME": root.path])
+        let ndk = try AndroidNDK.make(environment: ["ANDROID_NDK_HOME": root.path])
         let clang = try ndk.clang(forTarget: triple, apiLevel: api)
         #expect(clang.path == root.appendingPathComponent("toolchains/llvm/prebuilt/\(AndroidNDK.hostTag)/bin/\(expected)").path)
     }
 
     @Test func missingAPILevelAndUnknownTripleAreErrors() throws {
         let scratch = try CaptureScratch()
-        let ndk = try AndroidNDK.locate(environment: ["ANDROID_NDK_HOME": try fakeNDK(scratch, at: "ndk").path])
+        let ndk = try AndroidNDK.make(environment: ["ANDROID_NDK_HOME": try fakeNDK(scratch, at: "ndk").path])
         #expect(throws: AndroidNDKError.self) { try ndk.clang(forTarget: "aarch64-linux-android", apiLevel: 34) }
         #expect(throws: AndroidNDKError.self) { try ndk.clang(forTarget: "x86_64-unknown-linux-gnu") }
     }

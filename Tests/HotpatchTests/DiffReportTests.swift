@@ -120,7 +120,7 @@ import Testing
             "int kept(int x) { return x; }\nint gone(void) { return 1; }\n", in: directory, name: "before", flags: ["-O0"])
         let after = try LinkTestTools.compileC(
             "int kept(int x) { return x + 1; }\nint fresh(void) { return 2; }\n", in: directory, name: "after", flags: ["-O0"])
-        let report = try DiffReport.between(oldPath: before, newPath: after)
+        let report = try DiffReport.make(oldBinary: before, newBinary: after)
         let expected = DiffReport(
             oldFunctions: try LinkTestTools.readelfSymbols(before), newFunctions: try LinkTestTools.readelfSymbols(after))
         #expect(report == expected)
@@ -134,6 +134,6 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let bogus = directory + "/not-an-object"
         try Data("definitely not ELF".utf8).write(to: URL(fileURLWithPath: bogus))
-        #expect(throws: SymbolLoadingError.self) { try DiffReport.between(oldPath: bogus, newPath: bogus) }
+        #expect(throws: SymbolLoadingError.self) { try DiffReport.make(oldBinary: bogus, newBinary: bogus) }
     }
 }

@@ -64,12 +64,12 @@ import Testing
         let library = directory.appendingPathComponent("libpatch.so").path
         _ = try Tools.runChecked(Tools.clang, ["-shared", "-fuse-ld=lld", "-o", library, newObject])
 
-        let fatSymbols = try SymbolTable(contentsOf: binary)
-        let librarySymbols = try SymbolTable(contentsOf: library)
-        let tableBuild = JumpTable.build(
+        let fatSymbols = try SymbolTable.make(contentsOf: binary)
+        let librarySymbols = try SymbolTable.make(contentsOf: library)
+        let tableBuild = JumpTableBuild.make(
             patchId: 1, buildId: "b1", libraryPath: library, slide: ASLRSlide(aslrReference: 0x1000, anchorFileAddress: 0x1000),
             old: fatSymbols, new: librarySymbols)
-        let diff = try FunctionDiff.report(old: [oldObject], new: [newObject]).routing(tableBuild.routed)
+        let diff = try DiffReport.make(oldObjects: [oldObject], newObjects: [newObject]).routing(tableBuild.routed)
         let edited = try #require(diff.changed.first)
         #expect(diff.changed.map(FunctionDiffRustTests.demangled) == ["fxcrate::edited"])
         let caller = try #require(diff.routed.first { FunctionDiffRustTests.demangled($0.name) == "fxcrate::main" })
@@ -107,8 +107,8 @@ import Testing
         let table = JumpTable(
             patchId: 1, buildId: "b", libraryPath: "/l.so", slide: Self.slide,
             entries: [.init(oldFileAddress: 0x5000, newAddress: 0x100), .init(oldFileAddress: 0x6000, newAddress: 0x100)])
-        let patches = Patcher.entryPatches(
-            for: table, fatSymbols: fat, changed: ["_ZN3app4tick17h00112233aabbccddE", "step", "unrouted", "added_only_in_patch"])
+        let patches = EntryPatches.make(
+            table: table, fatSymbols: fat, changed: ["_ZN3app4tick17h00112233aabbccddE", "step", "unrouted", "added_only_in_patch"]).patches
         #expect(patches == [
             .init(oldFileAddress: 0x5000, newAddress: 0x100, oldSize: 64),
             .init(oldFileAddress: 0x6000, newAddress: 0x100, oldSize: 64),

@@ -34,7 +34,7 @@ import Testing
         let old = try Self.compileObject(Self.crateV1, in: directory.appendingPathComponent("v1"))
         let new = try Self.compileObject(Self.crateV2, in: directory.appendingPathComponent("v2"))
 
-        let report = try FunctionDiff.report(old: [old], new: [new])
+        let report = try DiffReport.make(oldObjects: [old], newObjects: [new])
         #expect(report.summary == "1 function changed, 1 added")
         #expect(report.changed.map(Self.demangled) == ["fxcrate::edited"])
         #expect(report.added.map(Self.demangled) == ["fxcrate::added_later"])
@@ -61,7 +61,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let one = try Self.compileObject(Self.crateV1, in: directory.appendingPathComponent("one"))
         let two = try Self.compileObject(Self.crateV1, in: directory.appendingPathComponent("two"))
-        let report = try FunctionDiff.report(old: [one], new: [two])
+        let report = try DiffReport.make(oldObjects: [one], newObjects: [two])
         #expect(report.summary == "no functions changed")
         #expect(report.unchangedCount == report.keptCount)
     }
@@ -88,12 +88,12 @@ import Testing
             incrementalDirectory: incremental, crateName: "fxcrate", notNewerThan: Date(), newObjects: [thin]))
         #expect(units.count > 1, "several codegen units: \(units)")
 
-        let same = try FunctionDiff.report(old: units, new: [thin])
+        let same = try DiffReport.make(oldObjects: units, newObjects: [thin])
         #expect(same.summary == "no functions changed", "\(same.text())")
 
         let edited = source.replacingOccurrences(of: "x.wrapping_mul(3)", with: "x.wrapping_mul(7)")
         let thinEdited = try Self.compileObject(edited, in: directory.appendingPathComponent("thin2"), crateType: "bin")
-        let report = try FunctionDiff.report(old: units, new: [thinEdited])
+        let report = try DiffReport.make(oldObjects: units, newObjects: [thinEdited])
         #expect(report.summary == "1 function changed")
         #expect(report.changed.map(Self.demangled) == ["fxcrate::edited"])
         #expect(report.callsChangedCode.map(Self.demangled).contains("fxcrate::main"))

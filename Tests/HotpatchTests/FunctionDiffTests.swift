@@ -41,7 +41,7 @@ import Testing
         let old = try LinkTestTools.compileC(Self.before, in: directory, name: "before", flags: Self.flags)
         let new = try LinkTestTools.compileC(Self.after, in: directory, name: "after", flags: Self.flags)
 
-        let report = try FunctionDiff.report(old: [old], new: [new])
+        let report = try DiffReport.make(oldObjects: [old], newObjects: [new])
         #expect(report.codeCompared)
         #expect(report.changed == ["helper"])
         #expect(report.added == ["added_fn"])
@@ -70,7 +70,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let one = try LinkTestTools.compileC(Self.before, in: directory, name: "one", flags: Self.flags)
         let two = try LinkTestTools.compileC(Self.before, in: directory, name: "two", flags: Self.flags)
-        let report = try FunctionDiff.report(old: [one], new: [two])
+        let report = try DiffReport.make(oldObjects: [one], newObjects: [two])
         #expect(report.summary == "no functions changed")
         #expect(report.unchangedCount == 8)
     }
@@ -88,7 +88,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = try LinkTestTools.compileC(old, in: directory, name: "old", flags: Self.flags)
         let after = try LinkTestTools.compileC(new, in: directory, name: "new", flags: Self.flags)
-        let report = try FunctionDiff.report(old: [before], new: [after])
+        let report = try DiffReport.make(oldObjects: [before], newObjects: [after])
         #expect(report.changed == ["f"], "\(report.text())")
     }
 
@@ -99,7 +99,7 @@ import Testing
         let target = ["-target", "aarch64-linux-gnu"] + Self.flags
         let old = try LinkTestTools.compileC(Self.before, in: directory, name: "before", flags: target)
         let new = try LinkTestTools.compileC(Self.after, in: directory, name: "after", flags: target)
-        let report = try FunctionDiff.report(old: [old], new: [new])
+        let report = try DiffReport.make(oldObjects: [old], newObjects: [new])
         #expect(report.changed == ["helper"])
         #expect(report.added == ["added_fn"])
         #expect(report.removed == ["removed_fn"])
@@ -118,7 +118,7 @@ import Testing
             source.replacingOccurrences(of: "t[1]", with: "t[2]"), in: directory, name: "new", flags: target)
         let relocations = try LinkTestTools.runChecked("readelf", ["-rW", new]).stdout
         #expect(relocations.contains(".rel.text.f"), "the object uses SHT_REL: \(relocations)")
-        let report = try FunctionDiff.report(old: [old], new: [new])
+        let report = try DiffReport.make(oldObjects: [old], newObjects: [new])
         #expect(report.changed == ["f"])
         #expect(report.unchanged == ["g"])
     }
@@ -131,10 +131,10 @@ import Testing
         try LinkTestTools.runChecked(LinkTestTools.clang, ["-shared", "-fuse-ld=lld", object, "-o", library])
         #expect(!FunctionDiff.isRelocatableELF(library))
         #expect(FunctionDiff.isRelocatableELF(object))
-        #expect(throws: FunctionDiffError.self) { try FunctionDiff.report(old: [library], new: [object]) }
+        #expect(throws: FunctionDiffError.self) { try DiffReport.make(oldObjects: [library], newObjects: [object]) }
         let garbage = directory + "/garbage.o"
         try Data("not an object".utf8).write(to: URL(fileURLWithPath: garbage))
-        let error = #expect(throws: FunctionDiffError.self) { try FunctionDiff.report(old: [object], new: [garbage]) }
+        let error = #expect(throws: FunctionDiffError.self) { try DiffReport.make(oldObjects: [object], newObjects: [garbage]) }
         #expect(error?.code == "unreadable_object")
         #expect(error?.message.contains(garbage) == true)
     }

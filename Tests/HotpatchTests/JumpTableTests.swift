@@ -32,7 +32,7 @@ import Testing
     ])
 
     private func build() -> JumpTableBuild {
-        JumpTable.build(
+        JumpTableBuild.make(
             patchId: 3, buildId: "b20261125-061500-a1b2c3", libraryPath: "/p/libwhisker-patch-3-a1b2c3.so",
             slide: Self.slide, old: Self.old, new: Self.new, excluding: ["ext_call"])
     }
@@ -111,7 +111,7 @@ import Testing
             SymbolInfo(name: trampoline, address: 0x100, size: 32, kind: .function, binding: .local),
             SymbolInfo(name: "helper", address: 0x200, size: 8, kind: .function, binding: .local),
         ])
-        let build = JumpTable.build(
+        let build = JumpTableBuild.make(
             patchId: 1, buildId: "b", libraryPath: "/l.so", slide: ASLRSlide(aslrReference: 0x1000, anchorFileAddress: 0x1000),
             old: old, new: new)
         #expect(build.table.entries == [.init(oldFileAddress: 0x8000, newAddress: 0x100)])
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func aPatchWithoutMainHasNoNewBase() {
-        let result = JumpTable.build(
+        let result = JumpTableBuild.make(
             patchId: 1, buildId: "b", libraryPath: "/l.so", slide: Self.slide, old: Self.old,
             new: SymbolList([SymbolInfo(name: "removed_fn", address: 0x10, kind: .function)]))
         #expect(result.table.newBaseAddress == 0)

@@ -104,7 +104,7 @@ import Testing
 
     @Test func hostIsLinuxHere() {
         #if os(Linux)
-            #expect(linkerOSForHost() == .linux)
+            #expect(LinkerOS.host == .linux)
         #endif
         #expect(LinkerOS.macos.libraryExtension == "dylib" && LinkerOS.android.libraryExtension == "so")
     }
@@ -119,7 +119,7 @@ import Testing
             outputPath: "\(directory)/lib.so")
         plan.arguments.insert("-Wl,--no-undefined", at: 0)
         do {
-            _ = try plan.run()
+            _ = try LinkOutcome.run(plan)
             Issue.record("the link succeeded")
         } catch {
             #expect(error.code == "link_failed")
@@ -128,6 +128,6 @@ import Testing
             #expect(error.hint?.contains("defined neither in the fat binary") == true)
         }
         let missingLinker = LinkPlan(linker: "/nonexistent/cc", arguments: [], outputPath: "x.so", os: .linux)
-        #expect(throws: LinkPlanError.self) { try missingLinker.run() }
+        #expect(throws: LinkPlanError.self) { try LinkOutcome.run(missingLinker) }
     }
 }

@@ -40,11 +40,13 @@ struct ModuleCacheTests {
     @Test("first load misses, second hits, and the loaded table equals the parsed one")
     func missThenHit() throws {
         let fixture = try Fixture("hit")
-        let (parsed, first) = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let parsedRead = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache)
+        let (parsed, first) = (parsedRead.table, parsedRead.outcome)
         #expect(first == .miss)
         let digest = try HotpatchModuleCache.sha256(ofFileAt: fixture.binary)
         #expect(fixture.entries == [fixture.cache.entryPath(forDigest: digest)])
-        let (loaded, second) = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let loadedRead = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache)
+        let (loaded, second) = (loadedRead.table, loadedRead.outcome)
         #expect(second == .hit)
         try expectEqual(loaded, parsed)
         #expect(loaded["main"] == parsed["main"])
@@ -64,7 +66,7 @@ struct ModuleCacheTests {
     ])
     func damagedEntryIsRebuilt(damage: String) throws {
         let fixture = try Fixture("damage")
-        let (parsed, _) = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let parsed = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache).table
         let entry = try #require(fixture.entries.first)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: entry)))
         switch damage {
@@ -78,37 +80,39 @@ struct ModuleCacheTests {
         default:
             // A valid entry, but for a different binary, stored under this binary's name.
             let other = try RustProgram.build("fn main() { println!(\"other\"); }", name: "other", in: fixture.root)
-            _ = try fixture.cache.symbolTable(forBinaryAt: other, architecture: nil)
+            _ = try CachedSymbolTable.make(forBinaryAt: other, architecture: nil, cache: fixture.cache)
             let otherEntry = try #require(fixture.entries.first { $0 != entry })
             bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: otherEntry)))
         }
         try Data(bytes).write(to: URL(fileURLWithPath: entry))
 
-        let (rebuilt, outcome) = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let rebuiltRead = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache)
+        let (rebuilt, outcome) = (rebuiltRead.table, rebuiltRead.outcome)
         guard case .rebuiltCorrupt(let reason) = outcome else {
             Issue.record("expected a rebuild after '\(damage)', got \(outcome)")
             return
         }
         #expect(!reason.isEmpty)
         try expectEqual(rebuilt, parsed)
-        let (_, again) = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let again = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache).outcome
         #expect(again == .hit)
     }
 
     @Test("a changed binary misses and never gets the old table")
     func changedBinaryMisses() throws {
         let fixture = try Fixture("changed")
-        let (old, _) = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let old = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache).table
         #expect(old.first { $0.name.contains("5extra") } == nil)
         // Rebuild the same path with an extra function.
         let changed = counterLikeRustSource.replacingOccurrences(
             of: "fn main() {", with: "#[inline(never)] fn extra() -> u64 { 42 }\nfn main() {\n    println!(\"{}\", extra());")
         _ = try RustProgram.build(changed, name: "app", in: fixture.root)
-        let (new, outcome) = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let newRead = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache)
+        let (new, outcome) = (newRead.table, newRead.outcome)
         #expect(outcome == .miss)
         #expect(new.contains { $0.name.contains("5extra") })
         #expect(fixture.entries.count == 2)
-        try expectEqual(new, SymbolTable(contentsOf: fixture.binary))
+        try expectEqual(new, SymbolTable.make(contentsOf: fixture.binary))
     }
 
     @Test("threads racing to fill the same entry all succeed and leave one valid file")
@@ -119,7 +123,8 @@ struct ModuleCacheTests {
         let outcomes = OutcomeLog()
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             do {
-                let (table, outcome) = try cache.symbolTable(forBinaryAt: binary, architecture: nil)
+                let tableRead = try CachedSymbolTable.make(forBinaryAt: binary, architecture: nil, cache: cache)
+                let (table, outcome) = (tableRead.table, tableRead.outcome)
                 outcomes.add(outcome, table["main"] != nil)
             } catch {
                 outcomes.add(.rebuiltCorrupt(reason: "threw \(error)"), false)
@@ -128,7 +133,7 @@ struct ModuleCacheTests {
         #expect(outcomes.results.count == 8)
         #expect(outcomes.results.allSatisfy { ($0.0 == .miss || $0.0 == .hit) && $0.1 }, "\(outcomes.results)")
         #expect(fixture.entries.count == 1, "temporary files left: \(fixture.entries)")
-        let (_, after) = try cache.symbolTable(forBinaryAt: binary, architecture: nil)
+        let after = try CachedSymbolTable.make(forBinaryAt: binary, architecture: nil, cache: cache).outcome
         #expect(after == .hit)
     }
 
@@ -142,7 +147,7 @@ struct ModuleCacheTests {
         try Data([1, 2, 3]).write(to: old)
         try Data([1, 2, 3]).write(to: fresh)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: old.path)
-        _ = try fixture.cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        _ = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: fixture.cache)
         #expect(!FileManager.default.fileExists(atPath: old.path))
         #expect(FileManager.default.fileExists(atPath: fresh.path))
     }
@@ -162,15 +167,19 @@ struct ModuleCacheTests {
         let fat = directory.appendingPathComponent("fat.o").path
         try Data(universalFile(slices)).write(to: URL(fileURLWithPath: fat))
         let cache = HotpatchModuleCache(directory: directory.appendingPathComponent("cache").path)
-        let (arm, armOutcome) = try cache.symbolTable(forBinaryAt: fat, architecture: "arm64")
-        let (intel, intelOutcome) = try cache.symbolTable(forBinaryAt: fat, architecture: "x86_64")
+        let armRead = try CachedSymbolTable.make(forBinaryAt: fat, architecture: "arm64", cache: cache)
+        let (arm, armOutcome) = (armRead.table, armRead.outcome)
+        let intelRead = try CachedSymbolTable.make(forBinaryAt: fat, architecture: "x86_64", cache: cache)
+        let (intel, intelOutcome) = (intelRead.table, intelRead.outcome)
         #expect(armOutcome == .miss && intelOutcome == .miss)
         #expect(arm.architecture == "arm64" && intel.architecture == "x86_64")
-        let (armAgain, again) = try cache.symbolTable(forBinaryAt: fat, architecture: "arm64")
+        let armAgainRead = try CachedSymbolTable.make(forBinaryAt: fat, architecture: "arm64", cache: cache)
+        let (armAgain, again) = (armAgainRead.table, armAgainRead.outcome)
         #expect(again == .hit && armAgain.architecture == "arm64")
         #expect(armAgain["_shared_fn"]?.kind == .function)
         // Without a choice the host's slice (or the first) is used, and shares that slice's entry.
-        let (chosen, chosenOutcome) = try cache.symbolTable(forBinaryAt: fat, architecture: nil)
+        let chosenRead = try CachedSymbolTable.make(forBinaryAt: fat, architecture: nil, cache: cache)
+        let (chosen, chosenOutcome) = (chosenRead.table, chosenRead.outcome)
         #expect(chosenOutcome == .hit)
         #expect(chosen.architecture == (ObjectFile.hostArchitecture == "x86_64" ? "x86_64" : "arm64"))
         let digest = try HotpatchModuleCache.sha256(ofFileAt: fat)
@@ -178,8 +187,8 @@ struct ModuleCacheTests {
         #expect(entries == ["\(digest)-arm64.wsym", "\(digest)-x86_64.wsym"])
         // A thin file asked for another architecture fails, from the cache as from a parse.
         let thin = directory.appendingPathComponent("arm64-apple-macos13.o").path
-        _ = try cache.symbolTable(forBinaryAt: thin, architecture: nil)
-        #expect(throws: ObjectFileError.self) { try cache.symbolTable(forBinaryAt: thin, architecture: "x86_64") }
+        _ = try CachedSymbolTable.make(forBinaryAt: thin, architecture: nil, cache: cache)
+        #expect(throws: ObjectFileError.self) { try CachedSymbolTable.make(forBinaryAt: thin, architecture: "x86_64", cache: cache) }
     }
 
     @Test("an unwritable cache still returns the parsed table")
@@ -188,7 +197,8 @@ struct ModuleCacheTests {
         let blocker = fixture.root.appendingPathComponent("not-a-directory")
         try "x".write(to: blocker, atomically: true, encoding: .utf8)
         let cache = HotpatchModuleCache(directory: blocker.appendingPathComponent("cache").path)
-        let (table, outcome) = try cache.symbolTable(forBinaryAt: fixture.binary, architecture: nil)
+        let tableRead = try CachedSymbolTable.make(forBinaryAt: fixture.binary, architecture: nil, cache: cache)
+        let (table, outcome) = (tableRead.table, tableRead.outcome)
         #expect(outcome == .miss)
         #expect(table["main"] != nil)
     }
@@ -198,7 +208,7 @@ struct ModuleCacheTests {
         let fixture = try Fixture("bad")
         let text = fixture.root.appendingPathComponent("notes.txt").path
         try "not a binary".write(toFile: text, atomically: true, encoding: .utf8)
-        #expect(throws: ObjectFileError.self) { try fixture.cache.symbolTable(forBinaryAt: text, architecture: nil) }
+        #expect(throws: ObjectFileError.self) { try CachedSymbolTable.make(forBinaryAt: text, architecture: nil, cache: fixture.cache) }
         #expect(fixture.entries.isEmpty)
     }
 

@@ -97,8 +97,8 @@ import Testing
             rustc, common + ["--emit=obj", "-C", "codegen-units=1"] + StaticsRelocation.largeCodeModel
                 + ["\(directory)/edited.rs", "-o", "\(directory)/app.o"])
 
-        let fat = try SymbolTable(contentsOf: "\(directory)/app")
-        let relocated = try Patcher.makeSlideIndependent(
+        let fat = try SymbolTable.make(contentsOf: "\(directory)/app")
+        let relocated = try RelocatedObjects.make(
             objects: ["\(directory)/app.o"], executable: fat, directory: URL(fileURLWithPath: directory))
         let summary = relocated.summary
         #expect(summary.statics.contains { $0.contains("5CALLS") })
@@ -114,8 +114,8 @@ import Testing
             os: .linux, linker: "cc", capturedArguments: capturedArguments, objects: relocated.objects,
             stubObject: nil, outputPath: libraryPath
         ).addingSharedLibraryFlags()
-        try plan.run()
-        let library = try SymbolTable(contentsOf: libraryPath)
+        try LinkOutcome.run(plan)
+        let library = try SymbolTable.make(contentsOf: libraryPath)
         #expect(library.definitions(named: "main").isEmpty, "the patch's own main must be renamed so `main` means the executable's")
         let digest = try HotpatchModuleCache.sha256(ofFileAt: libraryPath)
 
@@ -152,11 +152,11 @@ import Testing
         try "int counter; int bump(void) { return ++counter; }\n".write(toFile: source, atomically: true, encoding: .utf8)
         try LinkTestTools.runChecked("/usr/bin/env", ["cc", "-c", "-mcmodel=large", source, "-o", "\(directory)/t.o"])
         let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/t.o"))
-        let fat = try SymbolTable(contentsOf: "/proc/self/exe")
+        let fat = try SymbolTable.make(contentsOf: "/proc/self/exe")
         for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
             try bytes.prefix(length).write(to: URL(fileURLWithPath: "\(directory)/cut.o"))
             #expect(throws: RelocateError.self) {
-                _ = try Patcher.makeSlideIndependent(
+                _ = try RelocatedObjects.make(
                     objects: ["\(directory)/cut.o"], executable: fat, directory: URL(fileURLWithPath: directory))
             }
         }
@@ -174,7 +174,7 @@ import Testing
         _ = try LinkTestTools.buildRecordingLink(rustc: rustc, arguments: common, source: Self.source, in: directory)
         try LinkTestTools.runChecked(
             rustc, common + ["--emit=obj", "-C", "codegen-units=1"] + StaticsRelocation.largeCodeModel + ["\(directory)/app.rs", "-o", "\(directory)/app.o"])
-        let fat = try SymbolTable(contentsOf: "\(directory)/app")
+        let fat = try SymbolTable.make(contentsOf: "\(directory)/app")
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/app.o")))
         var random = SplitMix64(seed: 0x5eed_1234)
         var succeeded = 0, refused = 0
@@ -188,7 +188,7 @@ import Testing
             }
             try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/flipped.o"))
             do {
-                _ = try Patcher.makeSlideIndependent(
+                _ = try RelocatedObjects.make(
                     objects: ["\(directory)/flipped.o"], executable: fat, directory: URL(fileURLWithPath: directory))
                 succeeded += 1
             } catch {

@@ -12,7 +12,7 @@ import Testing
 
     private func writeStub(_ architecture: StubArchitecture, in directory: String) throws -> (String, StubObject) {
         let path = "\(directory)/stub-\(architecture.rawValue).o"
-        let stub = try StubObject.write(Self.needed, slide: Self.slide, architecture: architecture, to: path)
+        let stub = try StubObject.make(needed: Self.needed, slide: Self.slide, architecture: architecture, path: path)
         return (path, stub)
     }
 
@@ -101,7 +101,7 @@ import Testing
         let directory = try LinkTestTools.makeScratchDirectory("stub")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = "\(directory)/empty.o"
-        try StubObject.write(NeededSymbols(), slide: Self.slide, architecture: .x86_64, to: path)
+        try StubObject.make(needed: NeededSymbols(), slide: Self.slide, architecture: .x86_64, path: path)
         let header = try LinkTestTools.runChecked("readelf", ["-hSsW", path])
         #expect(header.stderr.isEmpty, "\(header.stderr)")
         #expect(try LinkTestTools.nmSymbols(path).isEmpty)
@@ -109,10 +109,10 @@ import Testing
 
     @Test func refusesNamesELFCannotCarryOrThatRepeat() {
         let bad = NeededSymbols(functions: [.init(name: "a\u{0}b", fileAddress: 1)])
-        #expect(throws: StubObjectError.self) { try StubObject.write(bad, slide: Self.slide, architecture: .x86_64) }
+        #expect(throws: StubObjectError.self) { try StubObject(needed: bad, slide: Self.slide, architecture: .x86_64).elfBytes() }
         let twice = NeededSymbols(functions: [.init(name: "x", fileAddress: 1)], data: [.init(name: "x", fileAddress: 2)])
         do {
-            _ = try StubObject.write(twice, slide: Self.slide, architecture: .aarch64)
+            _ = try StubObject(needed: twice, slide: Self.slide, architecture: .aarch64).elfBytes()
             Issue.record("a name asked for twice was accepted")
         } catch {
             #expect(error.code == "duplicate_symbol")
@@ -122,7 +122,7 @@ import Testing
 
     @Test func unwritablePathIsAClearError() {
         do {
-            try StubObject.write(Self.needed, slide: Self.slide, architecture: .x86_64, to: "/nonexistent-dir/stub.o")
+            try StubObject.make(needed: Self.needed, slide: Self.slide, architecture: .x86_64, path: "/nonexistent-dir/stub.o")
             Issue.record("writing into a missing directory succeeded")
         } catch {
             #expect(error.code == "write_failed")

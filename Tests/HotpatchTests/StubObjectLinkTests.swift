@@ -80,7 +80,7 @@ import Testing
         let fat = SymbolList(try LinkTestTools.readelfSymbols(host))
         let patch = SymbolList(try LinkTestTools.readelfSymbols(patchObject))
 
-        let needed = computeNeededSymbols(undefinedInPatch: patch.undefinedNames, fatBinary: fat)
+        let needed = NeededSymbols.make(undefinedInPatch: patch.undefinedNames, fatBinary: fat)
         #expect(needed.functions.map(\.name) == ["ext_fn"])
         #expect(needed.data.map(\.name) == ["ext_data"])
         #expect(needed.boundByLoader == ["ext_tls"])
@@ -94,16 +94,16 @@ import Testing
         #expect(slide.offset != 0, "the host should be a slid PIE")
 
         let stubPath = "\(directory)/stub.o"
-        try StubObject.write(needed, slide: slide, architecture: architecture, to: stubPath)
+        try StubObject.make(needed: needed, slide: slide, architecture: architecture, path: stubPath)
         let libraryPath = "\(directory)/libwhisker-patch-1-abcdef.so"
         let plan = try LinkPlan.make(
             os: .linux, linker: LinkTestTools.clang, capturedArguments: ["-m64"], objects: [patchObject], stubObject: stubPath,
             outputPath: libraryPath)
-        let outcome = try plan.run()
+        let outcome = try LinkOutcome.run(plan)
         #expect(outcome.libraryPath == libraryPath)
 
         let library = SymbolList(try LinkTestTools.readelfSymbols(libraryPath))
-        let build = JumpTable.build(
+        let build = JumpTableBuild.make(
             patchId: 1, buildId: "btest", libraryPath: libraryPath, slide: slide, old: fat, new: library,
             excluding: Set(needed.functions.map(\.name)))
         #expect(build.routed == ["compute"], "routed: \(build.routed)")
@@ -131,21 +131,21 @@ import Testing
         let object = try LinkTestTools.compileC(
             "extern long ext_fn(long); extern long ext_data; long entry(long x) { return ext_fn(x) + ext_data; }",
             in: directory, name: "patch", flags: ["--target=aarch64-linux-gnu"])
-        let needed = computeNeededSymbols(
+        let needed = NeededSymbols.make(
             undefinedInPatch: SymbolList(try LinkTestTools.readelfSymbols(object)).undefinedNames,
             fatBinary: SymbolList([
                 SymbolInfo(name: "ext_fn", address: 0x40_1000, kind: .function), SymbolInfo(name: "ext_data", address: 0x42_0000, size: 8, kind: .data),
             ]))
         let slide = ASLRSlide(aslrReference: 0xaaaa_0000_0000 + 0x40_0000, anchorFileAddress: 0x40_0000)
         let stubPath = "\(directory)/stub.o"
-        let stub = try StubObject.write(needed, slide: slide, architecture: .aarch64, to: stubPath)
+        let stub = try StubObject.make(needed: needed, slide: slide, architecture: .aarch64, path: stubPath)
         var plan = try LinkPlan.make(
             os: .linux, linker: LinkTestTools.clang, capturedArguments: ["--target=aarch64-linux-gnu"], objects: [object],
             stubObject: stubPath, outputPath: "\(directory)/lib.so")
         // No aarch64 libc here: link only what the test provides.
         plan.arguments.removeAll { $0 == "-lc" || $0 == "-lgcc_s" }
         plan.arguments.insert("-nostdlib", at: 0)
-        try plan.run()
+        try LinkOutcome.run(plan)
 
         let library = SymbolList(try LinkTestTools.readelfSymbols("\(directory)/lib.so"))
         let trampoline = try #require(library.definitions(named: "ext_fn").first)

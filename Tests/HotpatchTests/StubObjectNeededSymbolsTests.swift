@@ -25,7 +25,7 @@ import Testing
     ])
 
     @Test func sortsEachReferenceByHowItIsBound() {
-        let needed = computeNeededSymbols(
+        let needed = NeededSymbols.make(
             undefinedInPatch: [
                 "printf", "ext_fn", "ext_data", "ext_tls", "ext_ifunc", "asm_label", "__dso_handle", "helper",
                 "shared", "_ZN4core3ptr13drop_in_place17h0123456789abcdefE", "alias", "ext_fn", "memcpy",
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func nothingNeededFromTheExecutableMeansNoStub() {
-        let needed = computeNeededSymbols(undefinedInPatch: ["printf", "_GLOBAL_OFFSET_TABLE_", "__start_my_section"], fatBinary: fat)
+        let needed = NeededSymbols.make(undefinedInPatch: ["printf", "_GLOBAL_OFFSET_TABLE_", "__start_my_section"], fatBinary: fat)
         #expect(!needed.needsStub)
         #expect(needed.leftUndefined == ["_GLOBAL_OFFSET_TABLE_", "__start_my_section", "printf"])
     }

@@ -69,7 +69,7 @@ import Testing
 
         let fat = SymbolList(try LinkTestTools.readelfSymbols("\(directory)/app"))
         let patch = SymbolList(try LinkTestTools.readelfSymbols("\(directory)/app.o"))
-        let needed = computeNeededSymbols(undefinedInPatch: patch.undefinedNames, fatBinary: fat)
+        let needed = NeededSymbols.make(undefinedInPatch: patch.undefinedNames, fatBinary: fat)
         #expect(needed.functions.contains { $0.name == "rust_eh_personality" })
         #expect(needed.leftUndefined.contains("dlopen"))
         #expect(needed.ambiguous.isEmpty)
@@ -80,16 +80,16 @@ import Testing
         let main = try #require(fat.definitions(named: "main").first)
         let slide = ASLRSlide(aslrReference: reference, anchorFileAddress: main.address)
 
-        try StubObject.write(needed, slide: slide, architecture: architecture, to: "\(directory)/stub.o")
+        try StubObject.make(needed: needed, slide: slide, architecture: architecture, path: "\(directory)/stub.o")
         let libraryPath = "\(directory)/libwhisker-patch-1-000001.so"
         let plan = try LinkPlan.make(
             os: .linux, linker: "cc", capturedArguments: capturedArguments, objects: ["\(directory)/app.o"],
             stubObject: "\(directory)/stub.o", outputPath: libraryPath)
         #expect(plan.arguments.contains { $0.hasPrefix("-B") && $0.hasSuffix("gcc-ld") }, "rustc's bundled lld must be forwarded")
-        try plan.run()
+        try LinkOutcome.run(plan)
 
         let tick = try #require(fat.symbols.first { $0.name.hasPrefix("_ZN3app4tick17h") && $0.isDefined })
-        let build = JumpTable.build(
+        let build = JumpTableBuild.make(
             patchId: 1, buildId: "b", libraryPath: libraryPath, slide: slide, old: fat,
             new: SymbolList(try LinkTestTools.readelfSymbols(libraryPath)), excluding: Set(needed.functions.map(\.name)))
         #expect(build.routed.contains(tick.name))

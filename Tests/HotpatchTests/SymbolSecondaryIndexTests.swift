@@ -37,7 +37,7 @@ struct SymbolSecondaryIndexTests {
         let binary = try RustProgram.build(
             counterLikeRustSource, name: "app", in: root, flags: ["-Copt-level=2", "-Ccodegen-units=4"])
         let cache = HotpatchModuleCache(directory: root.appendingPathComponent("cache").path)
-        let (table, _) = try cache.symbolTable(forBinaryAt: binary, architecture: nil)
+        let table = try CachedSymbolTable.make(forBinaryAt: binary, architecture: nil, cache: cache).table
         let expected = Self.scanned(table)
         let index = table.secondaryIndex
         #expect(index.functionStarts == expected.starts)

@@ -38,7 +38,7 @@ struct SymbolTableCLITests {
         let output = try run(["symbols", binary, "--json"], cache: cache)
         #expect(output.status == 0, "\(output.stderr)")
         let array = try #require(try JSONSerialization.jsonObject(with: output.stdoutBytes) as? [[String: Any]])
-        let table = try SymbolTable(contentsOf: binary)
+        let table = try SymbolTable.make(contentsOf: binary)
         #expect(array.count == table.count)
         for (object, entry) in zip(array, table) {
             #expect(Set(object.keys) == ["name", "address", "size", "kind", "binding", "defined", "section"])
@@ -76,7 +76,7 @@ struct SymbolTableCLITests {
         let defined = try run(["symbols", binary, "--json", "--defined-only"], cache: cache)
         let definedArray = try #require(try JSONSerialization.jsonObject(with: defined.stdoutBytes) as? [[String: Any]])
         #expect(!definedArray.isEmpty && definedArray.allSatisfy { $0["defined"] as? Bool == true })
-        #expect(definedArray.count == (try SymbolTable(contentsOf: binary)).definedCount)
+        #expect(definedArray.count == (try SymbolTable.make(contentsOf: binary)).definedCount)
 
         // --match looks at demangled names too: `counter::step` is `_ZN7counter4step17h…E`.
         let matched = try run(["symbols", binary, "--match", "counter::step"], cache: cache)
@@ -158,7 +158,7 @@ struct SymbolTableCLITests {
         #expect(processes.allSatisfy { $0.terminationStatus == 0 })
         let entries = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("symbols").path)
         #expect(entries.count == 1, "\(entries)")
-        let (_, outcome) = try HotpatchModuleCache(directory: cache.path).symbolTable(forBinaryAt: binary, architecture: nil)
+        let outcome = try CachedSymbolTable.make(forBinaryAt: binary, architecture: nil, cache: HotpatchModuleCache(directory: cache.path)).outcome
         #expect(outcome == .hit)
     }
 }

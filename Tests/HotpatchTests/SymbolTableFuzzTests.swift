@@ -20,7 +20,7 @@ struct SymbolTableFuzzTests {
     /// Builds a table and touches every entry and lookup path.
     static func exercise(_ bytes: [UInt8]) -> Bool {
         do {
-            let table = try SymbolTable(parsing: ObjectFile(file: MappedFile(bytes: bytes, name: "fuzz")))
+            let table = try SymbolTable.make(parsing: ObjectFile(file: MappedFile(bytes: bytes, name: "fuzz")))
             for index in table.indices {
                 let entry = table[index]
                 _ = entry.demangledName
@@ -74,7 +74,7 @@ struct SymbolTableFuzzTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let binary = try RustProgram.build("fn main() { println!(\"hi\"); }", name: "tiny", in: directory)
         let cache = HotpatchModuleCache(directory: directory.appendingPathComponent("cache").path)
-        let (original, _) = try cache.symbolTable(forBinaryAt: binary, architecture: nil)
+        let original = try CachedSymbolTable.make(forBinaryAt: binary, architecture: nil, cache: cache).table
         let entry = try #require(try FileManager.default.contentsOfDirectory(atPath: "\(cache.directory)/symbols").first)
         let path = "\(cache.directory)/symbols/\(entry)"
         let pristine = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -84,7 +84,8 @@ struct SymbolTableFuzzTests {
             let offset = Int.random(in: 0..<mutated.count, using: &generator)
             mutated[offset] ^= UInt8.random(in: 1...255, using: &generator)
             try Data(mutated).write(to: URL(fileURLWithPath: path))
-            let (table, outcome) = try cache.symbolTable(forBinaryAt: binary, architecture: nil)
+            let tableRead = try CachedSymbolTable.make(forBinaryAt: binary, architecture: nil, cache: cache)
+            let (table, outcome) = (tableRead.table, tableRead.outcome)
             guard case .rebuiltCorrupt = outcome else {
                 Issue.record("corruption at offset \(offset) not detected: \(outcome)")
                 continue
@@ -98,7 +99,7 @@ struct SymbolTableFuzzTests {
         let directory = try Tools.temporaryDirectory("fuzz-names")
         defer { try? FileManager.default.removeItem(at: directory) }
         let binary = try RustProgram.build(counterLikeRustSource, name: "names", in: directory)
-        let names = try SymbolTable(contentsOf: binary).map(\.name).filter { $0.hasPrefix("_R") || $0.hasPrefix("_ZN") }
+        let names = try SymbolTable.make(contentsOf: binary).map(\.name).filter { $0.hasPrefix("_R") || $0.hasPrefix("_ZN") }
         #expect(names.count > 100)
         var generator = SeededGenerator(state: 99)
         let alphabet = Array("_RNvCsIEBKLGDFTAS0123456789abcxyz$.".utf8)

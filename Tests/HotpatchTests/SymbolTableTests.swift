@@ -11,7 +11,7 @@ struct SymbolTableTests {
         let directory = try Tools.temporaryDirectory("rust-bin")
         defer { try? FileManager.default.removeItem(at: directory) }
         let binary = try RustProgram.build(counterLikeRustSource, name: "counter", in: directory)
-        let table = try SymbolTable(contentsOf: binary)
+        let table = try SymbolTable.make(contentsOf: binary)
 
         let (differences, compared) = try differencesFromLLVMNm(table, path: binary)
         #expect(compared > 500)
@@ -47,7 +47,7 @@ struct SymbolTableTests {
     @Test("librustc_driver (165k symbols): sets equal llvm-nm -P -S")
     func rustcDriverMatchesLLVMNm() throws {
         let driver = try #require(try RustProgram.rustcDriver(), "rustc's librustc_driver-*.so not found")
-        let table = try SymbolTable(contentsOf: driver)
+        let table = try SymbolTable.make(contentsOf: driver)
         #expect(table.fileType == .sharedLibrary)
         #expect(table.count > 100_000)
         let (differences, compared) = try differencesFromLLVMNm(table, path: driver)
@@ -74,7 +74,7 @@ struct SymbolTableTests {
         let directory = try Tools.temporaryDirectory("stripped")
         defer { try? FileManager.default.removeItem(at: directory) }
         let binary = try RustProgram.build(counterLikeRustSource, name: "stripped", in: directory, flags: ["-C", "strip=symbols"])
-        let table = try SymbolTable(contentsOf: binary)
+        let table = try SymbolTable.make(contentsOf: binary)
         #expect(table.fromDynamicSymbols)
         let (differences, compared) = try differencesFromLLVMNm(table, path: binary)
         #expect(compared > 5)
@@ -93,7 +93,7 @@ struct SymbolTableTests {
             """.write(to: source, atomically: true, encoding: .utf8)
         let object = directory.appendingPathComponent("m.o").path
         _ = try Tools.runChecked(Tools.clang, ["-c", "--target=\(architecture)-apple-macos13", source.path, "-o", object])
-        let table = try SymbolTable(contentsOf: object)
+        let table = try SymbolTable.make(contentsOf: object)
         #expect(table.format == .machO && table.architecture == architecture)
         let (differences, compared) = try differencesFromLLVMNm(table, path: object)
         #expect(compared >= 3)
@@ -117,7 +117,7 @@ struct SymbolTableTests {
             .write(to: second, atomically: true, encoding: .utf8)
         let binary = directory.appendingPathComponent("dup").path
         _ = try Tools.runChecked(Tools.clang, ["-O0", first.path, second.path, "-o", binary])
-        let table = try SymbolTable(contentsOf: binary)
+        let table = try SymbolTable.make(contentsOf: binary)
         let all = table.allIndices(named: "shared")
         #expect(all.count == 2)
         let best = try #require(table["shared"])
@@ -149,7 +149,7 @@ struct SymbolTableTests {
         }
         #expect(symbolFrames.count >= 4, "\(output)")
         #expect(symbolFrames.contains("bt::main"))
-        let table = try SymbolTable(contentsOf: binary)
+        let table = try SymbolTable.make(contentsOf: binary)
         let demangled = Set(table.map(\.demangledName))
         let missing = symbolFrames.filter { !demangled.contains($0) }
         #expect(missing.isEmpty, "no symbol demangles to: \(missing)")
@@ -174,7 +174,7 @@ struct SymbolTableTests {
             }
             """
         let binary = try RustProgram.build(source, name: "v0", in: directory, flags: ["-C", "symbol-mangling-version=v0"])
-        let table = try SymbolTable(contentsOf: binary)
+        let table = try SymbolTable.make(contentsOf: binary)
         let names = Array(Set(table.map(\.name).filter { $0.hasPrefix("_R") })).sorted()
         #expect(names.count > 300)
         var mismatches: [String] = []

@@ -86,14 +86,14 @@ import Testing
     }
 
     @Test func libraryFilenamesAreUniquePerPatch() {
-        let names = (0..<50).map { _ in libraryFilename(patchId: 7) }
+        let names = (0..<50).map { _ in PatchDirectory.libraryFilename(patchId: 7) }
         #expect(Set(names).count == names.count)
         for name in names {
             #expect(name.hasPrefix("libwhisker-patch-7-") && name.hasSuffix(".so"))
             #expect(name.count == "libwhisker-patch-7-".count + 6 + 3)
         }
-        #expect(libraryFilename(patchId: 1, fileExtension: "dylib").hasSuffix(".dylib"))
-        #expect(objectFilename(crateName: "app", extraFilename: "-abc") == "app-abc.o")
+        #expect(PatchDirectory.libraryFilename(patchId: 1, fileExtension: "dylib").hasSuffix(".dylib"))
+        #expect(ObjBuildPlan.objectFilename(crateName: "app", extraFilename: "-abc") == "app-abc.o")
     }
 }
 

@@ -10,7 +10,7 @@ import Testing
         (["--crate-name", "a"], nil),
     ] as [([String], String?)])
     func targetFromRustcArguments(arguments: [String], expected: String?) {
-        #expect(extractTargetTriple(fromRustcArguments: arguments) == expected)
+        #expect(RustcCommandLine(arguments).targetTriple == expected)
     }
 
     @Test func targetFromVersionOutput() throws {
@@ -23,23 +23,23 @@ import Testing
             release: 1.95.0
             LLVM version: 22.1.2
             """
-        #expect(extractTargetTriple(fromRustcVersionOutput: output) == "x86_64-unknown-linux-gnu")
+        #expect(RustcVersion(parsing: output)?.host == "x86_64-unknown-linux-gnu")
         let version = try #require(RustcVersion(parsing: output))
         #expect(version.release == "1.95.0")
         #expect(version.llvmVersion == "22.1.2")
         #expect(version.summary == "rustc 1.95.0 (59807616e 2026-04-14)")
-        #expect(extractTargetTriple(fromRustcVersionOutput: "garbage") == nil)
+        #expect(RustcVersion(parsing: "garbage")?.host == nil)
     }
 
     @Test(arguments: ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu", "aarch64-linux-android", "x86_64-linux-android", "aarch64-apple-darwin", "x86_64-apple-darwin"])
     func supportedTargets(triple: String) throws {
-        try ensureTargetSupported(triple)
+        try EnvironmentCheck.ensureTargetSupported(triple)
     }
 
     @Test(arguments: ["armv7-linux-androideabi", "wasm32-unknown-unknown", "x86_64-pc-windows-msvc", "aarch64-apple-ios", "x86_64-unknown-linux-musl"])
     func unsupportedTargets(triple: String) {
         #expect {
-            try ensureTargetSupported(triple)
+            try EnvironmentCheck.ensureTargetSupported(triple)
         } throws: { error in
             guard case let .unsupportedTarget(reported, _) = error as? EnvironmentError else { return false }
             return reported == triple
@@ -49,9 +49,9 @@ import Testing
     @Test func missingStandardLibraryNamesRustupTargetAdd() throws {
         let scratch = try CaptureScratch()
         try FileManager.default.createDirectory(at: scratch.url.appendingPathComponent("lib/rustlib/x86_64-unknown-linux-gnu/lib"), withIntermediateDirectories: true)
-        try ensureTargetSupported("x86_64-unknown-linux-gnu", sysroot: scratch.url)
+        try EnvironmentCheck.ensureTargetSupported("x86_64-unknown-linux-gnu", sysroot: scratch.url)
         #expect {
-            try ensureTargetSupported("aarch64-unknown-linux-gnu", sysroot: scratch.url)
+            try EnvironmentCheck.ensureTargetSupported("aarch64-unknown-linux-gnu", sysroot: scratch.url)
         } throws: { error in
             (error as? EnvironmentError)?.hint == "rustup target add aarch64-unknown-linux-gnu"
         }
@@ -59,7 +59,7 @@ import Testing
 
     /// This machine has the whole toolchain; each required check passes and reports a version.
     @Test func environmentOfThisMachinePasses() {
-        let checks = validateEnvironment()
+        let checks = EnvironmentCheck.run()
         let names = checks.map(\.name)
         #expect(names.starts(with: ["cargo", "rustc", "C linker", "lld"]))
         for check in checks where check.required {
@@ -71,7 +71,7 @@ import Testing
     /// Without PATH or a rustup home, every Rust check fails and says how to fix it.
     @Test func missingToolsFailWithFixes() throws {
         let scratch = try CaptureScratch()
-        let checks = validateEnvironment(environment: ["PATH": scratch.url.path, "HOME": scratch.url.path], target: "aarch64-linux-android")
+        let checks = EnvironmentCheck.run(environment: ["PATH": scratch.url.path, "HOME": scratch.url.path], target: "aarch64-linux-android")
         for name in ["cargo", "rustc", "C linker", "lld", "Android NDK"] {
             let check = try #require(checks.first { $0.name == name }, "no \(name) check")
             #expect(!check.passed, "\(name) should fail")

@@ -94,9 +94,9 @@ import Testing
 
     @Test func recordRustcWritesCaptureOnlyForCompilations() throws {
         let scratch = try CaptureScratch()
-        try Shim.recordRustc(rustc: "rustc", arguments: ["-vV"], environment: [:], captureDirectory: scratch.url)
+        try CapturedRustcInvocation.make(rustc: "rustc", arguments: ["-vV"], environment: [:], captureDirectory: scratch.url)
         #expect(!FileManager.default.fileExists(atPath: scratch.path("rustc")))
-        try Shim.recordRustc(rustc: "/r/rustc", arguments: cargoStyleBinArguments, environment: ["CARGO_PRIMARY_PACKAGE": "1"], captureDirectory: scratch.url)
+        try CapturedRustcInvocation.make(rustc: "/r/rustc", arguments: cargoStyleBinArguments, environment: ["CARGO_PRIMARY_PACKAGE": "1"], captureDirectory: scratch.url)
         let file = scratch.url.appendingPathComponent("rustc/app-bin.json")
         let capture = try JSONFile.read(CapturedRustcInvocation.self, from: file)
         #expect(capture.rustc == "/r/rustc")
@@ -130,8 +130,8 @@ import Testing
     @Test func recordLinkerNumbersCapturesAndExpandsResponseFiles() throws {
         let scratch = try CaptureScratch()
         try scratch.write("link.rsp", "-o\n/tmp/out\\ dir/app\n")
-        try Shim.recordLinker(linker: "cc", arguments: ["@link.rsp"], extraArguments: ["-Wl,--export-dynamic"], captureDirectory: scratch.url.appendingPathComponent("cap"), workingDirectory: scratch.url.path)
-        try Shim.recordLinker(linker: "cc", arguments: ["-o", "b"], extraArguments: [], captureDirectory: scratch.url.appendingPathComponent("cap"), workingDirectory: scratch.url.path)
+        try CapturedLinkerInvocation.make(linker: "cc", arguments: ["@link.rsp"], extraArguments: ["-Wl,--export-dynamic"], captureDirectory: scratch.url.appendingPathComponent("cap"), workingDirectory: scratch.url.path)
+        try CapturedLinkerInvocation.make(linker: "cc", arguments: ["-o", "b"], extraArguments: [], captureDirectory: scratch.url.appendingPathComponent("cap"), workingDirectory: scratch.url.path)
         let first = try JSONFile.read(CapturedLinkerInvocation.self, from: scratch.url.appendingPathComponent("cap/linker/1.json"))
         let second = try JSONFile.read(CapturedLinkerInvocation.self, from: scratch.url.appendingPathComponent("cap/linker/2.json"))
         #expect(first.arguments == ["-o", "/tmp/out dir/app", "-Wl,--export-dynamic"])
@@ -171,11 +171,11 @@ import Testing
 @Suite struct WrapperShimPathsTests {
     @Test func overrideDirectoryMustHoldBothShims() throws {
         let scratch = try CaptureScratch()
-        #expect(throws: ShimPathsError.self) { try ShimPaths.locate(environment: ["WHISKER_SHIM_DIR": scratch.url.path]) }
+        #expect(throws: ShimPathsError.self) { try ShimPaths.make(environment: ["WHISKER_SHIM_DIR": scratch.url.path]) }
         try scratch.write("whisker-rustc-shim", "#!/bin/sh\n", executable: true)
-        #expect(throws: ShimPathsError.self) { try ShimPaths.locate(environment: ["WHISKER_SHIM_DIR": scratch.url.path]) }
+        #expect(throws: ShimPathsError.self) { try ShimPaths.make(environment: ["WHISKER_SHIM_DIR": scratch.url.path]) }
         try scratch.write("whisker-linker-shim", "#!/bin/sh\n", executable: true)
-        let paths = try ShimPaths.locate(environment: ["WHISKER_SHIM_DIR": scratch.url.path])
+        let paths = try ShimPaths.make(environment: ["WHISKER_SHIM_DIR": scratch.url.path])
         #expect(paths.rustcShim.path == scratch.path("whisker-rustc-shim"))
         #expect(paths.linkerShim.path == scratch.path("whisker-linker-shim"))
     }

@@ -59,7 +59,7 @@ public enum ServeRunner {
             throw ServeError(code: "lan_flag_required", message: "listening on \(options.host) exposes the server beyond this machine",
                              hint: "add --lan (every request then needs the printed bearer token)")
         }
-        let failed = validateEnvironment(environment: environment, projectDirectory: options.project).filter { $0.required && !$0.passed }
+        let failed = EnvironmentCheck.run(environment: environment, projectDirectory: options.project).filter { $0.required && !$0.passed }
         if !failed.isEmpty {
             throw ServeError(code: "environment_invalid",
                              message: "missing tools: " + failed.map(\.name).joined(separator: ", "),

@@ -27,11 +27,11 @@ struct LivePipeline: PatchPipeline {
         id: BuildID, cancellation: Cancellation, phaseFinished: @escaping @Sendable (PhaseTiming) -> Void
     ) throws -> FatBuild {
         let cache = self.cache
-        return try runFatBuild(
+        return try FatBuild.run(
             project: configuration.project, bin: configuration.bin, package: configuration.package,
             release: configuration.release, target: configuration.target, cacheDir: configuration.cacheDirectory,
             environment: configuration.environment,
-            symbolCount: { try cache.symbolTable(forBinaryAt: $0.path, architecture: nil).0.count },
+            symbolCount: { try CachedSymbolTable.make(forBinaryAt: $0.path, architecture: nil, cache: cache).table.count },
             cancellation: cancellation, id: id,
             progress: { event in
                 guard case .phaseFinished(let timing) = event else { return }
@@ -87,20 +87,20 @@ struct LivePipeline: PatchPipeline {
 
     func anchorAddress(of build: FatBuild) throws -> UInt64? {
         // The patcher memoises the kept binary's digest beside it.
-        try cache.symbolTable(forBinaryAt: build.binary, architecture: nil, digest: patcher.keptBinaryDigest(build))
-            .0.lookup("main")?.address
+        try CachedSymbolTable.make(forBinaryAt: build.binary, architecture: nil, digest: patcher.keptBinaryDigest(build), cache: cache)
+            .table.lookup("main")?.address
     }
 
     func symbols(of build: FatBuild) throws -> SymbolTable {
-        try cache.symbolTable(forBinaryAt: build.binary, architecture: nil).0
+        try CachedSymbolTable.make(forBinaryAt: build.binary, architecture: nil, cache: cache).table
     }
 
     func diff(oldPath: String, newPath: String) throws -> DiffReport {
         // Objects are compared function by function (masked relocations); linked binaries by name.
         if FunctionDiff.isRelocatableELF(oldPath), FunctionDiff.isRelocatableELF(newPath) {
-            return try FunctionDiff.report(old: [oldPath], new: [newPath])
+            return try DiffReport.make(oldObjects: [oldPath], newObjects: [newPath])
         }
-        return try DiffReport.between(oldPath: oldPath, newPath: newPath)
+        return try DiffReport.make(oldBinary: oldPath, newBinary: newPath)
     }
 }
 

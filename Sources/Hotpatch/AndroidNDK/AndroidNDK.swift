@@ -20,7 +20,7 @@ public struct AndroidNDK: Sendable, Equatable {
     }
 
     /// Finds the NDK from the environment; throws saying which variables were looked at.
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AndroidNDK {
+    public static func make(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AndroidNDK {
         for variable in ["ANDROID_NDK_HOME", "ANDROID_NDK_ROOT"] {
             guard let path = environment[variable], !path.isEmpty else { continue }
             let root = URL(fileURLWithPath: path).standardizedFileURL

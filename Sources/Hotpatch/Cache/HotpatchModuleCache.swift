@@ -7,24 +7,6 @@ import Crypto
 import Logging
 import ObjectFile
 
-/// Where a symbol table came from.
-public enum CacheOutcome: Sendable, Hashable, CustomStringConvertible {
-    /// Loaded from a valid cache entry.
-    case hit
-    /// No entry for this binary: parsed and stored.
-    case miss
-    /// An entry existed but was damaged (the reason says how): parsed again and replaced.
-    case rebuiltCorrupt(reason: String)
-
-    public var description: String {
-        switch self {
-        case .hit: "hit"
-        case .miss: "miss"
-        case .rebuiltCorrupt(let reason): "rebuilt (corrupt entry: \(reason))"
-        }
-    }
-}
-
 /// Parsed symbol tables, persisted per binary content.
 ///
 /// An entry lives at `<directory>/symbols/<sha256 of the binary>.wsym` (a universal file's at
@@ -35,7 +17,8 @@ public enum CacheOutcome: Sendable, Hashable, CustomStringConvertible {
 public struct HotpatchModuleCache: Sendable {
     /// The cache root (`symbols/` lives below it).
     public let directory: String
-    private let logger: Logger
+    /// Where the stage reading through the cache (``CachedSymbolTable``) reports hits, misses and damage.
+    let logger: Logger
 
     /// Uses `directory` if given, else the environment's choice (see ``resolveDirectory(explicit:environment:)``).
     public init(directory: String? = nil, logger: Logger = Logger(label: "whisker.cache")) {
@@ -59,66 +42,11 @@ public struct HotpatchModuleCache: Sendable {
         "\(directory)/symbols/\(digest).wsym"
     }
 
-    /// The symbol table of the binary at `path` (`architecture`: slice of a universal Mach-O),
-    /// from the cache when a valid entry exists, else parsed and stored. A cache that cannot be
-    /// written is logged as a warning; the parsed table is still returned.
-    ///
-    /// - Parameter digest: the binary's sha256 (lowercase hex) if the caller already knows it (e.g.
-    ///   computed when it copied the binary); hashing a 150 MB library costs ~0.1 s. `nil` hashes.
-    /// - Throws: `ObjectFileError` if the binary cannot be read or parsed.
-    public func symbolTable(
-        forBinaryAt path: String, architecture: String?, digest knownDigest: String? = nil
-    ) throws -> (SymbolTable, CacheOutcome) {
-        let binary = try MappedFile(path: path)
-        let digest = knownDigest?.lowercased() ?? Self.sha256(of: binary)
-        // A universal file holds one table per slice: the chosen slice is part of its key.
-        var key = digest
-        if ObjectFormat.detect(binary.unsafeBytes) == .universal {
-            let slice = try UniversalFile(file: binary).slice(for: architecture)
-            key += "-" + ObjectFile.canonicalArchitecture(slice.architecture)
-        }
-        let entry = entryPath(forDigest: key)
-        var outcome = CacheOutcome.miss
-        let loaded: EntryLoad
-        if let memo = Self.loaded.withLock({ $0.table(at: entry, identity: FileIdentity(path: entry)) }) {
-            loaded = .loaded(memo)
-        } else {
-            loaded = loadEntry(at: entry, digest: digest)
-        }
-        switch loaded {
-        case .loaded(let table):
-            logger.debug("symbol cache hit", metadata: ["binary": "\(path)", "entry": "\(entry)"])
-            withSecondaryIndex(table, entry: entry, digest: digest)
-            if let architecture,
-               ObjectFile.canonicalArchitecture(architecture) != ObjectFile.canonicalArchitecture(table.architecture) {
-                // What parsing a thin file for another architecture would throw.
-                throw ObjectFileError(
-                    .architectureNotFound, path: path, what: "wrong architecture", expected: architecture,
-                    found: "found \(table.architecture)")
-            }
-            return (table, .hit)
-        case .absent:
-            break
-        case .damaged(let reason):
-            logger.warning("symbol cache entry damaged; rebuilding", metadata: ["entry": "\(entry)", "reason": "\(reason)"])
-            outcome = .rebuiltCorrupt(reason: reason)
-        }
-        let table = try SymbolTable(parsing: ObjectFile(file: binary, architecture: architecture))
-        do {
-            try store(table, digest: digest, at: entry)
-            logger.debug("symbol cache stored", metadata: ["binary": "\(path)", "entry": "\(entry)", "symbols": "\(table.count)"])
-        } catch {
-            logger.warning("symbol cache not written", metadata: ["error": "\(error)"])
-        }
-        withSecondaryIndex(table, entry: entry, digest: digest)
-        return (table, outcome)
-    }
-
     /// Tables this process loaded, by entry path: the relocate stage and the link of one patch, and
     /// every patch a server makes of one build, share one mapping and one verification.
     /// Content-addressed (the path holds the binary's digest) and replaced only by rename, so a
     /// table once verified stays right; a few entries bound the memory a long server run keeps.
-    private static let loaded = Locked(LoadedTables())
+    static let loaded = Locked(LoadedTables())
 
     struct LoadedTables {
         static let capacity = 4

@@ -100,4 +100,15 @@ extension FatBuild {
         let url = URL(fileURLWithPath: captureDirectory).appendingPathComponent("rustc").appendingPathComponent(captureFile)
         return try JSONFile.read(CapturedRustcInvocation.self, from: url)
     }
+
+    /// The kept fat binary's sha256, memoised beside it: the copy is private to its build and never
+    /// rewritten, and hashing 7 MB on every patch costs more than everything else but rustc and
+    /// the link.
+    public func keptBinaryDigest() -> String? {
+        let memo = binary + ".sha256"
+        if let text = try? String(contentsOfFile: memo, encoding: .utf8), text.count == 64 { return text }
+        guard let digest = try? HotpatchModuleCache.sha256(ofFileAt: binary) else { return nil }
+        try? JSONFile.writeAtomically(Data(digest.utf8), to: URL(fileURLWithPath: memo))
+        return digest
+    }
 }

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// In order of preference:
 /// 1. **previous patch**: the objects of the newest committed patch below this one, of the same
-///    fat build, that rebuilt the crate (recorded in `<project>/function-baseline.json` by
-///    ``record(_:layout:)``). Same command, same flags: exact.
+///    fat build, that rebuilt the crate (recorded in the project store's `function-baseline` by
+///    ``record(_:buildId:patchId:layout:)``). Same command, same flags: exact.
 /// 2. **fat build objects**: the fat build's own codegen-unit objects, which rustc keeps in the
 ///    incremental session directory of the captured `-C incremental=…` (cargo deletes the
 ///    linked ones). Several codegen units instead of one, but the same code: measured on the
@@ -56,52 +56,48 @@ struct BaselineRecord: Codable, Equatable, Sendable {
 }
 
 extension DiffBaseline {
-    /// Records `compilation`'s objects as the baseline of the next patch of the same build.
-    /// Called when the patch is committed (a failed or cancelled patch must not become the baseline).
-    public static func record(_ compilation: PatchCompilation, layout: ProjectLayout) throws {
+    /// Records `patch`'s objects as the baseline of the next patch of the same build (the project
+    /// store's `function-baseline`). Called when the patch is committed: a failed or cancelled
+    /// patch must not become the baseline.
+    public static func record(_ patch: PatchObjects, buildId: BuildID, patchId: Int, layout: ProjectLayout) throws {
         let store = ProjectStore(layout)
-        var record = try store.read(.functionBaseline) ?? BaselineRecord(buildId: compilation.build.id, patches: [])
-        if record.buildId != compilation.build.id { record = BaselineRecord(buildId: compilation.build.id, patches: []) }
-        record.patches.removeAll { $0.patchId == compilation.patch.id }
-        record.patches.append(.init(patchId: compilation.patch.id, crates: compilation.objectsByCrate))
+        var record = try store.read(.functionBaseline) ?? BaselineRecord(buildId: buildId, patches: [])
+        if record.buildId != buildId { record = BaselineRecord(buildId: buildId, patches: []) }
+        record.patches.removeAll { $0.patchId == patchId }
+        record.patches.append(.init(patchId: patchId, crates: patch.objectsByCrate))
         record.patches.sort { $0.patchId < $1.patchId }
         record.patches = Array(record.patches.suffix(BaselineRecord.kept))
         try store.write(record, for: .functionBaseline)
     }
 
-    /// The best baseline for `compilation`'s tip crate (see the type's documentation).
-    public static func choose(for compilation: PatchCompilation, layout: ProjectLayout) -> DiffBaseline {
-        choose(for: compilation, crate: compilation.thinPlan.crateName, layout: layout)
-    }
-
-    /// The best baseline for one rebuilt crate of `compilation`: the previous patch's objects of
-    /// it, else (the tip crate only) the fat build's codegen units, else names only.
-    public static func choose(for compilation: PatchCompilation, crate: String, layout: ProjectLayout) -> DiffBaseline {
+    /// The baseline stage: the best baseline for one rebuilt `crate` of patch `patchId` of
+    /// `build` — the previous patch's objects of it, else (the tip crate only) the fat build's
+    /// codegen units, else names only (see the type).
+    public static func make(crate: String, patch: PatchObjects, build: FatBuild, patchId: Int, layout: ProjectLayout) -> DiffBaseline {
         // An unreadable record costs this diff its baseline (it falls back to names), not the patch.
         if let record = try? ProjectStore(layout).read(.functionBaseline),
-           record.buildId == compilation.build.id,
-           let (patchId, objects) = record.entry(below: compilation.patch.id, crate: crate),
+           record.buildId == build.id,
+           let (earlier, objects) = record.entry(below: patchId, crate: crate),
            objects.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
-            if patchId == 0 {
-                // Recorded by `Patcher.prepareDiffBaseline`: the fat build's sources compiled like a patch.
-                return DiffBaseline(source: .fatBuildObjects, objects: objects, description: compiledBaselineDescription(build: compilation.build.id))
+            if earlier == 0 {
+                // Recorded by the warm-up (``WarmUp``): the fat build's sources compiled like a patch.
+                return DiffBaseline(source: .fatBuildObjects, objects: objects, description: compiledBaselineDescription(build: build.id))
             }
             return DiffBaseline(
                 source: .previousPatch, objects: objects,
-                description: "patch \(patchId) (\(objects.count) object\(objects.count == 1 ? "" : "s"))")
+                description: "patch \(earlier) (\(objects.count) object\(objects.count == 1 ? "" : "s"))")
         }
         // Diagnostics flags (`--color=always` under `serve`) don't change code; anything else might.
-        if crate == compilation.thinPlan.crateName, compilation.thinPlan.objectPlan.extraArguments.allSatisfy({ $0.hasPrefix("--color") }),
-           let invocation = try? compilation.build.tipInvocation(),
-           let objects = fatBuildObjects(of: invocation, binary: compilation.build.binary, newObjects: compilation.objects(of: crate)) {
+        if crate == patch.tipCrate, patch.tipExtraArguments.allSatisfy({ $0.hasPrefix("--color") }),
+           let invocation = try? build.tipInvocation(),
+           let objects = fatBuildObjects(of: invocation, binary: build.binary, newObjects: patch.objects(of: crate)) {
             return DiffBaseline(
                 source: .fatBuildObjects, objects: objects,
-                description: "fat build \(compilation.build.id.rawValue) (\(objects.count) codegen unit\(objects.count == 1 ? "" : "s"))")
+                description: "fat build \(build.id.rawValue) (\(objects.count) codegen unit\(objects.count == 1 ? "" : "s"))")
         }
         return DiffBaseline(
-            source: .fatBinaryNames, objects: [], description: "fat binary \(compilation.build.binary) (names only)")
+            source: .fatBinaryNames, objects: [], description: "fat binary \(build.binary) (names only)")
     }
-
 
     /// The codegen-unit objects of the fat build's incremental session for `invocation`'s crate.
     static func fatBuildObjects(of invocation: CapturedRustcInvocation, binary: String, newObjects: [String]) -> [String]? {
@@ -146,30 +142,5 @@ extension DiffBaseline {
 
     private static func modificationDate(_ path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-    }
-}
-
-
-extension PatchCompilation {
-    /// Crate name → every object the thin rebuild wrote for it (all codegen units: the next patch
-    /// compares the units it links with these; the tip's alone for a compilation stored before
-    /// workspace libraries could be rebuilt).
-    var objectsByCrate: [String: [String]] {
-        guard !thinResult.crates.isEmpty else { return [thinPlan.crateName: objects] }
-        return Dictionary(thinResult.crates.map { ($0.crateName, $0.objectPaths) }, uniquingKeysWith: +)
-    }
-
-    /// The linked objects of one rebuilt crate.
-    func objects(of crate: String) -> [String] {
-        guard let units else { return objectsByCrate[crate] ?? [] }
-        let files = Set(thinResult.crates.filter { $0.crateName == crate }.map(\.captureFile))
-        return units.crates.filter { files.contains($0.captureFile) }.flatMap(\.objects)
-    }
-
-    /// The codegen units linked of one crate name (nil: every object is linked).
-    func linkedUnits(of crate: String) -> Set<String>? {
-        guard let units else { return nil }
-        let files = Set(thinResult.crates.filter { $0.crateName == crate }.map(\.captureFile))
-        return Set(units.crates.filter { files.contains($0.captureFile) }.flatMap(\.linked))
     }
 }

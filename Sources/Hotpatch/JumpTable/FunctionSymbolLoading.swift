@@ -11,22 +11,23 @@ public struct SymbolLoadingError: HotpatchError, Equatable {
     }
 }
 
-/// The symbols of the binary or object at `path`, for ``DiffReport`` and `whisker-dev diff`.
-public func loadFunctionSymbols(path: String) throws -> [SymbolInfo] {
-    let table: SymbolTable
-    do {
-        table = try SymbolTable(contentsOf: path)
-    } catch {
-        throw SymbolLoadingError(
-            code: "unreadable_binary", message: "cannot read the symbols of \(path): \(error)",
-            hint: "pass an ELF or Mach-O binary, shared library or object file")
-    }
-    return table.indices.map(table.symbolInfo(at:))
-}
-
 extension DiffReport {
-    /// The report between the files at `oldPath` and `newPath` (binaries or objects).
-    public static func between(oldPath: String, newPath: String) throws -> DiffReport {
-        DiffReport(oldFunctions: try loadFunctionSymbols(path: oldPath), newFunctions: try loadFunctionSymbols(path: newPath))
+    /// The names-only report between the files at `oldBinary` and `newBinary` (binaries, libraries
+    /// or objects): functions added, removed and kept by name, code not compared.
+    public static func make(oldBinary: String, newBinary: String) throws -> DiffReport {
+        DiffReport(oldFunctions: try functionSymbols(path: oldBinary), newFunctions: try functionSymbols(path: newBinary))
+    }
+
+    /// The symbols of the binary or object at `path`.
+    private static func functionSymbols(path: String) throws -> [SymbolInfo] {
+        let table: SymbolTable
+        do {
+            table = try SymbolTable.make(contentsOf: path)
+        } catch {
+            throw SymbolLoadingError(
+                code: "unreadable_binary", message: "cannot read the symbols of \(path): \(error)",
+                hint: "pass an ELF or Mach-O binary, shared library or object file")
+        }
+        return table.indices.map(table.symbolInfo(at:))
     }
 }

@@ -9,8 +9,8 @@ public struct JumpTableBuild: Sendable, Hashable {
     public var ambiguous: [String]
 }
 
-extension JumpTable {
-    /// Pairs every function the patch library defines with the fat binary's function of the same
+extension JumpTableBuild {
+    /// The jump-table stage: pairs every function the patch library defines with the fat binary's function of the same
     /// name.
     ///
     /// Policy, name by name:
@@ -29,15 +29,15 @@ extension JumpTable {
     ///   - old: the fat binary's symbols (file addresses).
     ///   - new: the patch library's symbols (`st_value`s, linked at 0).
     ///   - slide: the process the table is for.
-    public static func build(
+    public static func make(
         patchId: Int, buildId: String, libraryPath: String, slide: ASLRSlide, old: some SymbolSource,
         new: some SymbolSource, excluding: Set<String> = []
     ) -> JumpTableBuild {
         var byName: [String: [SymbolInfo]] = [:]
-        for function in new.definedFunctions() where !excluding.contains(function.name) && !startFileFunctions.contains(function.name) {
-            byName[withoutLTOSuffix(function.name), default: []].append(function)
+        for function in new.definedFunctions() where !excluding.contains(function.name) && !JumpTable.startFileFunctions.contains(function.name) {
+            byName[JumpTable.withoutLTOSuffix(function.name), default: []].append(function)
         }
-        var entries: [UInt64: Entry] = [:]
+        var entries: [UInt64: JumpTable.Entry] = [:]
         var routed: [String] = []
         var ambiguous: [String] = []
         for name in byName.keys.sorted() {
@@ -66,7 +66,7 @@ extension JumpTable {
             }
             routed.append(name)
             for source in sources where entries[source.address] == nil {
-                entries[source.address] = Entry(oldFileAddress: source.address, newAddress: target.address)
+                entries[source.address] = JumpTable.Entry(oldFileAddress: source.address, newAddress: target.address)
             }
         }
         let newMain: UInt64 =
@@ -76,7 +76,9 @@ extension JumpTable {
             entries: entries.values.sorted { $0.oldFileAddress < $1.oldFileAddress })
         return JumpTableBuild(table: table, routed: routed, ambiguous: ambiguous)
     }
+}
 
+extension JumpTable {
     /// `name` without a trailing `.llvm.<digits>` (ThinLTO's promotion suffix).
     public static func withoutLTOSuffix(_ name: String) -> String {
         // On UTF-8 bytes: this runs for every function the patch defines, and

@@ -3,7 +3,7 @@ extension LinkPlan {
     /// Plans the link of a patch library.
     ///
     /// - Parameters:
-    ///   - os: the target's OS (``linkerOSForHost()`` for a local app, ``LinkerOS/init(triple:)``).
+    ///   - os: the target's OS (``LinkerOS/host`` for a local app, ``LinkerOS/init(triple:)``).
     ///   - linker: the captured link's driver (`CapturedLinkerInvocation.linker`); for Android the
     ///     NDK clang for the triple and API level.
     ///   - capturedArguments: the captured link's arguments (`CapturedLinkerInvocation.args`),

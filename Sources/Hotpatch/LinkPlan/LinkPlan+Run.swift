@@ -10,21 +10,22 @@ public struct LinkOutcome: Sendable, Hashable {
     public var output: String
 }
 
-extension LinkPlan {
-    /// Runs the link and waits for it. Throws ``LinkPlanError`` with the command line and the
-    /// linker's diagnostics when it fails or doesn't produce the library.
+extension LinkOutcome {
+    /// The link stage: runs `plan`'s link and waits for it. Throws ``LinkPlanError`` with the
+    /// command line and the linker's diagnostics when it fails or doesn't produce the library.
     @discardableResult
-    public func run() throws(LinkPlanError) -> LinkOutcome {
-        guard let executable = Self.resolveExecutable(linker, environment: environment) else {
+    public static func run(_ plan: LinkPlan) throws(LinkPlanError) -> LinkOutcome {
+        let linker = plan.linker
+        guard let executable = LinkPlan.resolveExecutable(linker, environment: plan.environment) else {
             throw .linkerNotFound(linker)
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.arguments = plan.arguments
+        if !plan.environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(plan.environment) { _, new in new }
         }
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        if let workingDirectory = plan.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         // One pipe for both streams, read to EOF before waiting: the linker can't block on a
         // full pipe, and its diagnostics keep their order.
         let pipe = Pipe()
@@ -44,14 +45,17 @@ extension LinkPlan {
         let duration = clock.now - start
 
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        guard status == 0 else { throw .linkFailed(commandLine: commandLine, status: status, output: output) }
-        guard FileManager.default.fileExists(atPath: absoluteOutputPath) else {
-            throw .linkFailed(commandLine: commandLine, status: status, output: output + "\n(no library at \(outputPath))")
+        guard status == 0 else { throw .linkFailed(commandLine: plan.commandLine, status: status, output: output) }
+        guard FileManager.default.fileExists(atPath: plan.absoluteOutputPath) else {
+            throw .linkFailed(commandLine: plan.commandLine, status: status, output: output + "\n(no library at \(plan.outputPath))")
         }
-        return LinkOutcome(libraryPath: outputPath, duration: duration, output: output)
+        return LinkOutcome(libraryPath: plan.outputPath, duration: duration, output: output)
     }
+}
 
-    private var absoluteOutputPath: String {
+extension LinkPlan {
+    /// `outputPath` resolved against the working directory the link runs in.
+    fileprivate var absoluteOutputPath: String {
         guard !outputPath.hasPrefix("/"), let workingDirectory else { return outputPath }
         return workingDirectory + "/" + outputPath
     }

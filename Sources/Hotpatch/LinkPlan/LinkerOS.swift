@@ -26,14 +26,14 @@ public enum LinkerOS: String, Sendable, Hashable, CaseIterable, Codable {
     public var libraryExtension: String {
         self == .macos ? "dylib" : "so"
     }
-}
 
-/// The OS this process runs on: what a patch for a locally running app is linked for.
-public func linkerOSForHost() -> LinkerOS {
-    #if os(macOS)
-        return .macos
-    #else
-        // Linux, and anything else treated as Linux (the only other recipe that runs locally).
-        return .linux
-    #endif
+    /// The OS this process runs on: what a patch for a locally running app is linked for.
+    public static var host: LinkerOS {
+        #if os(macOS)
+            return .macos
+        #else
+            // Linux, and anything else treated as Linux (the only other recipe that runs locally).
+            return .linux
+        #endif
+    }
 }

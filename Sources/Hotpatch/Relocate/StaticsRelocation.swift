@@ -51,7 +51,7 @@ extension LinkPlan {
     static func retainRoots(_ roots: [String], inObjects objects: [String]) throws {
         let names = Set(roots.map { $0 == "main" ? SlideIndependentObject.renamedMain : $0 })
         for object in objects {
-            let table = try SymbolTable(contentsOf: object)
+            let table = try SymbolTable.make(contentsOf: object)
             var sections = Set<Int>()
             for index in table.indices where table.isDefined(at: index) && table.kind(at: index) == .function {
                 guard let section = table.sectionIndex(at: index), names.contains(table.name(at: index)) else { continue }

@@ -57,42 +57,44 @@ public struct NeededSymbols: Sendable, Equatable {
     public var needsStub: Bool { !functions.isEmpty || !data.isEmpty }
 }
 
-/// Sorts the names the patch objects reference but don't define (`undefinedInPatch`) by what
-/// the fat binary has for them.
-///
-/// - function → trampoline; data or an untyped label → absolute symbol (a label in code is still
-///   only an address the patch takes or calls through a PLT slot the linker resolves to it);
-/// - thread-local or indirect function → left to the dynamic loader;
-/// - not defined by the fat binary, or defined by the linker in every output → left undefined.
-///
-/// Names the patch objects define themselves must not be passed in: they are not needed.
-public func computeNeededSymbols(undefinedInPatch: [String], fatBinary: some SymbolSource) -> NeededSymbols {
-    var needed = NeededSymbols()
-    for name in Set(undefinedInPatch).sorted() where !name.isEmpty {
-        if SymbolResolution.isLinkerDefined(name) {
-            needed.leftUndefined.append(name)
-            continue
+extension NeededSymbols {
+    /// The needed-symbols stage of the per-device link: sorts the names the patch objects reference but don't
+    /// define (`undefinedInPatch`) by what the fat binary has for them.
+    ///
+    /// - function → trampoline; data or an untyped label → absolute symbol (a label in code is still
+    ///   only an address the patch takes or calls through a PLT slot the linker resolves to it);
+    /// - thread-local or indirect function → left to the dynamic loader;
+    /// - not defined by the fat binary, or defined by the linker in every output → left undefined.
+    ///
+    /// Names the patch objects define themselves must not be passed in: they are not needed.
+    public static func make(undefinedInPatch: [String], fatBinary: some SymbolSource) -> NeededSymbols {
+        var needed = NeededSymbols()
+        for name in Set(undefinedInPatch).sorted() where !name.isEmpty {
+            if SymbolResolution.isLinkerDefined(name) {
+                needed.leftUndefined.append(name)
+                continue
+            }
+            let chosen: SymbolInfo
+            switch SymbolResolution.resolve(fatBinary.definitions(named: name)) {
+            case .none:
+                needed.leftUndefined.append(name)
+                continue
+            case .unique(let symbol):
+                chosen = symbol
+            case .copies(let copies):
+                guard let first = copies.first else { continue }
+                chosen = first
+            case .ambiguous(let candidates):
+                needed.ambiguous.append(.init(name: name, fileAddresses: candidates.map(\.address)))
+                continue
+            }
+            let resolved = NeededSymbols.Resolved(name: name, fileAddress: chosen.address, size: chosen.size)
+            switch chosen.kind {
+            case .function: needed.functions.append(resolved)
+            case .data, .other: needed.data.append(resolved)
+            case .threadLocal, .indirectFunction: needed.boundByLoader.append(name)
+            }
         }
-        let chosen: SymbolInfo
-        switch SymbolResolution.resolve(fatBinary.definitions(named: name)) {
-        case .none:
-            needed.leftUndefined.append(name)
-            continue
-        case .unique(let symbol):
-            chosen = symbol
-        case .copies(let copies):
-            guard let first = copies.first else { continue }
-            chosen = first
-        case .ambiguous(let candidates):
-            needed.ambiguous.append(.init(name: name, fileAddresses: candidates.map(\.address)))
-            continue
-        }
-        let resolved = NeededSymbols.Resolved(name: name, fileAddress: chosen.address, size: chosen.size)
-        switch chosen.kind {
-        case .function: needed.functions.append(resolved)
-        case .data, .other: needed.data.append(resolved)
-        case .threadLocal, .indirectFunction: needed.boundByLoader.append(name)
-        }
+        return needed
     }
-    return needed
 }

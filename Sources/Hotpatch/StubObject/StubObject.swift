@@ -90,17 +90,11 @@ public struct StubObject: Sendable, Equatable {
         }
     }
 
-    /// The stub for `needed` at `slide`, as object-file bytes.
-    public static func write(
-        _ needed: NeededSymbols, slide: ASLRSlide, architecture: StubArchitecture
-    ) throws(StubObjectError) -> [UInt8] {
-        try StubObject(needed: needed, slide: slide, architecture: architecture).elfBytes()
-    }
-
-    /// Writes the stub for `needed` at `slide` to `path` and returns its layout.
+    /// The stub stage: lays out the stub for `needed` at `slide`, writes it to `path` and returns
+    /// its layout.
     @discardableResult
-    public static func write(
-        _ needed: NeededSymbols, slide: ASLRSlide, architecture: StubArchitecture, to path: String
+    public static func make(
+        needed: NeededSymbols, slide: ASLRSlide, architecture: StubArchitecture, path: String
     ) throws(StubObjectError) -> StubObject {
         let stub = StubObject(needed: needed, slide: slide, architecture: architecture)
         try stub.write(to: path)

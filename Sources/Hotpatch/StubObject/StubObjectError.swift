@@ -21,7 +21,7 @@ public struct StubObjectError: HotpatchError, Equatable {
         StubObjectError(
             code: "duplicate_symbol",
             message: "stub object: \(name.debugDescription) is asked for as a function and as data",
-            hint: "pass each needed name once (computeNeededSymbols does)")
+            hint: "pass each needed name once (NeededSymbols.make does)")
     }
 
     static func tooLarge(_ what: String) -> StubObjectError {

@@ -68,7 +68,7 @@ public struct BuildDirectory: Sendable, Equatable {
     /// build saw them, compiled the patch way): the first patch's diff baseline and the codegen
     /// units a patch compares its own against.
     public var diffBaseline: URL { root.appendingPathComponent("diff-baseline") }
-    /// Per-build copy of the rustc shim's path (a symlink); see `runFatBuild` for why.
+    /// Per-build copy of the rustc shim's path (a symlink); see `FatBuild.run` for why.
     public var shimDirectory: URL { root.appendingPathComponent("shim") }
 
     public func create() throws {
@@ -88,6 +88,13 @@ public struct PatchDirectory: Sendable, Equatable {
     public var plan: URL { root.appendingPathComponent("plan.json") }
     public var jumpTable: URL { root.appendingPathComponent("jump-table.json") }
     public func library(named filename: String) -> URL { root.appendingPathComponent(filename) }
+
+    /// A patch library's file name, unique per patch (`dlopen` caches libraries by path, so a name
+    /// is never reused): `libwhisker-patch-<patch id>-<6 hex>.<ext>`; `ext` is `so` (Linux,
+    /// Android) or `dylib` (macOS).
+    public static func libraryFilename(patchId: Int, fileExtension: String = "so") -> String {
+        "libwhisker-patch-\(patchId)-\(randomHex(count: 6)).\(fileExtension)"
+    }
 
     public func create() throws {
         try FileManager.default.createDirectory(at: objectDirectory, withIntermediateDirectories: true)

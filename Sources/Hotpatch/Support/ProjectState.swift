@@ -1,6 +1,6 @@
 import Foundation
 
-/// The project store's `project-state` record (once `state.json`): what the next patch is compared against. Written by `runFatBuild`
+/// The project store's `project-state` record (once `state.json`): what the next patch is compared against. Written by `FatBuild.run`
 /// (new build id, fresh source fingerprints) and by the patcher (next patch id, fingerprints of
 /// what a patch rebuilt).
 public struct ProjectState: Codable, Sendable, Equatable {

@@ -1,6 +1,14 @@
 import ObjectFile
 
 extension SymbolTable {
+    /// The symbols of all of a patch's objects as one table (``merging(_:)``): a name one object
+    /// references and another defines is not needed from the executable. Phase `objectSymbols`.
+    /// - Throws: ``LinkPlanError/noObjects`` for no objects (nothing to link either).
+    public static func make(mergingObjectsAt objects: [String]) throws -> SymbolTable {
+        guard let merged = try merging(objects.map { try make(contentsOf: $0) }) else { throw LinkPlanError.noObjects }
+        return merged
+    }
+
     /// The symbols of several relocatable objects linked together, as one table: every definition
     /// of every table, and the undefined references no table defines, once each. A patch built
     /// from several crates' objects needs from the executable only what none of its own objects

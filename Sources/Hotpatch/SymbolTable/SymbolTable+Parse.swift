@@ -5,20 +5,20 @@ extension SymbolTable {
     ///
     /// - Parameter architecture: slice of a universal Mach-O (`arm64`, `x86_64`); `nil` = host, else first.
     /// - Throws: `ObjectFileError` naming the file, offset and expectation for unreadable input.
-    public init(contentsOf path: String, architecture: String? = nil) throws {
-        try self.init(parsing: ObjectFile(path: path, architecture: architecture))
+    public static func make(contentsOf path: String, architecture: String? = nil) throws -> SymbolTable {
+        try make(parsing: ObjectFile(path: path, architecture: architecture))
     }
 
     /// Builds the table of an opened object file. Mach-O debugging (`N_STAB`) entries are skipped.
-    public init(parsing object: ObjectFile) throws {
-        let builder = SymbolTableBuilder(capacity: object.symbolCountEstimate, nameBytes: Self.nameBytesEstimate(object))
+    public static func make(parsing object: ObjectFile) throws -> SymbolTable {
+        let builder = SymbolTableBuilder(capacity: object.symbolCountEstimate, nameBytes: nameBytesEstimate(object))
         try object.forEachSymbol { symbol in
             if symbol.flags.contains(.debug) { return }
             try builder.append(
                 name: symbol.name, address: symbol.value, size: symbol.size, kind: SymbolKind(symbol.kind),
                 binding: SymbolBinding(symbol.binding), sectionIndex: symbol.sectionIndex, flags: symbol.flags)
         }
-        self.init(
+        return SymbolTable(
             storage: builder.finish(), architecture: object.architecture, format: object.format,
             fileType: object.fileType, sections: object.sections, tls: object.tlsSegment,
             fromDynamicSymbols: object.usesDynamicSymbols)

@@ -61,25 +61,27 @@ struct OverlaidUnitIndex {
     }
 }
 
-/// Warm-up indexes by the warm-up objects they cover (the objects never change once written).
-private let unitIndexCache = Locked<[String: CodegenUnitIndex]>([:])
+extension CodegenUnitIndex {
+    /// Warm-up indexes by the warm-up objects they cover (the objects never change once written).
+    private static let cache = Locked<[String: CodegenUnitIndex]>([:])
 
-/// The index of a warm-up's units (`baseline`: unit → object), cached per object set.
-func warmUpUnitIndex(_ baseline: [String: String]) throws -> CodegenUnitIndex {
-    let key = baseline.values.sorted().joined(separator: "\n")
-    if let hit = unitIndexCache.withLock({ $0[key] }) { return hit }
-    var units: [String: UnitSymbols] = [:]
-    for (unit, path) in baseline { units[unit] = try unitSymbols(path, cached: true) }
-    let index = CodegenUnitIndex(units)
-    unitIndexCache.withLock { cache in
-        // A long-running server sees one warm-up per build and crate: keep the recent ones.
-        if cache.count >= 32 { cache.removeAll() }
-        cache[key] = index
+    /// The index of a warm-up's units (`baseline`: unit → object), cached per object set.
+    static func warmUp(_ baseline: [String: String]) throws -> CodegenUnitIndex {
+        let key = baseline.values.sorted().joined(separator: "\n")
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        var units: [String: UnitSymbols] = [:]
+        for (unit, path) in baseline { units[unit] = try UnitSymbols.load(path, cached: true) }
+        let index = CodegenUnitIndex(units)
+        cache.withLock { cache in
+            // A long-running server sees one warm-up per build and crate: keep the recent ones.
+            if cache.count >= 32 { cache.removeAll() }
+            cache[key] = index
+        }
+        return index
     }
-    return index
-}
 
-/// Forgets the cached indexes of warm-up objects under `directory`.
-func forgetUnitIndexes(under directory: String) {
-    unitIndexCache.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(directory) } }
+    /// Forgets the cached indexes of warm-up objects under `directory`.
+    static func forget(under directory: String) {
+        cache.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(directory) } }
+    }
 }

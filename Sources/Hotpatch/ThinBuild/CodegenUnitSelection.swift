@@ -53,14 +53,16 @@ public struct CodegenUnitSelection: Sendable, Equatable, Codable {
     public var objects: [String] { crates.flatMap(\.objects) }
 }
 
-/// The name of a codegen unit in an object's file name: `<crate><extra>.<unit>.<session>.rcgu.o`
-/// → `<unit>`; a single-unit `<crate><extra>.o` is the unit `""`. The session part changes with
-/// every compile, the unit name does not.
-public func codegenUnitName(ofObject path: String) -> String {
-    let name = URL(fileURLWithPath: path).lastPathComponent
-    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-    guard name.hasSuffix(".rcgu.o"), parts.count >= 5 else { return "" }
-    return String(parts[parts.count - 4])
+extension CodegenUnitSelection {
+    /// The name of a codegen unit in an object's file name: `<crate><extra>.<unit>.<session>.rcgu.o`
+    /// → `<unit>`; a single-unit `<crate><extra>.o` is the unit `""`. The session part changes with
+    /// every compile, the unit name does not.
+    public static func unitName(ofObject path: String) -> String {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard name.hasSuffix(".rcgu.o"), parts.count >= 5 else { return "" }
+        return String(parts[parts.count - 4])
+    }
 }
 
 /// What the selection needs to know of one codegen-unit object: its functions (fingerprint and
@@ -80,7 +82,7 @@ struct UnitSymbols: Sendable {
     var dataReferences: Set<String>
 
     init(object path: String) throws {
-        let table = try SymbolTable(contentsOf: path)
+        let table = try SymbolTable.make(contentsOf: path)
         var defines = Set<String>()
         var references = Set<String>()
         for index in table.indices {
@@ -124,29 +126,33 @@ public enum CodegenUnitSelectionError: HotpatchError {
     public var hint: String? { "build again (`whisker-dev build`) if the build's warm-up objects were removed" }
 }
 
-/// Parsed warm-up objects, which never change once written: the server's later patches of a
-/// build pay for each unit once, not once per patch.
-private let unitSymbolCache = Locked<[String: UnitSymbols]>([:])
+extension UnitSymbols {
+    /// Parsed warm-up objects, which never change once written: the server's later patches of a
+    /// build pay for each unit once, not once per patch.
+    private static let cache = Locked<[String: UnitSymbols]>([:])
 
-/// Forgets the cached units under `directory` (a warm-up compiled again into it).
-func forgetUnitSymbols(under directory: String) {
-    unitSymbolCache.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(directory) } }
-    forgetUnitIndexes(under: directory)
-}
+    /// Forgets the cached units under `directory` (a warm-up compiled again into it).
+    static func forget(under directory: String) {
+        cache.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(directory) } }
+        CodegenUnitIndex.forget(under: directory)
+    }
 
-func unitSymbols(_ path: String, cached: Bool) throws -> UnitSymbols {
-    if cached, let hit = unitSymbolCache.withLock({ $0[path] }) { return hit }
-    let symbols = try UnitSymbols(object: path)
-    if cached { unitSymbolCache.withLock { $0[path] = symbols } }
-    return symbols
+    /// The object's units, read once per process when `cached` (a warm-up object), else read now.
+    static func load(_ path: String, cached: Bool) throws -> UnitSymbols {
+        if cached, let hit = cache.withLock({ $0[path] }) { return hit }
+        let symbols = try UnitSymbols(object: path)
+        if cached { cache.withLock { $0[path] = symbols } }
+        return symbols
+    }
 }
 
 extension CodegenUnitSelection {
-    /// Selects per crate (see the type). `baselines`: capture file → the warm-up's objects of that
-    /// crate (a crate without any links all of its objects); `previouslyLinked`: capture file →
-    /// units earlier patches of the build linked; `executableDefines`: whether the fat binary
+    /// Selects per crate (see the type); the patch's stage
+    /// (``make(plan:result:build:previouslyLinked:warmUp:cache:)``) calls it. `baselines`: capture file → the
+    /// warm-up's objects of that crate (a crate without any links all of its objects); `previouslyLinked`:
+    /// capture file → units earlier patches of the build linked; `executableDefines`: whether the fat binary
     /// defines a name.
-    public static func select(
+    public static func make(
         crates: [CrateBuildResult], baselines: [String: [String]], previouslyLinked: [String: [String]],
         executableDefines: (String) -> Bool
     ) throws -> CodegenUnitSelection {
@@ -157,10 +163,10 @@ extension CodegenUnitSelection {
         for crate in crates {
             guard let baseline = baselines[crate.captureFile], !baseline.isEmpty else {
                 // No warm-up to compare with: all of it is linked, and all of it is a root.
-                let functions = try crate.objectPaths.flatMap { try unitSymbols($0, cached: false).functions.keys }
+                let functions = try crate.objectPaths.flatMap { try UnitSymbols.load($0, cached: false).functions.keys }
                 result.append(Crate(
-                    captureFile: crate.captureFile, units: crate.objectPaths.count, changed: crate.objectPaths.map(codegenUnitName),
-                    linked: crate.objectPaths.map(codegenUnitName).sorted(), objects: crate.objectPaths, roots: functions.sorted()))
+                    captureFile: crate.captureFile, units: crate.objectPaths.count, changed: crate.objectPaths.map(unitName(ofObject:)),
+                    linked: crate.objectPaths.map(unitName(ofObject:)).sorted(), objects: crate.objectPaths, roots: functions.sorted()))
                 continue
             }
             let (selected, crateDirty) = try selectUnits(
@@ -176,8 +182,8 @@ extension CodegenUnitSelection {
         crate: CrateBuildResult, baseline: [String], previouslyLinked: Set<String>, upstreamDirty: Set<String>,
         executableDefines: (String) -> Bool
     ) throws -> (Crate, dirty: Set<String>) {
-        let baselineByUnit = Dictionary(baseline.map { (codegenUnitName(ofObject: $0), $0) }, uniquingKeysWith: { first, _ in first })
-        let currentByUnit = Dictionary(crate.objectPaths.map { (codegenUnitName(ofObject: $0), $0) }, uniquingKeysWith: { first, _ in first })
+        let baselineByUnit = Dictionary(baseline.map { (unitName(ofObject: $0), $0) }, uniquingKeysWith: { first, _ in first })
+        let currentByUnit = Dictionary(crate.objectPaths.map { (unitName(ofObject: $0), $0) }, uniquingKeysWith: { first, _ in first })
 
         // Unchanged units take the warm-up object's analysis (same bytes, read once per build).
         var changed = Set<String>()
@@ -187,9 +193,9 @@ extension CodegenUnitSelection {
         for (unit, path) in currentByUnit {
             if let old = baselineByUnit[unit], try sameContents(old, path) { continue }
             changed.insert(unit)
-            let new = try unitSymbols(path, cached: false)
+            let new = try UnitSymbols.load(path, cached: false)
             changedSymbols[unit] = new
-            let before = try baselineByUnit[unit].map { try unitSymbols($0, cached: true) }
+            let before = try baselineByUnit[unit].map { try UnitSymbols.load($0, cached: true) }
             for (name, function) in new.functions where before?.functions[name]?.fingerprints != function.fingerprints {
                 dirty.insert(name)
             }
@@ -199,13 +205,13 @@ extension CodegenUnitSelection {
         }
         func symbols(of unit: String) throws -> UnitSymbols? {
             if let new = changedSymbols[unit] { return new }
-            return try baselineByUnit[unit].map { try unitSymbols($0, cached: true) }
+            return try baselineByUnit[unit].map { try UnitSymbols.load($0, cached: true) }
         }
 
         // Who references a name: functions (by their own name) and units' data — the warm-up's
         // index, with the changed units' entries replaced and units the compile no longer wrote gone.
         let index = OverlaidUnitIndex(
-            base: try warmUpUnitIndex(baselineByUnit),
+            base: try CodegenUnitIndex.warmUp(baselineByUnit),
             replaced: changed.union(Set(baselineByUnit.keys).subtracting(currentByUnit.keys)),
             overlay: CodegenUnitIndex(changedSymbols))
 
@@ -238,7 +244,7 @@ extension CodegenUnitSelection {
         }
         let selected = Crate(
             captureFile: crate.captureFile, units: currentByUnit.count, changed: changed.sorted(), linked: linked.sorted(),
-            objects: crate.objectPaths.filter { linked.contains(codegenUnitName(ofObject: $0)) }, roots: roots.sorted())
+            objects: crate.objectPaths.filter { linked.contains(unitName(ofObject: $0)) }, roots: roots.sorted())
         return (selected, dirty)
     }
 

@@ -2,6 +2,7 @@
 /// `target…: prerequisite…` rules, spaces in paths escaped as `\ `, `\`-newline continuations,
 /// and `# env-dep:NAME=value` comments for the environment variables the crate read.
 public struct DepInfo: Sendable, Equatable {
+    /// One `target…: prerequisite…` line (continuations joined, escapes undone).
     public struct Rule: Sendable, Equatable {
         public var targets: [String]
         public var prerequisites: [String]

@@ -116,7 +116,7 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
     }
 
     /// The object rustc writes with one codegen unit: `<crate name><extra filename>.o`.
-    public var objectFilename: String { Hotpatch.objectFilename(crateName: crateName, extraFilename: extraFilename) }
+    public var objectFilename: String { Self.objectFilename(crateName: crateName, extraFilename: extraFilename) }
     public var objectPath: URL { URL(fileURLWithPath: outDirectory).appendingPathComponent(objectFilename) }
     /// What dependents rebuilt after it compile against when `emitsLibrary`:
     /// `lib<crate name><extra filename>.rlib`, or its `.rmeta` for an incremental step.
@@ -163,14 +163,9 @@ struct ExternArgument: Equatable {
     }
 }
 
-/// Where rustc puts the object of `--emit=obj` for a crate (with one codegen unit).
-public func objectFilename(crateName: String, extraFilename: String) -> String {
-    "\(crateName)\(extraFilename).o"
-}
-
-/// A patch library's file name, unique per patch (`dlopen` caches libraries by path, so a name is
-/// never reused): `libwhisker-patch-<patch id>-<6 hex>.<ext>`; `ext` is `so` (Linux, Android) or
-/// `dylib` (macOS).
-public func libraryFilename(patchId: Int, fileExtension: String = "so") -> String {
-    "libwhisker-patch-\(patchId)-\(randomHex(count: 6)).\(fileExtension)"
+extension ObjBuildPlan {
+    /// Where rustc puts the object of `--emit=obj` for a crate (with one codegen unit).
+    public static func objectFilename(crateName: String, extraFilename: String) -> String {
+        "\(crateName)\(extraFilename).o"
+    }
 }

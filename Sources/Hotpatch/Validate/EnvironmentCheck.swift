@@ -20,108 +20,112 @@ public struct EnvironmentCheck: Codable, Sendable, Equatable {
     }
 }
 
-/// Checks what the pipeline needs: cargo and rustc (versions, host), a C compiler driver to link
-/// with, and lld (on PATH or bundled with rustc). With `target`, also that the target is one we can
-/// patch and that its standard library (and for Android, the NDK) is installed.
-public func validateEnvironment(
-    environment: [String: String] = ProcessInfo.processInfo.environment,
-    projectDirectory: URL? = nil,
-    target: String? = nil
-) -> [EnvironmentCheck] {
-    var checks: [EnvironmentCheck] = []
-    let toolEnvironment = Toolchain.environmentWithToolchainPath(environment)
-    let rustupFix = "install Rust with rustup (https://rustup.rs) and make sure ~/.cargo/bin is on PATH"
+extension EnvironmentCheck {
+    /// The validate stage (`whisker-dev doctor`, `serve` at start): checks what the pipeline needs:
+    /// cargo and rustc (versions, host), a C compiler driver to link with, and lld (on PATH or
+    /// bundled with rustc). With `target`, also that the target is one we can patch and that its
+    /// standard library (and for Android, the NDK) is installed. One check per line; it never
+    /// throws, so `doctor` can show every problem at once.
+    public static func run(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        projectDirectory: URL? = nil,
+        target: String? = nil
+    ) -> [EnvironmentCheck] {
+        var checks: [EnvironmentCheck] = []
+        let toolEnvironment = Toolchain.environmentWithToolchainPath(environment)
+        let rustupFix = "install Rust with rustup (https://rustup.rs) and make sure ~/.cargo/bin is on PATH"
 
-    if let cargo = Toolchain.find("cargo", environment: environment) {
-        let result = try? CommandRunner.run(Command(cargo, ["-V"], environment: toolEnvironment, workingDirectory: projectDirectory))
-        let version = result.flatMap { $0.succeeded ? firstLine($0.stdoutText) : nil }
-        checks.append(EnvironmentCheck(name: "cargo", required: true, passed: version != nil,
-                                       detail: version.map { "\($0) (\(cargo))" } ?? "\(cargo) -V failed: \(firstLine(result?.stderrText ?? "") ?? "")",
-                                       fix: version == nil ? rustupFix : nil))
-    } else {
-        checks.append(EnvironmentCheck(name: "cargo", required: true, passed: false, detail: "not found", fix: rustupFix))
-    }
+        if let cargo = Toolchain.find("cargo", environment: environment) {
+            let result = try? CommandRunner.run(Command(cargo, ["-V"], environment: toolEnvironment, workingDirectory: projectDirectory))
+            let version = result.flatMap { $0.succeeded ? firstLine($0.stdoutText) : nil }
+            checks.append(EnvironmentCheck(name: "cargo", required: true, passed: version != nil,
+                                           detail: version.map { "\($0) (\(cargo))" } ?? "\(cargo) -V failed: \(firstLine(result?.stderrText ?? "") ?? "")",
+                                           fix: version == nil ? rustupFix : nil))
+        } else {
+            checks.append(EnvironmentCheck(name: "cargo", required: true, passed: false, detail: "not found", fix: rustupFix))
+        }
 
-    var version: RustcVersion?
-    var sysroot: URL?
-    do {
-        version = try Toolchain.rustcVersion(environment: environment, directory: projectDirectory)
-        sysroot = try? Toolchain.rustcSysroot(environment: environment, directory: projectDirectory)
-        checks.append(EnvironmentCheck(name: "rustc", required: true, passed: true,
-                                       detail: "\(version?.summary ?? "") host \(version?.host ?? "?")"))
-    } catch {
-        checks.append(EnvironmentCheck(name: "rustc", required: true, passed: false, detail: "\(error)", fix: rustupFix))
-    }
-
-    let host = version?.host ?? "x86_64-unknown-linux-gnu"
-    let linker = ResolvedLinker.resolve(targetTriple: host, projectDirectory: projectDirectory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath), environment: environment)
-    checks.append(checkTool(name: "C linker", command: linker.command, versionArguments: ["--version"], environment: toolEnvironment,
-                            source: linker.source, fix: "install a C toolchain (Debian: apt install gcc; macOS: xcode-select --install)"))
-
-    checks.append(checkLLD(environment: toolEnvironment, sysroot: sysroot, host: host))
-
-    if let target {
+        var version: RustcVersion?
+        var sysroot: URL?
         do {
-            try ensureTargetSupported(target, sysroot: sysroot)
-            checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: true, detail: "supported, standard library installed"))
-        } catch let error as HotpatchError {
-            checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: false, detail: error.message, fix: error.hint))
+            version = try Toolchain.rustcVersion(environment: environment, directory: projectDirectory)
+            sysroot = try? Toolchain.rustcSysroot(environment: environment, directory: projectDirectory)
+            checks.append(EnvironmentCheck(name: "rustc", required: true, passed: true,
+                                           detail: "\(version?.summary ?? "") host \(version?.host ?? "?")"))
         } catch {
-            checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: false, detail: "\(error)"))
+            checks.append(EnvironmentCheck(name: "rustc", required: true, passed: false, detail: "\(error)", fix: rustupFix))
         }
-    }
-    if target?.contains("android") == true || environment["ANDROID_NDK_HOME"] != nil || environment["ANDROID_HOME"] != nil {
-        checks.append(checkNDK(environment: environment, target: target))
-    }
-    return checks
-}
 
-private func firstLine(_ text: String) -> String? {
-    text.split(whereSeparator: \.isNewline).first.map { String($0).trimmingCharacters(in: .whitespaces) }
-}
+        let host = version?.host ?? "x86_64-unknown-linux-gnu"
+        let linker = ResolvedLinker.resolve(targetTriple: host, projectDirectory: projectDirectory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath), environment: environment)
+        checks.append(checkTool(name: "C linker", command: linker.command, versionArguments: ["--version"], environment: toolEnvironment,
+                                source: linker.source, fix: "install a C toolchain (Debian: apt install gcc; macOS: xcode-select --install)"))
 
-private func checkTool(name: String, command: String, versionArguments: [String], environment: [String: String], source: String, fix: String) -> EnvironmentCheck {
-    guard let path = CommandRunner.which(command, searchPath: environment["PATH"]) else {
-        return EnvironmentCheck(name: name, required: true, passed: false, detail: "`\(command)` (from \(source)) not found", fix: fix)
-    }
-    let result = try? CommandRunner.run(Command(path, versionArguments, environment: environment))
-    guard let result, result.succeeded, let line = firstLine(result.stdoutText.isEmpty ? result.stderrText : result.stdoutText) else {
-        return EnvironmentCheck(name: name, required: true, passed: false, detail: "\(path) \(versionArguments.joined(separator: " ")) failed", fix: fix)
-    }
-    return EnvironmentCheck(name: name, required: true, passed: true, detail: "\(line) (\(path))")
-}
+        checks.append(checkLLD(environment: toolEnvironment, sysroot: sysroot, host: host))
 
-/// lld links the patch libraries: `ld.lld` on PATH, or the copy rustc ships in its sysroot
-/// (`lib/rustlib/<host>/bin/gcc-ld/ld.lld`, a wrapper that runs `rust-lld`).
-private func checkLLD(environment: [String: String], sysroot: URL?, host: String) -> EnvironmentCheck {
-    let fix = "install lld (Debian: apt install lld) or use a rustup toolchain, which bundles it"
-    if let path = CommandRunner.which("ld.lld", searchPath: environment["PATH"]) {
-        let result = try? CommandRunner.run(Command(path, ["--version"], environment: environment))
-        if let result, result.succeeded, let line = firstLine(result.stdoutText) {
-            return EnvironmentCheck(name: "lld", required: true, passed: true, detail: "\(line) (\(path))")
+        if let target {
+            do {
+                try ensureTargetSupported(target, sysroot: sysroot)
+                checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: true, detail: "supported, standard library installed"))
+            } catch let error as HotpatchError {
+                checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: false, detail: error.message, fix: error.hint))
+            } catch {
+                checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: false, detail: "\(error)"))
+            }
         }
-    }
-    if let sysroot {
-        let bundled = sysroot.appendingPathComponent("lib/rustlib/\(host)/bin/gcc-ld/ld.lld")
-        if FileManager.default.isExecutableFile(atPath: bundled.path) {
-            return EnvironmentCheck(name: "lld", required: true, passed: true, detail: "rustc's bundled lld (\(bundled.path))")
+        if target?.contains("android") == true || environment["ANDROID_NDK_HOME"] != nil || environment["ANDROID_HOME"] != nil {
+            checks.append(checkNDK(environment: environment, target: target))
         }
+        return checks
     }
-    return EnvironmentCheck(name: "lld", required: true, passed: false, detail: "neither ld.lld on PATH nor rustc's bundled gcc-ld/ld.lld found", fix: fix)
-}
 
-private func checkNDK(environment: [String: String], target: String?) -> EnvironmentCheck {
-    let required = target?.contains("android") == true
-    do {
-        let ndk = try AndroidNDK.locate(environment: environment)
-        if let target, target.contains("android") {
-            let clang = try ndk.clang(forTarget: target)
-            return EnvironmentCheck(name: "Android NDK", required: required, passed: true, detail: "\(ndk.version ?? "unknown version") at \(ndk.root.path); \(clang.lastPathComponent)")
+    private static func firstLine(_ text: String) -> String? {
+        text.split(whereSeparator: \.isNewline).first.map { String($0).trimmingCharacters(in: .whitespaces) }
+    }
+
+    private static func checkTool(name: String, command: String, versionArguments: [String], environment: [String: String], source: String, fix: String) -> EnvironmentCheck {
+        guard let path = CommandRunner.which(command, searchPath: environment["PATH"]) else {
+            return EnvironmentCheck(name: name, required: true, passed: false, detail: "`\(command)` (from \(source)) not found", fix: fix)
         }
-        return EnvironmentCheck(name: "Android NDK", required: required, passed: true, detail: "\(ndk.version ?? "unknown version") at \(ndk.root.path) (from \(ndk.source))")
-    } catch let error as HotpatchError {
-        return EnvironmentCheck(name: "Android NDK", required: required, passed: false, detail: error.message, fix: error.hint)
-    } catch {
-        return EnvironmentCheck(name: "Android NDK", required: required, passed: false, detail: "\(error)")
+        let result = try? CommandRunner.run(Command(path, versionArguments, environment: environment))
+        guard let result, result.succeeded, let line = firstLine(result.stdoutText.isEmpty ? result.stderrText : result.stdoutText) else {
+            return EnvironmentCheck(name: name, required: true, passed: false, detail: "\(path) \(versionArguments.joined(separator: " ")) failed", fix: fix)
+        }
+        return EnvironmentCheck(name: name, required: true, passed: true, detail: "\(line) (\(path))")
+    }
+
+    /// lld links the patch libraries: `ld.lld` on PATH, or the copy rustc ships in its sysroot
+    /// (`lib/rustlib/<host>/bin/gcc-ld/ld.lld`, a wrapper that runs `rust-lld`).
+    private static func checkLLD(environment: [String: String], sysroot: URL?, host: String) -> EnvironmentCheck {
+        let fix = "install lld (Debian: apt install lld) or use a rustup toolchain, which bundles it"
+        if let path = CommandRunner.which("ld.lld", searchPath: environment["PATH"]) {
+            let result = try? CommandRunner.run(Command(path, ["--version"], environment: environment))
+            if let result, result.succeeded, let line = firstLine(result.stdoutText) {
+                return EnvironmentCheck(name: "lld", required: true, passed: true, detail: "\(line) (\(path))")
+            }
+        }
+        if let sysroot {
+            let bundled = sysroot.appendingPathComponent("lib/rustlib/\(host)/bin/gcc-ld/ld.lld")
+            if FileManager.default.isExecutableFile(atPath: bundled.path) {
+                return EnvironmentCheck(name: "lld", required: true, passed: true, detail: "rustc's bundled lld (\(bundled.path))")
+            }
+        }
+        return EnvironmentCheck(name: "lld", required: true, passed: false, detail: "neither ld.lld on PATH nor rustc's bundled gcc-ld/ld.lld found", fix: fix)
+    }
+
+    private static func checkNDK(environment: [String: String], target: String?) -> EnvironmentCheck {
+        let required = target?.contains("android") == true
+        do {
+            let ndk = try AndroidNDK.make(environment: environment)
+            if let target, target.contains("android") {
+                let clang = try ndk.clang(forTarget: target)
+                return EnvironmentCheck(name: "Android NDK", required: required, passed: true, detail: "\(ndk.version ?? "unknown version") at \(ndk.root.path); \(clang.lastPathComponent)")
+            }
+            return EnvironmentCheck(name: "Android NDK", required: required, passed: true, detail: "\(ndk.version ?? "unknown version") at \(ndk.root.path) (from \(ndk.source))")
+        } catch let error as HotpatchError {
+            return EnvironmentCheck(name: "Android NDK", required: required, passed: false, detail: error.message, fix: error.hint)
+        } catch {
+            return EnvironmentCheck(name: "Android NDK", required: required, passed: false, detail: "\(error)")
+        }
     }
 }

@@ -41,3 +41,37 @@ public struct CapturedLinkerInvocation: Codable, Sendable, Equatable {
         return result
     }
 }
+
+extension CapturedLinkerInvocation {
+    /// The capture stage for links (run by `whisker-linker-shim`): writes `linker/<n>.json` under
+    /// `captureDirectory`, n being the first free number (links can run in parallel), and returns it.
+    @discardableResult
+    public static func make(
+        linker: String, arguments: [String], extraArguments: [String], captureDirectory: URL,
+        workingDirectory cwd: String = FileManager.default.currentDirectoryPath
+    ) throws -> CapturedLinkerInvocation {
+        let expanded = try ResponseFile.expandLinkerArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
+        let capture = CapturedLinkerInvocation(linker: linker, arguments: expanded + extraArguments, extraArguments: extraArguments, workingDirectory: cwd)
+        let data = try JSONFile.encode(capture)
+        let directory = captureDirectory.appendingPathComponent("linker")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for n in 1...10_000 {
+            let path = directory.appendingPathComponent("\(n).json").path
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            if fd < 0 {
+                if errno == EEXIST { continue }
+                throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            }
+            defer { close(fd) }
+            try writeAll(fd, data, path: path)
+            return capture
+        }
+        throw FileError.cannotWrite(path: directory.path, reason: "10000 linker captures already")
+    }
+
+    private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
+        if let failure = data.withUnsafeBytes({ Hotpatch.writeAll(fd, $0) }) {
+            throw FileError.cannotWrite(path: path, reason: String(cString: strerror(failure)))
+        }
+    }
+}

@@ -116,3 +116,21 @@ public enum CaptureError: HotpatchError {
 
     public var hint: String? { nil }
 }
+
+extension CapturedRustcInvocation {
+    /// The capture stage for rustc (run by `whisker-rustc-shim`): writes
+    /// `rustc/<crate>-<types>.json` under `captureDirectory` for a call that compiles a crate and
+    /// returns it; probes (`-vV`, `--print`) are not recorded (nil).
+    @discardableResult
+    public static func make(
+        rustc: String, arguments: [String], environment: [String: String], captureDirectory: URL,
+        workingDirectory cwd: String = FileManager.default.currentDirectoryPath
+    ) throws -> CapturedRustcInvocation? {
+        let expanded = try ResponseFile.expandRustcArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
+        guard isCompilation(expanded) else { return nil }
+        let capture = try CapturedRustcInvocation(rustc: rustc, arguments: expanded, workingDirectory: cwd, environment: environment)
+        let file = captureDirectory.appendingPathComponent("rustc").appendingPathComponent(capture.captureFilename)
+        try JSONFile.write(capture, to: file, permissions: 0o600)
+        return capture
+    }
+}

@@ -39,7 +39,7 @@ public struct ResolvedLinker: Codable, Sendable, Equatable {
             return ResolvedLinker(command: command, source: file.path.path)
         }
         if targetTriple.contains("android"),
-           let ndk = try? AndroidNDK.locate(environment: environment),
+           let ndk = try? AndroidNDK.make(environment: environment),
            let clang = try? ndk.clang(forTarget: targetTriple, apiLevel: androidAPILevel) {
             return ResolvedLinker(command: clang.path, source: "Android NDK (\(ndk.source))")
         }

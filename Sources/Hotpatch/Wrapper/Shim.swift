@@ -19,7 +19,7 @@ public enum Shim {
         }
         if let captureDirectory = environment[ShimEnvironment.captureDirectory], !captureDirectory.isEmpty {
             do {
-                try recordRustc(rustc: rustc, arguments: rustcArguments, environment: environment, captureDirectory: URL(fileURLWithPath: captureDirectory))
+                try CapturedRustcInvocation.make(rustc: rustc, arguments: rustcArguments, environment: environment, captureDirectory: URL(fileURLWithPath: captureDirectory))
             } catch {
                 warn("warning: whisker-rustc-shim could not record this rustc call (\(oneLine(error))); hot-patching this crate will not work until the next build")
             }
@@ -46,7 +46,7 @@ public enum Shim {
             .split(separator: ShimEnvironment.argumentSeparator).map(String.init)
         if let captureDirectory = environment[ShimEnvironment.captureDirectory], !captureDirectory.isEmpty {
             do {
-                try recordLinker(linker: linker, arguments: linkerArguments, extraArguments: extra, captureDirectory: URL(fileURLWithPath: captureDirectory))
+                try CapturedLinkerInvocation.make(linker: linker, arguments: linkerArguments, extraArguments: extra, captureDirectory: URL(fileURLWithPath: captureDirectory))
             } catch {
                 warn("warning: whisker-linker-shim could not record this link (\(oneLine(error))); patches for this build cannot be linked")
             }
@@ -78,44 +78,6 @@ public enum Shim {
         let reason = String(decoding: result.stderr, as: UTF8.self).split(whereSeparator: \.isNewline)
             .first { $0.contains("error") }.map(String.init) ?? "exit status \(result.status)"
         warn("warning: whisker-linker-shim: linking every Rust library whole failed (\(reason)); linked as rustc asked, so an edit that calls std or dependency code the app never used may not load")
-    }
-
-    /// Writes `rustc/<crate>-<types>.json` for calls that compile a crate; probes are not recorded.
-    public static func recordRustc(rustc: String, arguments: [String], environment: [String: String], captureDirectory: URL,
-                                   workingDirectory cwd: String = FileManager.default.currentDirectoryPath) throws {
-        let expanded = try ResponseFile.expandRustcArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
-        guard CapturedRustcInvocation.isCompilation(expanded) else { return }
-        let capture = try CapturedRustcInvocation(rustc: rustc, arguments: expanded, workingDirectory: cwd, environment: environment)
-        let file = captureDirectory.appendingPathComponent("rustc").appendingPathComponent(capture.captureFilename)
-        try JSONFile.write(capture, to: file, permissions: 0o600)
-    }
-
-    /// Writes `linker/<n>.json`, n being the first free number (links can run in parallel).
-    public static func recordLinker(linker: String, arguments: [String], extraArguments: [String], captureDirectory: URL,
-                                    workingDirectory cwd: String = FileManager.default.currentDirectoryPath) throws {
-        let expanded = try ResponseFile.expandLinkerArguments(arguments, workingDirectory: URL(fileURLWithPath: cwd))
-        let capture = CapturedLinkerInvocation(linker: linker, arguments: expanded + extraArguments, extraArguments: extraArguments, workingDirectory: cwd)
-        let data = try JSONFile.encode(capture)
-        let directory = captureDirectory.appendingPathComponent("linker")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for n in 1...10_000 {
-            let path = directory.appendingPathComponent("\(n).json").path
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            if fd < 0 {
-                if errno == EEXIST { continue }
-                throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-            }
-            defer { close(fd) }
-            try writeAll(fd, data, path: path)
-            return
-        }
-        throw FileError.cannotWrite(path: directory.path, reason: "10000 linker captures already")
-    }
-
-    private static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
-        if let failure = data.withUnsafeBytes({ Hotpatch.writeAll(fd, $0) }) {
-            throw FileError.cannotWrite(path: path, reason: String(cString: strerror(failure)))
-        }
     }
 
     /// Replaces this process with `tool` (looked up on PATH when it has no `/`). Only returns on

@@ -1,4 +1,4 @@
-/// Environment variables through which `runFatBuild` configures the shims. A contract between
+/// Environment variables through which `FatBuild.run` configures the shims. A contract between
 /// `whisker-dev` and the shim executables of the same build; nothing outside the package sets them.
 public enum ShimEnvironment {
     /// Directory the shims write captures into (`<build dir>/captures`); unset → record nothing.

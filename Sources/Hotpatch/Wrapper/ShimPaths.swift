@@ -18,7 +18,7 @@ public struct ShimPaths: Codable, Sendable, Equatable {
     }
 
     /// Finds both shims; throws naming the directory searched and how to fix it.
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ShimPaths {
+    public static func make(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ShimPaths {
         let directory: URL
         if let override = environment[ShimEnvironment.shimDirectory], !override.isEmpty {
             directory = URL(fileURLWithPath: override)

@@ -130,7 +130,7 @@ final class LibraryWorkspace: @unchecked Sendable {
     func build() throws -> FatBuild {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = "\(NSHomeDirectory())/.cargo/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
-        let build = try runFatBuild(project: project, cacheDir: cache, environment: environment, shims: ShimPaths(directory: BuiltProducts.directory))
+        let build = try FatBuild.run(project: project, cacheDir: cache, environment: environment, shims: ShimPaths(directory: BuiltProducts.directory))
         // What `whisker-dev build` and the server do right after the fat build.
         try Patcher(layout: layout).prepareDiffBaseline(build: build)
         return build

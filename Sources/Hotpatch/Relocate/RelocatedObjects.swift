@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 
 /// The patch objects made slide-independent: what the shared link uses instead of the thin
 /// rebuild's objects and a stub.
@@ -57,15 +56,15 @@ struct PatchStaticsRecord: Codable, Sendable {
     }
 }
 
-extension Patcher {
-    /// Rewrites each of `objects` (compiled with ``StaticsRelocation/largeCodeModel``) into
+extension RelocatedObjects {
+    /// The relocate stage: rewrites each of `objects` (compiled with ``StaticsRelocation/largeCodeModel``) into
     /// `directory` so one library links for every process of the build and uses the executable's
     /// statics (see ``SlideIndependentObject``). Names defined by any of the objects stay the
     /// patch's own: a workspace crate rebuilt beside the edited one replaces the executable's copy.
     ///
     /// `earlierStatics`: statics earlier patches of the build added, and the library exporting
     /// each (``PatchStaticsRecord``); references to them bind to that storage.
-    public static func makeSlideIndependent(
+    public static func make(
         objects: [String], executable: SymbolTable, directory: URL, earlierStatics: [String: String] = [:]
     ) throws(RelocateError) -> RelocatedObjects {
         guard let anchor = executable.definitions(named: FixupObject.anchorSymbol).first(where: { $0.kind == .function })

@@ -1,22 +1,31 @@
 import Foundation
 
-extension Patcher {
-    /// The table with ``JumpTable/entryPatches`` filled when ``entryPatching`` is on; the table
-    /// unchanged otherwise.
+/// The entry-patching stage (`--entry-patching`): for every function whose machine code changed,
+/// the old copies' first bytes to overwrite with a jump to the patch's code, so every caller runs
+/// the new code, not only `whisker_hot::call` sites (``JumpTable/entryPatches``).
+public struct EntryPatches: Sendable, Equatable {
+    /// Sorted by old address.
+    public var patches: [JumpTable.EntryPatch]
+
+    public init(patches: [JumpTable.EntryPatch]) {
+        self.patches = patches
+    }
+
+    /// The entry patches of `table` for the functions `diff` found changed, and for every function
+    /// an earlier patch of the same build entry-patched (the project store's `entry-patched`
+    /// record in `layout`, which this adds the new names to).
     ///
-    /// Called by ``link(_:aslrReference:)`` once the jump table and the per-function diff exist.
-    ///
-    /// Functions an earlier patch of the same build entry-patched are listed again: their old
-    /// entries still jump into that earlier library, whose copies call *its* versions of
-    /// everything, so they must move to this patch's code even when this edit didn't touch them.
-    public func addingEntryPatches(to table: JumpTable, fatSymbols: some SymbolSource, diff: DiffReport) throws -> JumpTable {
-        guard entryPatching else { return table }
+    /// Those earlier ones are listed again: their old entries still jump into that earlier library,
+    /// whose copies call *its* versions of everything, so they must move to this patch's code even
+    /// when this edit didn't touch them.
+    public static func make(
+        table: JumpTable, fatSymbols: some SymbolSource, diff: DiffReport, layout: ProjectLayout
+    ) throws -> EntryPatches {
         let record = try EntryPatchedFunctions.load(layout, buildId: table.buildId)
         let names = record.union(diff.changed)
-        var patched = table
-        patched.entryPatches = Self.entryPatches(for: table, fatSymbols: fatSymbols, changed: Array(names))
+        let result = make(table: table, fatSymbols: fatSymbols, changed: Array(names))
         if names != record { try EntryPatchedFunctions.save(names, layout: layout, buildId: table.buildId) }
-        return patched
+        return result
     }
 
     /// One entry patch per old copy of every function whose machine code changed.
@@ -30,17 +39,15 @@ extension Patcher {
     /// is not entry-patched either.
     ///
     /// - Parameters:
-    ///   - table: the patch's jump table (``JumpTable/build(patchId:buildId:libraryPath:slide:old:new:excluding:)``).
+    ///   - table: the patch's jump table (``JumpTableBuild/make(patchId:buildId:libraryPath:slide:old:new:excluding:)``).
     ///   - fatSymbols: the fat binary's symbols (file addresses, `st_size`s).
     ///   - changed: raw symbol names whose code changed (``DiffReport/changed``).
-    public static func entryPatches(
-        for table: JumpTable, fatSymbols: some SymbolSource, changed: [String]
-    ) -> [JumpTable.EntryPatch] {
+    public static func make(table: JumpTable, fatSymbols: some SymbolSource, changed: [String]) -> EntryPatches {
         let routedTo = Dictionary(table.entries.map { ($0.oldFileAddress, $0.newAddress) }, uniquingKeysWith: { first, _ in first })
         var patches: [UInt64: JumpTable.EntryPatch] = [:]
         for name in Set(changed) {
             let olds: [SymbolInfo]
-            // Release builds: ThinLTO names the old copy `name.llvm.<digits>` (see JumpTable.build).
+            // Release builds: ThinLTO names the old copy `name.llvm.<digits>` (see JumpTableBuild.make).
             // Both lookups are by name: the cost follows the edit, not the binary.
             let candidates = fatSymbols.definitions(named: name).filter { $0.kind == .function }
                 + fatSymbols.ltoSuffixedFunctions(named: name)
@@ -55,7 +62,7 @@ extension Patcher {
                     oldFileAddress: old.address, newAddress: newAddress, oldSize: writableSize(of: old, nextFunctionStart: fatSymbols.functionStart(after: old.address)))
             }
         }
-        return patches.values.sorted { $0.oldFileAddress < $1.oldFileAddress }
+        return EntryPatches(patches: patches.values.sorted { $0.oldFileAddress < $1.oldFileAddress })
     }
 
     /// The bytes a jump may cover at `function`'s start: the function and the alignment padding
@@ -68,7 +75,6 @@ extension Patcher {
         return gap >= function.size && gap - function.size <= 64 ? gap : function.size
     }
 }
-
 
 /// The project store's `entry-patched` record: the functions entry-patched so far for the
 /// current fat build (`{"buildId", "names"}`); a new build starts empty.

@@ -98,122 +98,94 @@ public struct ThinBuildResult: Codable, Sendable, Equatable {
     }
 }
 
-/// Runs the plan's rustc commands in order in a fresh out dir. A compile error throws
-/// `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status, and later steps do not
-/// run; cancellation stops the running rustc and skips the rest.
-///
-/// Pipelined like cargo: rustc writes a library's `.rmeta` (renamed into place) before its code
-/// generation, so the next step — which needs only the metadata — starts then, while the library's
-/// codegen units are still being generated; at most one library step runs in the background.
-public func runThinRebuild(_ plan: ThinRebuildPlan, cancellation: Cancellation? = nil) throws -> ThinBuildResult {
-    // Fresh: a stale object or rlib from an earlier attempt must never be linked or found.
-    for directory in Set(plan.steps.map(\.outDirectory)).sorted() {
-        try makeFreshDirectory(URL(fileURLWithPath: directory))
-    }
-    let delivery = plan.deliveryDirectory.map { URL(fileURLWithPath: $0) }
-    if let delivery { try FileManager.default.createDirectory(at: delivery, withIntermediateDirectories: true) }
-    var outcomes: [Int: StepOutcome] = [:]
-    var skipped: [String] = []
-    // Library capture file → whether its rebuilt metadata differs from the one before the patch.
-    var interfaceChanged: [String: Bool] = [:]
-    var background: (index: Int, run: BackgroundStep)?
+extension ThinBuildResult {
+    /// The thin-build stage: runs the plan's rustc commands in order in a fresh out dir. A compile error
+    /// throws `ThinBuildError.rustcFailed` with rustc's diagnostics and exit status, and later steps do not
+    /// run; cancellation stops the running rustc and skips the rest.
+    ///
+    /// Pipelined like cargo: rustc writes a library's `.rmeta` (renamed into place) before its code
+    /// generation, so the next step — which needs only the metadata — starts then, while the library's
+    /// codegen units are still being generated; at most one library step runs in the background.
+    public static func run(_ plan: ThinRebuildPlan, cancellation: Cancellation? = nil) throws -> ThinBuildResult {
+        // Fresh: a stale object or rlib from an earlier attempt must never be linked or found.
+        for directory in Set(plan.steps.map(\.outDirectory)).sorted() {
+            try makeFreshDirectory(URL(fileURLWithPath: directory))
+        }
+        let delivery = plan.deliveryDirectory.map { URL(fileURLWithPath: $0) }
+        if let delivery { try FileManager.default.createDirectory(at: delivery, withIntermediateDirectories: true) }
+        var outcomes: [Int: StepOutcome] = [:]
+        var skipped: [String] = []
+        // Library capture file → whether its rebuilt metadata differs from the one before the patch.
+        var interfaceChanged: [String: Bool] = [:]
+        var background: (index: Int, run: BackgroundStep)?
 
-    func interface(of step: ObjBuildPlan) -> Bool {
-        guard let library = step.libraryPath, let previous = plan.previousInterfaces[step.captureFile] else { return true }
-        return !LibraryInterface.equivalent(previous, library.path)
-    }
-    func finishBackground() throws {
-        guard let (index, run) = background else { return }
-        background = nil
-        outcomes[index] = try run.wait()
-        if interfaceChanged[run.step.captureFile] == nil { interfaceChanged[run.step.captureFile] = interface(of: run.step) }
-    }
+        func interface(of step: ObjBuildPlan) -> Bool {
+            guard let library = step.libraryPath, let previous = plan.previousInterfaces[step.captureFile] else { return true }
+            return !LibraryInterface.equivalent(previous, library.path)
+        }
+        func finishBackground() throws {
+            guard let (index, run) = background else { return }
+            background = nil
+            outcomes[index] = try run.wait()
+            if interfaceChanged[run.step.captureFile] == nil { interfaceChanged[run.step.captureFile] = interface(of: run.step) }
+        }
 
-    // A failing step must not leave a library's rustc writing into its incremental directory
-    // while the next patch starts: wait for it before reporting.
-    defer { if let (_, run) = background { _ = try? run.wait() } }
-    for (index, step) in plan.steps.enumerated() {
-        let dependencies = plan.stepDependencies[step.captureFile] ?? []
-        if let (_, run) = background, dependencies.contains(run.step.captureFile) {
-            // Its metadata is all this step compiles against.
-            if try run.waitForMetadata() {
-                interfaceChanged[run.step.captureFile] = interface(of: run.step)
-            } else {
+        // A failing step must not leave a library's rustc writing into its incremental directory
+        // while the next patch starts: wait for it before reporting.
+        defer { if let (_, run) = background { _ = try? run.wait() } }
+        for (index, step) in plan.steps.enumerated() {
+            let dependencies = plan.stepDependencies[step.captureFile] ?? []
+            if let (_, run) = background, dependencies.contains(run.step.captureFile) {
+                // Its metadata is all this step compiles against.
+                if try run.waitForMetadata() {
+                    interfaceChanged[run.step.captureFile] = interface(of: run.step)
+                } else {
+                    try finishBackground()
+                }
+            }
+            if let reuse = plan.conditional[step.captureFile], dependencies.allSatisfy({ interfaceChanged[$0] == false }) {
+                if let metadata = reuse.libraryPath, let expected = step.libraryPath {
+                    // Later steps name this path in `--extern` (same file name: the same crate's rmeta).
+                    _ = try StepOutcome.deliver(metadata, to: expected.deletingLastPathComponent())
+                }
+                outcomes[index] = StepOutcome(crate: reuse, diagnostics: "", timing: nil)
+                skipped.append(step.captureFile)
+                interfaceChanged[step.captureFile] = false
+                continue
+            }
+            let name = step == plan.steps.last ? "rustc" : "rustc \(step.crateName)"
+            let hasDependents = plan.steps[(index + 1)...].contains { (plan.stepDependencies[$0.captureFile] ?? []).contains(step.captureFile) }
+            if step.emitsLibrary, step.incrementalDirectory != nil, hasDependents {
                 try finishBackground()
+                background = (index, BackgroundStep(step, phaseName: name, delivery: delivery, cancellation: cancellation))
+            } else {
+                outcomes[index] = try StepOutcome.run(step, phaseName: name, delivery: delivery, cancellation: cancellation)
             }
         }
-        if let reuse = plan.conditional[step.captureFile], dependencies.allSatisfy({ interfaceChanged[$0] == false }) {
-            if let metadata = reuse.libraryPath, let expected = step.libraryPath {
-                // Later steps name this path in `--extern` (same file name: the same crate's rmeta).
-                _ = try deliver(metadata, to: expected.deletingLastPathComponent())
-            }
-            outcomes[index] = StepOutcome(crate: reuse, diagnostics: "", timing: nil)
-            skipped.append(step.captureFile)
-            interfaceChanged[step.captureFile] = false
-            continue
+        try finishBackground()
+
+        var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
+        var crates: [CrateBuildResult] = plan.reused
+        var diagnostics: [String] = []
+        for index in plan.steps.indices {
+            guard let outcome = outcomes[index] else { continue }
+            crates.append(outcome.crate)
+            if let timing = outcome.timing { phases.append(timing) }
+            if !outcome.diagnostics.isEmpty { diagnostics.append(outcome.diagnostics) }
         }
-        let name = step == plan.steps.last ? "rustc" : "rustc \(step.crateName)"
-        let hasDependents = plan.steps[(index + 1)...].contains { (plan.stepDependencies[$0.captureFile] ?? []).contains(step.captureFile) }
-        if step.emitsLibrary, step.incrementalDirectory != nil, hasDependents {
-            try finishBackground()
-            background = (index, BackgroundStep(step, phaseName: name, delivery: delivery, cancellation: cancellation))
-        } else {
-            outcomes[index] = try runStep(step, phaseName: name, delivery: delivery, cancellation: cancellation)
-        }
-    }
-    try finishBackground()
-
-    var phases = [PhaseTiming(name: "changeDetection", durationMs: plan.changeDetectionMs)]
-    var crates: [CrateBuildResult] = plan.reused
-    var diagnostics: [String] = []
-    for index in plan.steps.indices {
-        guard let outcome = outcomes[index] else { continue }
-        crates.append(outcome.crate)
-        if let timing = outcome.timing { phases.append(timing) }
-        if !outcome.diagnostics.isEmpty { diagnostics.append(outcome.diagnostics) }
-    }
-    let tip = plan.objectPlan
-    var result = ThinBuildResult(
-        objectPath: crates.last?.objectPath ?? tip.objectPath.path,
-        depInfoPath: crates.last?.depInfoPath ?? tip.depInfoPath.path,
-        diagnostics: diagnostics.joined(separator: "\n"),
-        phases: phases,
-        durationMs: phases.reduce(0) { $0 + $1.durationMs },
-        rustcStartedAt: crates.last?.rustcStartedAt ?? Date().timeIntervalSince1970,
-        rustcCommand: tip.command.displayString,
-        crates: crates
-    )
-    result.skipped = skipped
-    return result
-}
-
-/// Runs one replayed rustc command; throws `rustcFailed` with its diagnostics, or `objectMissing`
-/// when it succeeded without writing its objects (or library). Returns the run, its stderr
-/// (warnings) and the objects it wrote.
-func runObjBuild(_ step: ObjBuildPlan, cancellation: Cancellation?) throws -> (result: CommandResult, diagnostics: String, objects: [String]) {
-    if let incremental = step.incrementalDirectory {
-        try? FileManager.default.createDirectory(atPath: incremental, withIntermediateDirectories: true)
-    }
-    let result = try CommandRunner.run(step.command, cancellation: cancellation)
-    let diagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard result.succeeded else {
-        throw ThinBuildError.rustcFailed(crate: step.crateName, exitStatus: result.exitStatus, diagnostics: diagnostics, command: step.command.displayString)
-    }
-    let objects = step.writtenObjects()
-    guard !objects.isEmpty else { throw ThinBuildError.objectMissing(path: step.objectPath.path) }
-    if let library = step.libraryPath, !FileManager.default.fileExists(atPath: library.path) {
-        throw ThinBuildError.objectMissing(path: library.path)
-    }
-    return (result, diagnostics, objects)
-}
-
-/// Removes `url` if it exists and creates it empty.
-func makeFreshDirectory(_ url: URL) throws {
-    do {
-        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    } catch {
-        throw FileError.cannotWrite(path: url.path, reason: (error as NSError).localizedDescription)
+        let tip = plan.objectPlan
+        var result = ThinBuildResult(
+            objectPath: crates.last?.objectPath ?? tip.objectPath.path,
+            depInfoPath: crates.last?.depInfoPath ?? tip.depInfoPath.path,
+            diagnostics: diagnostics.joined(separator: "\n"),
+            phases: phases,
+            durationMs: phases.reduce(0) { $0 + $1.durationMs },
+            rustcStartedAt: crates.last?.rustcStartedAt ?? Date().timeIntervalSince1970,
+            rustcCommand: tip.command.displayString,
+            crates: crates
+        )
+        result.skipped = skipped
+        return result
     }
 }
 
@@ -234,7 +206,7 @@ extension ProjectState {
             }
                 next.linkedUnits = .init(buildId: plan.buildId, units: linked)
         }
-        let arguments = codeArguments(plan.objectPlan.extraArguments)
+        let arguments = ObjBuildPlan.codeArguments(plan.objectPlan.extraArguments)
         var latest = latestCompiles(of: plan.buildId, arguments: arguments)
         for crate in result.crates { latest[crate.captureFile] = crate }
         next.latestCompiles = .init(buildId: plan.buildId, arguments: arguments, crates: latest)

@@ -1,42 +1,45 @@
-extension FunctionDiff {
-    /// The DiffReport of a patch: each rebuilt crate's new objects against the baseline
-    /// ``DiffBaseline/choose(for:crate:layout:)`` picks for it, merged, with the reason for every
-    /// name the jump table routes (`routed`: ``JumpTableBuild/routed``). The tip crate is compared
+extension DiffReport {
+    /// The per-function diff stage for a patch: each rebuilt crate's new objects (`patch`) against
+    /// the baseline ``DiffBaseline/make(crate:patch:build:patchId:layout:)`` picks for it, merged,
+    /// with the reason for every name the jump table routes (`routed`: ``JumpTableBuild/routed``). The tip crate is compared
     /// exactly whenever the fat build's objects are available; a rebuilt workspace library is
     /// compared exactly against an earlier patch's object of it, else by name.
     ///
     /// Never fails the patch: unreadable baseline objects fall back to a names-only comparison
     /// against the fat binary, and the report's `baseline` says so.
-    public static func patchReport(
-        _ compilation: PatchCompilation, layout: ProjectLayout, fatSymbols: SymbolTable, routed: [String]
+    public static func make(
+        patch: PatchObjects, build: FatBuild, patchId: Int, layout: ProjectLayout, fatSymbols: SymbolTable, routed: [String]
     ) -> DiffReport {
-        let crates = compilation.thinResult.crates.isEmpty ? [compilation.thinPlan.crateName] : compilation.thinResult.crates.map(\.crateName)
+        let crates = patch.crates.isEmpty ? [patch.tipCrate] : patch.crates.map(\.crateName)
         let reports = crates.map { crate in
-            var report = crateReport(compilation, crate: crate, layout: layout, fatSymbols: fatSymbols)
+            var report = crateReport(
+                patch, crate: crate, build: build, patchId: patchId, layout: layout, fatSymbols: fatSymbols)
             if crates.count > 1 { report.baseline = "\(crate): \(report.baseline)" }
             return report
         }
         return merged(reports).routing(routed)
     }
 
-    static func crateReport(_ compilation: PatchCompilation, crate: String, layout: ProjectLayout, fatSymbols: SymbolTable) -> DiffReport {
-        let baseline = DiffBaseline.choose(for: compilation, crate: crate, layout: layout)
+    static func crateReport(
+        _ patch: PatchObjects, crate: String, build: FatBuild, patchId: Int, layout: ProjectLayout, fatSymbols: SymbolTable
+    ) -> DiffReport {
+        let baseline = DiffBaseline.make(crate: crate, patch: patch, build: build, patchId: patchId, layout: layout)
         var report: DiffReport
         if baseline.source == .fatBinaryNames {
-            report = crateNames(compilation, crate: crate, fatSymbols: fatSymbols)
+            report = crateNames(patch, crate: crate, fatSymbols: fatSymbols)
             report.baseline = baseline.description
         } else {
             // Only the linked units differ from the running code (or were linked before): compare
             // those, old and new, so the diff costs what the edit costs.
             var old = baseline.objects
-            if let linked = compilation.linkedUnits(of: crate) { old = old.filter { linked.contains(codegenUnitName(ofObject: $0)) } }
+            if let linked = patch.linkedUnits(of: crate) { old = old.filter { linked.contains(CodegenUnitSelection.unitName(ofObject: $0)) } }
             do {
-                report = compare(
-                    old: try ObjectFunctions(objects: old), new: try ObjectFunctions(objects: compilation.objects(of: crate)),
+                report = make(
+                    old: try ObjectFunctions(objects: old), new: try ObjectFunctions(objects: patch.objects(of: crate)),
                     baseline: baseline.description)
             } catch {
-                report = crateNames(compilation, crate: crate, fatSymbols: fatSymbols)
-                report.baseline = "fat binary \(compilation.build.binary) (names only: \(baseline.description) unreadable: \(error.message))"
+                report = crateNames(patch, crate: crate, fatSymbols: fatSymbols)
+                report.baseline = "fat binary \(build.binary) (names only: \(baseline.description) unreadable: \(error.message))"
             }
         }
         return report
@@ -60,12 +63,14 @@ extension FunctionDiff {
 
     /// Names-only: the rebuilt crate's functions in the fat binary against its patch object's.
     /// Only the crate's own functions count: the fat binary also holds every dependency.
-    static func crateNames(_ compilation: PatchCompilation, crate: String, fatSymbols: SymbolTable) -> DiffReport {
+    static func crateNames(_ patch: PatchObjects, crate: String, fatSymbols: SymbolTable) -> DiffReport {
         DiffReport(
-            oldFunctions: functions(of: crate, in: fatSymbols),
-            newFunctions: functions(of: crate, in: compilation.objectSymbols))
+            oldFunctions: FunctionDiff.functions(of: crate, in: fatSymbols),
+            newFunctions: FunctionDiff.functions(of: crate, in: patch.symbols))
     }
+}
 
+extension FunctionDiff {
     /// The defined functions of `table` that belong to `crate` (demangled name `crate::…` or
     /// `<crate::…`). Still one pass over the table — the fat binary has no per-crate index — but
     /// a byte search of each name first, so only the crate's own symbols become `SymbolInfo`s
