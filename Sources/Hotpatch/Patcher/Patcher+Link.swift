@@ -80,8 +80,11 @@ extension Patcher {
         // Only its size is needed here: reading a multi-megabyte library into memory for it cost
         // more than the jump table.
         let librarySize: Int
+        // Devices verify the library against this digest: a patch without one is no patch.
+        let librarySha256: String
         do {
             librarySize = (try FileManager.default.attributesOfItem(atPath: libraryPath)[.size] as? NSNumber)?.intValue ?? 0
+            librarySha256 = try HotpatchModuleCache.sha256(ofFileAt: libraryPath)
         } catch {
             throw PatcherError.libraryUnreadable(path: libraryPath, reason: "\(error)")
         }
@@ -97,7 +100,7 @@ extension Patcher {
             stub: stubSummary,
             library: .init(
                 path: libraryPath, size: librarySize,
-                sha256: (try? HotpatchModuleCache.sha256(ofFileAt: libraryPath)) ?? "",
+                sha256: librarySha256,
                 aslrReference: HexAddress.format(aslrReference), linkPlan: linkPlan,
                 routedFunctions: tableBuild.table.entries.count,
                 linkMode: compilation.relocation == nil ? .perDevice : .shared,
