@@ -27,6 +27,8 @@ APT_PACKAGES+=(
     librust-toml-dev librust-sha2-dev librust-base64-dev librust-thiserror-dev librust-anyhow-dev librust-log-dev
     librust-env-logger-dev librust-once-cell-dev librust-unicode-width-dev librust-humantime-dev
     librust-flate2-dev librust-rand-dev librust-walkdir-dev
+    # Locked by big-workspace's regex but not pulled by librust-regex-dev (an optional feature there).
+    librust-aho-corasick-dev
 )
 
 missing=()
@@ -41,6 +43,10 @@ if ((${#missing[@]})); then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Every crate the examples' Cargo.lock files name must be in Debian's registry: a missing one
+# fails cargo offline much later, in the middle of a test or a benchmark.
+python3 scripts/check-registry.py
 
 for tool in swift cargo rustc; do
     command -v "$tool" >/dev/null || { echo "setup: '$tool' is not on PATH; install the Swift and Rust toolchains first" >&2; exit 1; }
