@@ -48,7 +48,7 @@ let package = Package(
 
         // The transport, knowing nothing of patching: libmicrohttpd server, router, deferred
         // responses and SSE, jansson JSON, bearer auth, static files.
-        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CJansson", logging]),
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CJansson", "ErrorModel", logging]),
 
         // The dev server: the project session (builds, patches, devices, journal), its routes and
         // `serve`.
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "CDependencyTests", dependencies: ["CMicroHTTPD", "CJansson"]),
         .testTarget(name: "ObjectFileTests", dependencies: ["ObjectFile"]),
         .testTarget(name: "HotpatchTests", dependencies: ["Hotpatch", "ObjectFile"]),
-        .testTarget(name: "DevServerTests", dependencies: ["DevServer", "HTTP", "Hotpatch", "ObjectFile"]),
+        .testTarget(name: "DevServerTests", dependencies: ["DevServer", "ErrorModel", "HTTP", "Hotpatch", "ObjectFile"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Hotpatch", crypto, "whisker-dev", "whisker-rustc-shim", "whisker-linker-shim"]

@@ -1,4 +1,5 @@
 @testable import DevServer
+import ErrorModel
 import HTTP
 import Hotpatch
 import ObjectFile
@@ -71,6 +72,15 @@ import Testing
     @Test func theMapperTakesOnlySessionErrors() {
         #expect(SessionError.httpMapper(SessionError.shuttingDown)?.status == .serviceUnavailable)
         #expect(SessionError.httpMapper(Unexpected()) == nil)
+    }
+
+    @Test func anyModulesErrorARouteLetThroughGetsItsKindsStatusNotA500() {
+        let truncated = ObjectFileError(.truncated, path: "/tmp/app", what: "ELF header", expected: "64 bytes", found: "3 available")
+        #expect(SessionError.httpMapper(truncated)?.status == .unprocessableContent)
+        #expect(SessionError.httpMapper(truncated)?.code == "object_truncated")
+        // The transport's own errors keep their status.
+        #expect(SessionError.httpMapper(JSONFieldError(field: "pid", problem: .missing)) == nil)
+        #expect(JSONFieldError(field: "pid", problem: .missing).errorKind == .invalidInput)
     }
 
     @Test func anUnreadableBinaryIsTheCallersInputNotOurBug() throws {

@@ -30,8 +30,13 @@ extension SessionError {
             message: message + (diagnostics.map { "\n\($0)" } ?? ""), hint: hint)
     }
 
-    /// An `ErrorMapping` mapper for session errors; `DevServerApp` registers it.
+    /// An `ErrorMapping` mapper for session errors and every module's (``WhiskerError``) that a
+    /// route let through unwrapped, through the same table; `DevServerApp` registers it. The
+    /// transport's own errors keep the status they carry.
     static let httpMapper: ErrorMapping.Mapper = { error in
-        (error as? SessionError)?.httpError
+        if let error = error as? SessionError { return error.httpError }
+        if error is any HTTPResponseError { return nil }
+        guard error is any WhiskerError else { return nil }
+        return SessionError(wrapping: error).httpError
     }
 }
