@@ -35,7 +35,7 @@ extension DiffReport {
             if let linked = patch.linkedUnits(of: crate) { old = old.filter { linked.contains(CodegenUnitSelection.unitName(ofObject: $0)) } }
             do {
                 report = make(
-                    old: try ObjectFunctions(objects: old), new: try ObjectFunctions(objects: patch.objects(of: crate)),
+                    old: try ObjectFunctions.reading(objects: old), new: try ObjectFunctions.reading(objects: patch.objects(of: crate)),
                     baseline: baseline.description)
             } catch {
                 report = crateNames(patch, crate: crate, fatSymbols: fatSymbols)

@@ -2,7 +2,7 @@ import Foundation
 
 /// One `stat(2)` of a path: the single place Hotpatch reads the platform's stat fields (Linux's
 /// `st_mtim` is Darwin's `st_mtimespec`).
-struct FileStatus: Equatable, Sendable {
+struct FileStatus: Hashable, Sendable {
     var device: UInt64
     var inode: UInt64
     var size: UInt64

@@ -97,7 +97,7 @@ struct UnitSymbols: Sendable {
         var functions: [String: Function] = [:]
         var functionReferences = Set<String>()
         do {
-            for (name, copies) in try ObjectFunctions(objects: [path]).functions {
+            for (name, copies) in try ObjectFunctions.reading(objects: [path]).functions {
                 let refs = copies.reduce(into: Set<String>()) { $0.formUnion($1.references) }
                 functions[name] = Function(fingerprints: copies.map(\.fingerprint).sorted { $0.lexicographicallyPrecedes($1) }, references: refs)
                 functionReferences.formUnion(refs)
