@@ -3,7 +3,7 @@ import Hotpatch
 import Logging
 
 /// The real pipeline: cargo through the capture shims, the patcher, the module cache and the
-/// project's `state.json`, exactly as `whisker-dev serve` runs them.
+/// project state in the store, exactly as `whisker-dev serve` runs them.
 struct LivePipeline: PatchPipeline {
     let configuration: SessionConfiguration
     let layout: ProjectLayout

@@ -3,7 +3,7 @@ import Hotpatch
 
 /// What a `ProjectSession` asks of the hot-patch pipeline: the handful of operations its jobs,
 /// late devices and queries drive, and nothing else of `Hotpatch`'s machinery (the patcher, the
-/// module cache, cargo, the project's `state.json`).
+/// module cache, cargo, the project state in the store).
 ///
 /// The session keeps the records, the queue and the journal; the pipeline does the work. Every
 /// method may block for as long as its tool runs (rustc, cargo, the linker) and is only called

@@ -3,7 +3,7 @@ import Foundation
 extension FatBuild {
     /// The fat-build stage: builds `project` with cargo through the capture shims and keeps what a patch needs: a copy of
     /// the binary, the rustc call of every workspace crate, the link of the binary, and fingerprints of
-    /// every source file (state.json). Writes `builds/<id>/build.json` and returns the same record.
+    /// every source file (the project state). Writes `builds/<id>/build.json` and returns the same record.
     ///
     /// - Where it builds: cargo's `--target-dir` is the project's cache directory
     ///   (`ProjectLayout.targetDirectory`), not the project's `target/`; see there for why.

@@ -77,7 +77,7 @@ extension FatBuild {
         try JSONFile.read(FatBuild.self, from: layout.build(id).buildRecord)
     }
 
-    /// The project's last successful build (state.json's `lastBuildId`).
+    /// The project's last successful build (the project state's `lastBuildId`).
     public static func latest(_ layout: ProjectLayout) throws -> FatBuild {
         guard let id = try ProjectState.load(layout).lastBuildId else {
             throw ThinBuildError.noBuild(project: layout.projectDirectory.path)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reading and writing the pipeline's own record files (build.json, state.json, captures, plans)
+/// Reading and writing the pipeline's own record files (build.json, captures, plans; the store's records)
 /// with Foundation's coders. Writes go to a temporary sibling first and are renamed into place, so a
 /// reader never sees half a file and "last writer wins" holds for concurrent writers.
 public enum JSONFile {

@@ -90,9 +90,9 @@ public struct ProjectState: Codable, Sendable, Equatable {
 }
 
 extension ProjectLayout {
-    /// Takes the next patch id (persisting it in state.json so it is never handed out twice) and
+    /// Takes the next patch id (persisting it in the project state so it is never handed out twice) and
     /// creates that patch's directory. Also looks at existing patch directories, so a lost or
-    /// older state.json can't make a new patch overwrite an old one.
+    /// older project state can't make a new patch overwrite an old one.
     /// Not safe against two processes allocating at the same instant; the server runs one job per project.
     public func allocatePatch() throws -> PatchDirectory {
         var state = try ProjectState.load(self)
