@@ -22,11 +22,4 @@ extension WhiskerError {
     public var hint: String? { nil }
     public var diagnostics: String? { nil }
     public var underlyingError: (any Error)? { nil }
-
-    /// The message with the tool's output after it, as one text (what the HTTP error body's
-    /// `message` has always carried).
-    public var messageWithDiagnostics: String {
-        guard let diagnostics, !diagnostics.isEmpty else { return message }
-        return "\(message)\n\(diagnostics)"
-    }
 }

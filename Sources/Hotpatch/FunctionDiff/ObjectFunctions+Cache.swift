@@ -4,23 +4,16 @@ extension ObjectFunctions {
     /// has just read the units that changed, so the per-function diff of a patch reads nothing
     /// again. A file rewritten in place has another mtime or size, and is read afresh.
     static func reading(objects: [String]) throws(FunctionDiffError) -> ObjectFunctions {
-        var functions: [String: [Function]] = [:]
-        for path in objects {
-            for function in try cachedFunctions(ofObjectAt: path) {
-                functions[function.name, default: []].append(function)
-            }
-        }
-        return ObjectFunctions(objects: objects, functions: functions)
+        var perObject: [[Function]] = []
+        for path in objects { perObject.append(try cachedFunctions(ofObjectAt: path)) }
+        return ObjectFunctions(objects: objects, merging: perObject)
     }
 
-    /// One object's functions, in the order ``init(objects:)`` lists them.
+    /// ``functions(ofObjectAt:)``, once per file identity.
     static func cachedFunctions(ofObjectAt path: String) throws(FunctionDiffError) -> [Function] {
         let identity = FileStatus(path: path)
         if let identity, let hit = objectFunctionCache.withLock({ $0[identity] }) { return hit }
-        let object = try RelocatableObject(path: path)
-        let functions = try object.functionBodies().map {
-            Function(name: $0.name, size: $0.symbol.size, fingerprint: $0.fingerprint, references: $0.references)
-        }
+        let functions = try functions(ofObjectAt: path)
         if let identity {
             objectFunctionCache.withLock { cache in
                 // A long-running server sees a few thousand units per build; start afresh past that.

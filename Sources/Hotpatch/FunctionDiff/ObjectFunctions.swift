@@ -27,15 +27,23 @@ public struct ObjectFunctions: Sendable, Equatable {
     /// Reads every function of `objects` (relocatable ELF, x86_64 and AArch64 relocations are
     /// masked precisely, other architectures by whole words).
     public init(objects: [String]) throws(FunctionDiffError) {
+        var perObject: [[Function]] = []
+        for path in objects { perObject.append(try Self.functions(ofObjectAt: path)) }
+        self.init(objects: objects, merging: perObject)
+    }
+
+    /// The functions of each of `objects` (`perObject`, in the same order) as one set.
+    init(objects: [String], merging perObject: [[Function]]) {
         var functions: [String: [Function]] = [:]
-        for path in objects {
-            let object = try RelocatableObject(path: path)
-            for body in try object.functionBodies() {
-                functions[body.name, default: []].append(
-                    Function(name: body.name, size: body.symbol.size, fingerprint: body.fingerprint, references: body.references))
-            }
-        }
+        for function in perObject.joined() { functions[function.name, default: []].append(function) }
         self.init(objects: objects, functions: functions)
+    }
+
+    /// One object's functions, in symbol order.
+    static func functions(ofObjectAt path: String) throws(FunctionDiffError) -> [Function] {
+        try RelocatableObject(path: path).functionBodies().map {
+            Function(name: $0.name, size: $0.symbol.size, fingerprint: $0.fingerprint, references: $0.references)
+        }
     }
 
     /// Function names, sorted.

@@ -53,16 +53,6 @@ public struct ProjectStore: Sendable {
         try JSONFile.writeAtomically(try JSONFile.encode(Envelope(format: Self.format, value: value)), to: file(key))
     }
 
-    public func remove<Value>(_ key: Key<Value>) throws {
-        let url = file(key)
-        guard FileManager.default.fileExists(atPath: url.path) else { return }
-        do {
-            try FileManager.default.removeItem(at: url)
-        } catch {
-            throw FileError.cannotWrite(path: url.path, reason: "\(error)")
-        }
-    }
-
     private struct Envelope<Value: Codable>: Codable {
         var format: Int
         var value: Value

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Darwin)
 import Darwin
 #elseif canImport(Glibc)
@@ -32,7 +33,8 @@ enum AtomicFile {
         }
     }
 
-    static func replace(_ path: String, with bytes: [UInt8], permissions: mode_t = 0o644) throws(Failure) {
+    /// `bytes` of any contiguous kind (`[UInt8]`, `Data`).
+    static func replace(_ path: String, with bytes: some ContiguousBytes, permissions: mode_t = 0o644) throws(Failure) {
         let failure = bytes.withUnsafeBytes { raw -> Failure? in
             do throws(Failure) { try replace(path, with: raw, permissions: permissions) } catch { return error }
             return nil

@@ -39,11 +39,11 @@ public enum JSONFile {
     public static func writeAtomically(_ data: Data, to url: URL, permissions: Int = 0o644) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let failure = data.withUnsafeBytes { bytes -> AtomicFile.Failure? in
-            do throws(AtomicFile.Failure) { try AtomicFile.replace(url.path, with: bytes, permissions: mode_t(permissions)) } catch { return error }
-            return nil
+        do {
+            try AtomicFile.replace(url.path, with: data, permissions: mode_t(permissions))
+        } catch {
+            throw FileError.cannotWrite(path: url.path, reason: "\(error.path): \(error.reason)")
         }
-        if let failure { throw FileError.cannotWrite(path: url.path, reason: "\(failure.path): \(failure.reason)") }
     }
 }
 
