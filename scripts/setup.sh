@@ -31,14 +31,24 @@ APT_PACKAGES+=(
     librust-aho-corasick-dev
 )
 
+# The aarch64 device: Debian's cross linker and libc, its aarch64 Rust std for rustc 1.63, user-mode
+# QEMU to run the binaries (no binfmt: always `qemu-aarch64 -L /usr/aarch64-linux-gnu`), and
+# iproute2 for the test-made network namespace the device lives in.
+APT_PACKAGES+=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libstd-rust-dev:arm64 iproute2)
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "setup: adding the arm64 architecture to dpkg (for libstd-rust-dev:arm64)" >&2
+    $SUDO dpkg --add-architecture arm64
+fi
+
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}" >&2
-    SUDO=""
-    if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
