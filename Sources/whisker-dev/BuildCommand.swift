@@ -13,8 +13,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var selection: ProjectOptions
 
-    @Option(help: "Target triple (cargo --target); default: the host.")
-    var target: String?
+    @OptionGroup var toolchain: ToolchainOptions
 
     @Flag(help: "Print the build record as JSON on stdout.")
     var json = false
@@ -22,6 +21,7 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
+        toolchain.apply()
         let printer = BuildProgressPrinter(enabled: !json)
         printer.header(project: URL(fileURLWithPath: selection.project).standardizedFileURL.path)
         // Parsing through the module cache also warms it for the first patch.
@@ -34,7 +34,7 @@ struct BuildCommand: AsyncParsableCommand {
                 bin: selection.bin,
                 package: selection.package,
                 release: selection.release,
-                target: target,
+                target: toolchain.target,
                 cacheDir: cache.cacheDirectory.map { URL(fileURLWithPath: $0) },
                 symbolCount: symbolCount,
                 progress: { printer.handle($0) }

@@ -12,14 +12,15 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(help: "Directory of a cargo project, so its rust-toolchain and .cargo/config.toml apply.")
     var project: String?
 
-    @Option(help: "Also check this target triple (installed, supported; the NDK for Android).")
-    var target: String?
+    /// `--target`: also check that target (supported, its std installed, its linker; the NDK for Android).
+    @OptionGroup var toolchain: ToolchainOptions
 
     @Flag(help: "Print the checks as JSON.")
     var json = false
 
     func run() async throws {
-        let checks = EnvironmentCheck.run(projectDirectory: project.map { URL(fileURLWithPath: $0) }, target: target)
+        toolchain.apply()
+        let checks = EnvironmentCheck.run(projectDirectory: project.map { URL(fileURLWithPath: $0) }, target: toolchain.target)
         if json {
             FileHandle.standardOutput.write(try JSONFile.encode(checks) + Data("\n".utf8))
         } else {

@@ -12,6 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var selection: ProjectOptions
 
+    @OptionGroup var toolchain: ToolchainOptions
+
     @Option(help: "Address to listen on (loopback unless --lan).")
     var host: String?
 
@@ -38,9 +40,10 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
+        toolchain.apply()
         let options = ServeOptions(
             project: URL(fileURLWithPath: selection.project).standardizedFileURL, bin: selection.bin,
-            package: selection.package, release: selection.release,
+            package: selection.package, release: selection.release, target: toolchain.target,
             host: host ?? (lan ? "0.0.0.0" : "127.0.0.1"), port: port, lan: lan, token: token, watch: !noWatch,
             cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot, entryPatching: entryPatching)
         do {

@@ -9,6 +9,8 @@ public struct ServeOptions: Sendable {
     public var bin: String?
     public var package: String?
     public var release: Bool
+    /// Target triple of every build (cargo `--target`); nil: cargo's default (config, else the host).
+    public var target: String?
     public var host: String
     public var port: UInt16
     public var lan: Bool
@@ -20,7 +22,8 @@ public struct ServeOptions: Sendable {
     public var entryPatching: Bool
 
     public init(
-        project: URL, bin: String? = nil, package: String? = nil, release: Bool = false, host: String = "127.0.0.1",
+        project: URL, bin: String? = nil, package: String? = nil, release: Bool = false, target: String? = nil,
+        host: String = "127.0.0.1",
         port: UInt16 = 9630, lan: Bool = false, token: String? = nil, watch: Bool = true, cacheDirectory: URL,
         webRoot: String? = nil, entryPatching: Bool = false
     ) {
@@ -28,6 +31,7 @@ public struct ServeOptions: Sendable {
         self.bin = bin
         self.package = package
         self.release = release
+        self.target = target
         self.host = host
         self.port = port
         self.lan = lan
@@ -72,7 +76,8 @@ public enum ServeRunner {
         let session = try ProjectSession(
             configuration: SessionConfiguration(
                 project: options.project, cacheDirectory: options.cacheDirectory, bin: options.bin,
-                package: options.package, release: options.release, entryPatching: options.entryPatching,
+                package: options.package, release: options.release, target: options.target,
+                entryPatching: options.entryPatching,
                 environment: environment),
             events: events, logger: logger)
         let routes = ProjectRoutes(session: session)

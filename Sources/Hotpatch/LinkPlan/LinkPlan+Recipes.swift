@@ -1,3 +1,5 @@
+import Foundation
+
 /// The per-OS link recipes.
 extension LinkPlan {
     /// Plans the link of a patch library.
@@ -25,13 +27,13 @@ extension LinkPlan {
         let arguments: [String]
         switch os {
         case .linux:
-            arguments = elfArguments(captured, objects: objects, stubObject: stubObject, outputPath: outputPath,
+            arguments = elfArguments(captured, linker: linker, objects: objects, stubObject: stubObject, outputPath: outputPath,
                                      extraLinkerFlags: [], libraries: ["-lc", "-lgcc_s"])
         case .android:
             // 16 KiB pages: Android 15+ devices may use them and refuse libraries aligned for 4 KiB.
             // No libgcc_s on Android (the NDK links libunwind itself) and no libandroid: a patch
             // binds to what the app already loaded.
-            arguments = elfArguments(captured, objects: objects, stubObject: stubObject, outputPath: outputPath,
+            arguments = elfArguments(captured, linker: linker, objects: objects, stubObject: stubObject, outputPath: outputPath,
                                      extraLinkerFlags: ["-Wl,-z,max-page-size=16384"],
                                      libraries: ["-lc", "-lm", "-ldl"])
         case .macos:
@@ -50,18 +52,30 @@ extension LinkPlan {
     /// workspace library's function would otherwise keep running its old code). No `--no-undefined`: thread-locals and libc symbols stay
     /// undefined on purpose and bind at `dlopen` against the running executable.
     private static func elfArguments(
-        _ captured: CapturedLinkFlags, objects: [String], stubObject: String?, outputPath: String,
+        _ captured: CapturedLinkFlags, linker: String, objects: [String], stubObject: String?, outputPath: String,
         extraLinkerFlags: [String], libraries: [String]
     ) -> [String] {
         var arguments = captured.forwarded.filter { !$0.hasPrefix("-fuse-ld=") || $0 == "-fuse-ld=lld" }
         // The stub's absolute data symbols need lld (GNU ld rejects PC-relative references to them).
         if !arguments.contains("-fuse-ld=lld") { arguments.append("-fuse-ld=lld") }
+        if let directory = lldSearchDirectory(for: linker) { arguments.append("-B\(directory)/") }
         arguments += ["-shared", "-Wl,-soname,\(fileName(of: outputPath))", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic"]
         arguments += extraLinkerFlags
         arguments += ["-o", outputPath]
         arguments += objects
         if let stubObject { arguments.append(stubObject) }
         return arguments + libraries
+    }
+
+    /// A cross GCC (`aarch64-linux-gnu-gcc`) looks for `aarch64-linux-gnu-ld.lld` under
+    /// `-fuse-ld=lld`, which lld's packages don't install: `-B` the directory of the `ld.lld` on
+    /// PATH makes it find the plain name first. Native drivers and clang find `ld.lld` already.
+    static func lldSearchDirectory(for linker: String, searchPath: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        let name = fileName(of: linker)
+        guard name.hasSuffix("-gcc") || name.hasSuffix("-g++"), name.split(separator: "-").count >= 3,
+              let lld = CommandRunner.which("ld.lld", searchPath: searchPath)
+        else { return nil }
+        return URL(fileURLWithPath: lld).resolvingSymlinksInPath().deletingLastPathComponent().path
     }
 
     /// `-dynamiclib -undefined dynamic_lookup`: the executable's exported symbols are bound when

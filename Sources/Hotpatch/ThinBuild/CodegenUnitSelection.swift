@@ -55,13 +55,14 @@ public struct CodegenUnitSelection: Sendable, Equatable, Codable {
 
 extension CodegenUnitSelection {
     /// The name of a codegen unit in an object's file name: `<crate><extra>.<unit>.<session>.rcgu.o`
-    /// → `<unit>`; a single-unit `<crate><extra>.o` is the unit `""`. The session part changes with
-    /// every compile, the unit name does not.
+    /// → `<unit>` (rustc 1.63 writes no session part: `<crate><extra>.<unit>.rcgu.o`); a
+    /// single-unit `<crate><extra>.o` is the unit `""`. The session part changes with every
+    /// compile, the unit name does not. (`<crate><extra>` has no dot: crate names can't.)
     public static func unitName(ofObject path: String) -> String {
         let name = URL(fileURLWithPath: path).lastPathComponent
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard name.hasSuffix(".rcgu.o"), parts.count >= 5 else { return "" }
-        return String(parts[parts.count - 4])
+        guard name.hasSuffix(".rcgu.o"), parts.count >= 4 else { return "" }
+        return String(parts[1])
     }
 }
 

@@ -35,9 +35,11 @@ extension EnvironmentCheck {
         let toolEnvironment = Toolchain.environmentWithToolchainPath(environment)
         let rustupFix = "install Rust with rustup (https://rustup.rs) and make sure ~/.cargo/bin is on PATH"
 
+        var cargoRelease: String?
         if let cargo = Toolchain.find("cargo", environment: environment) {
             let result = try? CommandRunner.run(Command(cargo, ["-V"], environment: toolEnvironment, workingDirectory: projectDirectory))
             let version = result.flatMap { $0.succeeded ? firstLine($0.stdoutText) : nil }
+            cargoRelease = version.flatMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
             checks.append(EnvironmentCheck(name: "cargo", required: true, passed: version != nil,
                                            detail: version.map { "\($0) (\(cargo))" } ?? "\(cargo) -V failed: \(firstLine(result?.stderrText ?? "") ?? "")",
                                            fix: version == nil ? rustupFix : nil))
@@ -56,6 +58,10 @@ extension EnvironmentCheck {
             checks.append(EnvironmentCheck(name: "rustc", required: true, passed: false, detail: "\(error)", fix: rustupFix))
         }
 
+        if let cargoRelease, let rustcRelease = version?.release {
+            checks += ToolchainCompatibility.checks(cargo: cargoRelease, rustc: rustcRelease, projectDirectory: projectDirectory)
+        }
+
         let host = version?.host ?? "x86_64-unknown-linux-gnu"
         let linker = ResolvedLinker.resolve(targetTriple: host, projectDirectory: projectDirectory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath), environment: environment)
         checks.append(checkTool(name: "C linker", command: linker.command, versionArguments: ["--version"], environment: toolEnvironment,
@@ -67,6 +73,16 @@ extension EnvironmentCheck {
             do {
                 try ensureTargetSupported(target, sysroot: sysroot)
                 checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: true, detail: "supported, standard library installed"))
+                if target != host {
+                    let targetLinker = ResolvedLinker.resolve(
+                        targetTriple: target, projectDirectory: projectDirectory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                        environment: environment)
+                    let variable = "CARGO_TARGET_\(target.uppercased().replacingOccurrences(of: "-", with: "_"))_LINKER"
+                    checks.append(checkTool(
+                        name: "linker for \(target)", command: targetLinker.command, versionArguments: ["--version"],
+                        environment: toolEnvironment, source: targetLinker.source,
+                        fix: "install a cross C toolchain (Debian: apt install gcc-\(target.split(separator: "-").first ?? "aarch64")-linux-gnu) and name it in .cargo/config.toml ([target.\(target)] linker = …) or \(variable)"))
+                }
             } catch let error as HotpatchError {
                 checks.append(EnvironmentCheck(name: "target \(target)", required: true, passed: false, detail: error.message, fix: error.hint))
             } catch {

@@ -12,10 +12,19 @@ public enum Toolchain {
         return directories.joined(separator: ":")
     }
 
-    /// The absolute path of `tool` (cargo, rustc…), or nil.
+    /// The absolute path of `tool` (cargo, rustc…), or nil. `CARGO` and `RUSTC` name cargo and
+    /// rustc when set, as they do for cargo itself (a second toolchain for a device target:
+    /// `RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo`); a set but unusable one is nil, never a
+    /// silent fall back to another toolchain.
     public static func find(_ tool: String, environment: [String: String]) -> String? {
-        CommandRunner.which(tool, searchPath: searchPath(environment: environment))
+        if let variable = overrideVariables[tool], let chosen = environment[variable], !chosen.isEmpty {
+            return CommandRunner.which(chosen, searchPath: searchPath(environment: environment))
+        }
+        return CommandRunner.which(tool, searchPath: searchPath(environment: environment))
     }
+
+    /// The environment variables that pick a tool over PATH.
+    public static let overrideVariables = ["cargo": "CARGO", "rustc": "RUSTC"]
 
     /// `environment` with PATH extended by the toolchain directories, so children (cargo running
     /// rustc through rustup) find the same tools we did.

@@ -74,7 +74,10 @@ fn main() {
     // Each stdin line names a JumpTable file; EOF ends only this reader, not the app.
     let _ = std::thread::Builder::new().name("jump-tables".into()).spawn(|| {
         for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
+            let line = match line {
+                Ok(line) => line,
+                Err(_) => break,
+            };
             let path = line.trim();
             if !path.is_empty() {
                 apply_table_file(path);
@@ -92,7 +95,7 @@ fn main() {
             say(&format!("whisker: tick panicked: {}", panic_text(payload.as_ref())));
         }
         rounds += 1;
-        if max_ticks.is_some_and(|max| rounds >= max) {
+        if max_ticks.map_or(false, |max| rounds >= max) {
             return;
         }
         std::thread::sleep(interval);
