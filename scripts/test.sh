@@ -31,6 +31,18 @@ if [[ -x /usr/bin/rustc ]]; then
     if grep -q '^version = 4' runtime/Cargo.lock 2>/dev/null; then rm runtime/Cargo.lock; fi
     RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo test --quiet --manifest-path runtime/Cargo.toml \
         --target-dir target/runtime-rust-1.63
+    # And on the phones' architecture: aarch64 Linux under user-mode QEMU (the runner), with the
+    # cdylibs the tests load cross-built for it. LD_LIBRARY_PATH keeps the cross libc beside the
+    # cross loader (see examples/counter/.cargo/config.toml).
+    if command -v qemu-aarch64 >/dev/null && command -v aarch64-linux-gnu-gcc >/dev/null; then
+        echo "== Rust runtime crate tests on aarch64-unknown-linux-gnu under qemu-aarch64"
+        CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+        CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib" \
+        RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo test --quiet --manifest-path runtime/Cargo.toml \
+            --target aarch64-unknown-linux-gnu --target-dir target/runtime-aarch64
+    else
+        echo "== Rust runtime crate tests on aarch64: skipped, qemu-aarch64 or aarch64-linux-gnu-gcc is absent (scripts/setup.sh installs them)"
+    fi
 else
     echo "== Rust runtime crate tests on rustc 1.63: skipped, /usr/bin/rustc is absent (scripts/setup.sh installs Debian's rustc and cargo)"
 fi

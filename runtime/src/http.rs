@@ -397,6 +397,7 @@ mod tests {
         drop(listener);
         let err = send(&request).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);
-        assert!(err.message().contains("cannot connect"), "{err}");
+        // A parallel test may bind the freed port at once (seen under QEMU): then the stranger resets us.
+        assert!(err.message().contains("cannot connect") || err.message().contains("reset"), "{err}");
     }
 }

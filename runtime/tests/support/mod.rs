@@ -18,14 +18,24 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-/// Compiles `source` as a std-only cdylib named `lib<name>.so` in `dir`.
+/// Compiles `source` as a std-only cdylib named `lib<name>.so` in `dir`, for the architecture this
+/// test runs on (an aarch64 test under QEMU loads aarch64 libraries), linked with cargo's
+/// `CARGO_TARGET_<TRIPLE>_LINKER` when one is set.
 pub fn compile_cdylib(dir: &Path, name: &str, source: &str) -> PathBuf {
     let src = dir.join(format!("{name}.rs"));
     std::fs::write(&src, source).unwrap();
     let out = dir.join(format!("lib{name}.so"));
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
-    let status = Command::new(rustc)
-        .args(["--crate-type", "cdylib", "--edition", "2021", "-C", "opt-level=0", "--crate-name", name, "-o"])
+    let target = whisker_hot::target_triple();
+    let mut command = Command::new(rustc);
+    command.args(["--target", &target]);
+    let linker_variable = format!("CARGO_TARGET_{}_LINKER", target.to_uppercase().replace('-', "_"));
+    if let Ok(linker) = std::env::var(linker_variable) {
+        command.arg(format!("-Clinker={linker}"));
+    }
+    let status = command
+        // No debug info: an 11 MB library takes QEMU tens of seconds to hash in a debug test build.
+        .args(["--crate-type", "cdylib", "--edition", "2021", "-C", "opt-level=0", "-C", "strip=debuginfo", "--crate-name", name, "-o"])
         .arg(&out)
         .arg(&src)
         .status()
