@@ -101,14 +101,18 @@ def copy_example(root: str, relative: str, work: str) -> str:
 class Server:
     """A running `whisker-dev serve` and a small JSON client for its API."""
 
-    def __init__(self, proc: subprocess.Popen, url: str, log_path: str, entry_patching: bool):
+    def __init__(self, proc: subprocess.Popen, url: str, log_path: str, entry_patching: bool,
+                 token: str | None = None):
         self.proc, self.url, self.log_path, self.entry_patching = proc, url, log_path, entry_patching
+        self.token = token  # sent as a bearer token on every request (LAN mode)
 
     @staticmethod
     def start(binary: str, project: str, work: str, bin_name: str | None = None,
-              entry_patching: bool = False, extra: list[str] | None = None) -> "Server":
+              entry_patching: bool = False, extra: list[str] | None = None,
+              token: str | None = None) -> "Server":
         """Starts serve on a free port with its own cache dir under `work`; waits for its URL.
-        `entry_patching` passes `--entry-patching` when this serve knows the flag."""
+        `entry_patching` passes `--entry-patching` when this serve knows the flag; `token` is
+        the bearer token the requests send (pass `--lan --token` in `extra` to make serve ask)."""
         help_text = subprocess.run([binary, "serve", "--help"], stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True).stdout
         use_entry = entry_patching and "--entry-patching" in help_text
@@ -130,7 +134,7 @@ class Server:
             with open(log_path, encoding="utf-8", errors="replace") as handle:
                 match = re.search(r"http://[^\s/]+:\d+", handle.read())
             if match:
-                return Server(proc, match.group(0), log_path, use_entry)
+                return Server(proc, match.group(0), log_path, use_entry, token)
             if proc.poll() is not None:
                 raise HarnessError(f"whisker-dev serve exited ({proc.returncode}):\n{tail(log_path)}")
             time.sleep(0.1)
@@ -138,8 +142,10 @@ class Server:
 
     def request(self, method: str, path: str, body: dict | None = None, timeout: float = 30) -> tuple[int, bytes]:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"} if data else {})
+        headers = {"Content-Type": "application/json"} if data else {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, response.read()
@@ -245,12 +251,14 @@ class App:
 
     @staticmethod
     def start(binary: str, url: str, build_id: str, name: str, work: str, interval_ms: int = 100,
-              extra_env: dict | None = None) -> "App":
+              extra_env: dict | None = None, launcher: list[str] | None = None) -> "App":
+        """Starts `binary` (behind `launcher`, e.g. a network namespace and QEMU, when given) with
+        the device variables pointing at `url`."""
         env = dict(os.environ)
         env.update({"WHISKER_DEV_SERVER": url, "WHISKER_BUILD_ID": build_id, "WHISKER_DEVICE_NAME": name,
                     "MATRIX_INTERVAL_MS": str(interval_ms), "COUNTER_INTERVAL_MS": str(interval_ms)})
         env.update(extra_env or {})
-        proc = subprocess.Popen([binary], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen((launcher or []) + [binary], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                 env=env, cwd=work, start_new_session=True, text=True, bufsize=1,
                                 errors="replace")
         _children.append(proc)

@@ -5,16 +5,26 @@
 //! stdout protocol (one line each, flushed):
 //! - `whisker: aslr_reference=0x<hex>` and `whisker: pid=<pid>` at start;
 //! - `tick <n>: <message>` per tick;
+//! - `heartbeat <round>: <text>` every `COUNTER_HEARTBEAT_EVERY` rounds (default: never);
 //! - `whisker: applied patch <patchId>` / `whisker: patch failed: <error>` per JumpTable path
 //!   read from stdin;
 //! - `whisker: tick panicked: <message>` when patched code panics (the app keeps running).
 //!
 //! Environment: `COUNTER_INTERVAL_MS` (default 500), `COUNTER_MAX_TICKS` (exit 0 after that many
-//! ticks), plus whisker-hot's `WHISKER_DEV_SERVER` & co. for `connect()`.
+//! ticks), `COUNTER_HEARTBEAT_EVERY`, plus whisker-hot's `WHISKER_DEV_SERVER` & co. for `connect()`.
+//!
+//! Two things a patch must keep or reach, for the device tests: `TICKS_SEEN`, a static `tick`
+//! counts in (a patch that prints it shows whether it kept the executable's static or started a
+//! fresh copy: it equals the tick number only in the first case), and `heartbeat`, which `main`'s
+//! loop calls directly, so only entry patching (`serve --entry-patching`) brings an edit of it in.
 
 use std::io::{BufRead, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Ticks run since start, kept in a static (not in `State`) on purpose: see the module doc.
+static TICKS_SEEN: AtomicU64 = AtomicU64::new(0);
 
 /// What the app keeps across patches.
 struct State {
@@ -27,6 +37,7 @@ fn message() -> &'static str {
 
 fn tick(state: &mut State) {
     state.ticks += 1;
+    TICKS_SEEN.fetch_add(1, Ordering::Relaxed);
     say(&format!("tick {}: {}", state.ticks, message()));
 }
 
@@ -35,6 +46,14 @@ fn say(line: &str) {
     // A closed stdout must not kill the app; there is nobody to tell anyway.
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+}
+
+/// Called straight from `main`'s loop, never through `whisker_hot::call` (see the module doc).
+#[inline(never)]
+fn heartbeat(round: u64, every: u64) {
+    if every != 0 && round % every == 0 {
+        say(&format!("heartbeat {round}: steady"));
+    }
 }
 
 fn env_number(name: &str) -> Option<u64> {
@@ -87,6 +106,7 @@ fn main() {
 
     let interval = Duration::from_millis(env_number("COUNTER_INTERVAL_MS").unwrap_or(500));
     let max_ticks = env_number("COUNTER_MAX_TICKS");
+    let heartbeat_every = env_number("COUNTER_HEARTBEAT_EVERY").unwrap_or(0);
     let mut state = State { ticks: 0 };
     let mut rounds = 0u64;
     loop {
@@ -95,6 +115,7 @@ fn main() {
             say(&format!("whisker: tick panicked: {}", panic_text(payload.as_ref())));
         }
         rounds += 1;
+        heartbeat(rounds, heartbeat_every);
         if max_ticks.map_or(false, |max| rounds >= max) {
             return;
         }
