@@ -40,9 +40,12 @@ struct PatchCommand: AsyncParsableCommand {
         help: "Also overwrite the start of every changed old function with a jump to its new code, so direct callers run it too (Linux/Android; the process must be allowed to write its code pages).")
     var entryPatching = false
 
+    @OptionGroup var toolchain: ToolchainOptions
+
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
+        toolchain.apply()
         // Bad input gets one line on stderr, not a usage dump: scripts read the first line.
         guard let reference = HexAddress.parse(aslrReference) else {
             FileHandle.standardError.write(Data("error: --aslr-reference '\(aslrReference)' is not a hex address (hint: pass what whisker_hot::aslr_reference() printed, e.g. 0x55d0c0a01234)\n".utf8))
@@ -54,6 +57,12 @@ struct PatchCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let layout = ProjectLayout(project: projectURL, cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory))
+        // A patch is for the build's target: `--target` only guards against patching a build
+        // made for another one (say, the host build while the phone runs the aarch64 one).
+        if let target = toolchain.target, let build = try? FatBuild.latest(layout), build.target != target {
+            FileHandle.standardError.write(Data("error: the last build of \(projectURL.path) is for \(build.target), not \(target) (hint: run `whisker-dev build --project \(project) --target \(target)` first)\n".utf8))
+            throw ExitCode.failure
+        }
         var patcher = Patcher(layout: layout, cache: cache.makeModuleCache())
         patcher.entryPatching = entryPatching
         let linked: LinkedPatch
