@@ -47,20 +47,20 @@ import atexit
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from whisker_harness import (  # noqa: E402  (the sibling module, found through sys.path above)
+    AARCH64,
+    QEMU_AARCH64,
     App,
     HarnessError,
     Server,
+    aarch64_skip_reason,
     build_whisker_dev,
     copy_example,
     register_cleanup,
+    toolchain_arguments,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = "aarch64-unknown-linux-gnu"
-CROSS_ROOT = "/usr/aarch64-linux-gnu"
-# LD_LIBRARY_PATH keeps the cross libc beside the cross loader (examples/counter/.cargo/config.toml).
-QEMU = ["qemu-aarch64", "-L", CROSS_ROOT, "-E", f"LD_LIBRARY_PATH={CROSS_ROOT}/lib"]
-DEBIAN_CARGO, DEBIAN_RUSTC = "/usr/bin/cargo", "/usr/bin/rustc"
+TARGET = AARCH64
 MAIN = "src/main.rs"
 
 FAT_BUILD_TIMEOUT = 300.0
@@ -71,16 +71,13 @@ APPLIED = re.compile(r"^whisker-hot: applied patch (\d+) \((.*)\)$")
 
 
 def skip_reason() -> str | None:
-    """Why this machine can't run the aarch64 device, or None."""
-    for tool in ("qemu-aarch64", "aarch64-linux-gnu-gcc", "ip", "unshare", "readelf"):
+    """Why this machine can't run the aarch64 device on its own network, or None."""
+    for tool in ("ip", "unshare", "readelf"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (scripts/setup.sh installs it)"
-    for path in (DEBIAN_CARGO, DEBIAN_RUSTC):
-        if not os.access(path, os.X_OK):
-            return f"{path} is missing (Debian's cargo and rustc; scripts/setup.sh installs them)"
-    sysroot = subprocess.run([DEBIAN_RUSTC, "--print", "sysroot"], stdout=subprocess.PIPE, text=True).stdout.strip()
-    if not os.path.isdir(os.path.join(sysroot, "lib", "rustlib", TARGET, "lib")):
-        return f"{DEBIAN_RUSTC} has no {TARGET} std (libstd-rust-dev:arm64)"
+    reason = aarch64_skip_reason()
+    if reason:
+        return reason
     if os.geteuid() != 0:
         return "making a network namespace needs root"
     return None
@@ -296,8 +293,7 @@ def run(args: argparse.Namespace) -> int:
     register_cleanup(work, args.keep)
     project = copy_example(ROOT, "examples/counter", work)
     token = secrets.token_hex(16)
-    server = Server.start(binary, project, work, entry_patching=True, token=token, extra=[
-        "--target", TARGET, "--cargo", DEBIAN_CARGO, "--rustc", DEBIAN_RUSTC,
+    server = Server.start(binary, project, work, entry_patching=True, token=token, extra=toolchain_arguments(TARGET) + [
         "--lan", "--host", network.host_address, "--token", token])
     if not server.entry_patching:
         raise HarnessError("this whisker-dev serve has no --entry-patching")
@@ -312,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
     shutil.copy2(fat_binary, app_binary)
     cache = os.path.join(work, "cache")
     launcher = network.exec(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-                             'mount -t tmpfs whisker-device-view "$0" && exec ' + " ".join(QEMU) + ' "$@"', cache])
+                             'mount -t tmpfs whisker-device-view "$0" && exec ' + " ".join(QEMU_AARCH64) + ' "$@"', cache])
 
     results: list[tuple[str, str, str, str]] = []
     lan_url = server.url

@@ -24,7 +24,12 @@ Prints `row | result | ms | note`, then how many rows matched a fresh build, and
 row failed (2 when the setup failed).
 
     scripts/edit-matrix.py [--whisker-dev PATH] [--no-build] [--keep] [--only ROW,ROW]
-                           [--without-thread-local] [--no-rebuild-check]
+                           [--without-thread-local] [--no-rebuild-check] [--target aarch64-unknown-linux-gnu]
+
+`--target aarch64-unknown-linux-gnu` runs the same rows on an aarch64 device (issue 12): serve
+builds with Debian's cargo 1.65 + rustc 1.63, both apps run under qemu-aarch64, and the rebuild
+check cross-builds and runs under QEMU too; it prints `skipped` when the machine has no QEMU or
+aarch64 std.
 
 `--without-thread-local` builds the app without its tip-crate thread-local: while the pipeline
 cannot link one into a patch library (local-exec TLS, R_X86_64_TPOFF32), every patch fails, so
@@ -53,9 +58,13 @@ from whisker_harness import (  # noqa: E402  (the sibling module, found through 
     App,
     HarnessError,
     Server,
+    aarch64_skip_reason,
     build_whisker_dev,
     copy_example,
+    cross_environment,
+    device_launcher,
     register_cleanup,
+    toolchain_arguments,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -209,10 +218,10 @@ class FreshBuild:
     target dir (`<work>/fresh-target`; the fat build's lives in the server's cache dir), and one
     tick of that binary without a server."""
 
-    def __init__(self, project: str, work: str, bin_name: str = "matrix-app"):
-        self.project, self.work, self.bin_name = project, work, bin_name
+    def __init__(self, project: str, work: str, bin_name: str = "matrix-app", triple: str | None = None):
+        self.project, self.work, self.bin_name, self.triple = project, work, bin_name, triple
         self.target = os.path.join(work, "fresh-target")
-        self.binary = os.path.join(self.target, "debug", bin_name)
+        self.binary = os.path.join(self.target, *([triple] if triple else []), "debug", bin_name)
         self.cold_seconds: float | None = None
         self.cold_error: str | None = None
         self.spent = 0.0  # seconds of incremental builds and runs, in all
@@ -228,6 +237,7 @@ class FreshBuild:
         env = {k: v for k, v in os.environ.items()
                if k not in drop and not k.startswith(("WHISKER_", "MATRIX_", "COUNTER_"))}
         env["CARGO_NET_OFFLINE"] = "true"
+        env.update(cross_environment(self.triple))
         if run:
             env.update({"MATRIX_MAX_TICKS": "1", "MATRIX_INTERVAL_MS": "0"})
         return env
@@ -235,6 +245,8 @@ class FreshBuild:
     def build(self, timeout: float) -> str | None:
         """`cargo build --offline`; None, or why it failed."""
         command = ["cargo", "build", "--offline", "--bin", self.bin_name, "--target-dir", self.target]
+        if self.triple:
+            command = [whisker_harness.DEBIAN_CARGO] + command[1:] + ["--target", self.triple]
         try:
             # Its own group, registered with the harness: on exit it is killed with its rustc.
             proc = subprocess.Popen(command, cwd=self.project, env=self.env(), stdin=subprocess.DEVNULL,
@@ -279,7 +291,7 @@ class FreshBuild:
         makes it exit; should it not, it is killed once it printed its first full tick (the
         `row entry:` line ends one) or after FRESH_RUN_TIMEOUT."""
         try:
-            proc = subprocess.Popen([self.binary], cwd=self.work, env=self.env(run=True), stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(device_launcher(self.triple) + [self.binary], cwd=self.work, env=self.env(run=True), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                     errors="replace", start_new_session=True)
         except OSError as err:
@@ -586,7 +598,17 @@ def main() -> int:
                              "thread-local that the pipeline cannot link breaks every patch, not only its row")
     parser.add_argument("--no-rebuild-check", action="store_true",
                         help="do not compare each passing row with a fresh `cargo build` of the edited sources")
+    parser.add_argument("--target", choices=[whisker_harness.AARCH64],
+                        help="run the matrix on an aarch64 device: built with Debian's cargo + rustc 1.63, run under "
+                             "qemu-aarch64 (the rebuild check builds for it too)")
     args = parser.parse_args()
+    if args.target:
+        reason = aarch64_skip_reason()
+        if reason:
+            print(f"matrix: skipped on {args.target}: {reason}")
+            return 0
+        global TOTAL_BUDGET
+        TOTAL_BUDGET *= 2  # QEMU runs the apps (and the rebuild check's binary) several times slower
 
     started = time.monotonic()
     work = tempfile.mkdtemp(prefix="whisker-matrix-")
@@ -596,14 +618,16 @@ def main() -> int:
         project = copy_example(ROOT, "examples/matrix", work)
         if args.without_thread_local:
             Edit("matrix-app/Cargo.toml", 'default = ["thread-local"]', "default = []").apply(project)
-        fresh = None if args.no_rebuild_check else FreshBuild(project, work)
+        fresh = None if args.no_rebuild_check else FreshBuild(project, work, triple=args.target)
         if fresh is not None:
             fresh.start_cold()  # overlaps the fat build; joined before the first edit
-        server = Server.start(binary, project, work, bin_name="matrix-app", entry_patching=True)
+        server = Server.start(binary, project, work, bin_name="matrix-app", entry_patching=True,
+                              extra=toolchain_arguments(args.target))
         print(f"matrix: serve at {server.url} (log {server.log_path}); entry patching {'on' if server.entry_patching else 'not available'}", flush=True)
         build_id, app_binary = server.wait_for_build(timeout=240)
         print(f"matrix: fat build {build_id} ready after {time.monotonic() - started:.0f} s", flush=True)
-        apps = [App.start(app_binary, server.url, build_id, f"matrix-{tag}", work, interval_ms=100) for tag in ("a", "b")]
+        apps = [App.start(app_binary, server.url, build_id, f"matrix-{tag}", work, interval_ms=100,
+                          launcher=device_launcher(args.target)) for tag in ("a", "b")]
         for app in apps:
             app.wait_registered(server, timeout=30)
     except HarnessError as err:

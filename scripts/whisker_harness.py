@@ -367,3 +367,46 @@ class App:
             if newest is not None and newest > known or time.monotonic() > deadline:
                 return newest if newest is not None and newest > known else None
             time.sleep(0.05)
+
+
+# The aarch64 "phone" (issue 12): Debian's cargo 1.65 + rustc 1.63 with its aarch64 std build
+# for it, user-mode QEMU runs it. LD_LIBRARY_PATH keeps the cross libc beside the cross loader:
+# with -L alone the loader reads the host's ld.so.cache, loads libc6:arm64's newer libc, and the
+# first pthread_create spins forever.
+AARCH64 = "aarch64-unknown-linux-gnu"
+CROSS_ROOT = "/usr/aarch64-linux-gnu"
+QEMU_AARCH64 = ["qemu-aarch64", "-L", CROSS_ROOT, "-E", f"LD_LIBRARY_PATH={CROSS_ROOT}/lib"]
+DEBIAN_CARGO, DEBIAN_RUSTC = "/usr/bin/cargo", "/usr/bin/rustc"
+
+
+def toolchain_arguments(target: str | None) -> list[str]:
+    """serve's flags for building `target` (nothing for the host)."""
+    if target is None:
+        return []
+    return ["--target", target, "--cargo", DEBIAN_CARGO, "--rustc", DEBIAN_RUSTC]
+
+
+def device_launcher(target: str | None) -> list[str]:
+    """What runs a binary for `target` here: QEMU for aarch64, nothing for the host."""
+    return list(QEMU_AARCH64) if target == AARCH64 else []
+
+
+def cross_environment(target: str | None) -> dict:
+    """The variables a plain `cargo build --target` of `target` needs (Debian's rustc, the cross linker)."""
+    if target is None:
+        return {}
+    return {"RUSTC": DEBIAN_RUSTC, f"CARGO_TARGET_{target.upper().replace('-', '_')}_LINKER": "aarch64-linux-gnu-gcc"}
+
+
+def aarch64_skip_reason() -> str | None:
+    """Why this machine can't build and run an aarch64 device, or None."""
+    for tool in ("qemu-aarch64", "aarch64-linux-gnu-gcc"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (scripts/setup.sh installs it)"
+    for path in (DEBIAN_CARGO, DEBIAN_RUSTC):
+        if not os.access(path, os.X_OK):
+            return f"{path} is missing (Debian's cargo and rustc; scripts/setup.sh installs them)"
+    sysroot = subprocess.run([DEBIAN_RUSTC, "--print", "sysroot"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    if not os.path.isdir(os.path.join(sysroot, "lib", "rustlib", AARCH64, "lib")):
+        return f"{DEBIAN_RUSTC} has no {AARCH64} std (libstd-rust-dev:arm64)"
+    return None

@@ -63,6 +63,13 @@ struct AArch64CLITests {
                 "\(String(describing: byName["linker for \(AArch64Device.triple)"]))")
         #expect((byName["rustc"]?["detail"] as? String)?.contains("1.63") == true, "--rustc is the rustc checked")
 
+        // Without the project's cross linker, cargo would link aarch64 objects with the host's cc.
+        try FileManager.default.removeItem(at: workspace.project.appendingPathComponent(".cargo/config.toml"))
+        let noLinker = try workspace.whiskerDev(["doctor", "--project", workspace.project.path] + AArch64Device.toolchainArguments)
+        #expect(!noLinker.succeeded)
+        #expect(noLinker.stdoutText.contains("links for x86_64"), "\(noLinker.stdoutText)")
+        #expect(noLinker.stdoutText.contains("[target.\(AArch64Device.triple)] linker"), "the fix names the config key")
+
         // rustup's rustc has no aarch64 std here: doctor says so and fails.
         let rustup = "\(NSHomeDirectory())/.cargo/bin/rustc"
         guard FileManager.default.isExecutableFile(atPath: rustup) else { return }

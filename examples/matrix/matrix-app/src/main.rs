@@ -63,7 +63,7 @@ fn main() {
         }
         say(&format!("row entry: {}", rows::entry_row()));
         rounds += 1;
-        if max_ticks.is_some_and(|max| rounds >= max) {
+        if max_ticks.map_or(false, |max| rounds >= max) {
             return;
         }
         std::thread::sleep(interval);
