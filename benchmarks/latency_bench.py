@@ -8,6 +8,11 @@ queued), queue, job (→ library and table ready), commit, wakeUp (→ poll answ
 device's parse / fetch / load / apply, ack; then the median of each and save → applied.
 
     benchmarks/latency_bench.py [--whisker-dev PATH] [--no-build] [--runs 5] [--configuration debug]
+                                [--target aarch64-unknown-linux-gnu]
+
+`--target aarch64-unknown-linux-gnu` measures the phone (issue 12): the counter built with
+Debian's cargo 1.65 + rustc 1.63 for aarch64, the device under qemu-aarch64 (user-mode emulation
+makes its parse / fetch / load / apply several times slower than on a real phone).
 
 python3 standard library only. Exit status 0 (a benchmark); 2 when the setup failed.
 """
@@ -24,7 +29,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the checkout
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from whisker_harness import App, HarnessError, Server, build_whisker_dev, copy_example, register_cleanup  # noqa: E402
+from whisker_harness import (  # noqa: E402
+    App,
+    HarnessError,
+    Server,
+    aarch64_skip_reason,
+    build_whisker_dev,
+    copy_example,
+    device_launcher,
+    register_cleanup,
+    toolchain_arguments,
+)
+import whisker_harness  # noqa: E402
 
 SOURCE = "src/main.rs"
 SEGMENTS = ["watch", "queue", "job", "commit", "wakeUp", "transit", "parse", "fetch", "load", "apply", "ack"]
@@ -67,16 +83,21 @@ def main() -> int:
     parser.add_argument("--configuration", default="debug", help="swift build configuration (debug or release)")
     parser.add_argument("--runs", type=int, default=5, help="timed saves (median reported; one warm-up more)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--target", choices=[whisker_harness.AARCH64], help="measure an aarch64 device under QEMU")
     args = parser.parse_args()
+    if args.target and aarch64_skip_reason():
+        print(f"latency bench: skipped on {args.target}: {aarch64_skip_reason()}")
+        return 0
 
     work = tempfile.mkdtemp(prefix="whisker-latency-bench-")
     register_cleanup(work, keep=args.keep)
     try:
         binary = args.whisker_dev or build_whisker_dev(ROOT, skip=args.no_build, configuration=args.configuration)
         project = copy_example(ROOT, "examples/counter", work)
-        server = Server.start(binary, project, work)
+        server = Server.start(binary, project, work, extra=toolchain_arguments(args.target))
         build_id, app_binary = server.wait_for_build(timeout=300)
-        app = App.start(app_binary, server.url, build_id, "latency-bench", work, interval_ms=50)
+        app = App.start(app_binary, server.url, build_id, "latency-bench", work, interval_ms=50,
+                        launcher=device_launcher(args.target))
         app.wait_registered(server, timeout=60)
     except HarnessError as err:
         print(f"latency bench: setup failed: {err}", file=sys.stderr)
@@ -108,6 +129,7 @@ def main() -> int:
         print(f"latency bench: {err}", file=sys.stderr)
         return 2
 
+    print(f"\n{args.target or 'host'} ({args.configuration} whisker-dev)")
     print("\n| segment | median ms | runs |\n|---|---|---|")
     for name in SEGMENTS + ["total"]:
         values = [row[name] for row in rows if row[name] is not None]
