@@ -26,7 +26,7 @@ struct RelocatableImage {
     /// `symbols[i]` is symbol `i` of `.symtab`; index 0 (the null symbol) is nil.
     let symbols: [ObjectSymbol?]
     let relocationTables: [RelocationTable]
-    /// Defined, named (non-section, non-file) symbols per section index, sorted by value.
+    /// Defined, named (non-section, non-file, non-mapping) symbols per section index, sorted by value.
     let definitions: [Int: [ObjectSymbol]]
 
     /// The instruction sets the relocate stage rewrites.
@@ -73,7 +73,7 @@ struct RelocatableImage {
             for symbol in list {
                 byIndex[symbol.index] = symbol
                 guard symbol.isDefined, let section = symbol.sectionIndex, symbol.kind != .section,
-                      symbol.kind != .file, !symbol.name.isEmpty
+                      symbol.kind != .file, !symbol.name.isEmpty, !Self.isMappingSymbol(symbol.name, machine: elf.machine)
                 else { continue }
                 named[section, default: []].append(symbol)
             }
@@ -95,6 +95,14 @@ struct RelocatableImage {
         } catch {
             throw .malformedObject(path: path, reason: "\(error)")
         }
+    }
+
+    /// Whether `name` is an AAELF64 mapping symbol (`$x`, `$d`, optionally `.<suffix>`): a marker
+    /// of where code or data starts, never the thing a relocation means (and the executable has
+    /// its own `$d.N`, unrelated ones of the same name).
+    static func isMappingSymbol(_ name: String, machine: UInt16) -> Bool {
+        guard machine == ELF.Machine.aarch64 else { return false }
+        return name == "$x" || name == "$d" || name.hasPrefix("$x.") || name.hasPrefix("$d.")
     }
 
     /// The symbol a relocation against `symbolIndex` + `addend` really points into: a named
