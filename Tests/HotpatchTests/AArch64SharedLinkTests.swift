@@ -174,6 +174,42 @@ struct AArch64SharedLinkTests {
         #expect(try HotpatchModuleCache.sha256(ofFileAt: linked.library) == digest, "loading must not modify the library")
     }
 
+    /// Flipped bytes anywhere in the real large-model aarch64 object: the rewrite either succeeds
+    /// or throws a `RelocateError`; it never traps on a bad offset, count, index or instruction.
+    @Test func corruptedObjectsNeverCrashTheRewrite() throws {
+        let directory = try LinkTestTools.makeScratchDirectory("a64-fuzz")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let common = ["--edition", "2021", "--crate-name", "app", "--crate-type", "bin", "-C", "metadata=1234abcd", "--target", Self.triple]
+        _ = try LinkTestTools.buildRecordingLink(
+            rustc: AArch64Tools.rustc, arguments: common, source: Self.source, in: directory, linker: "aarch64-linux-gnu-gcc")
+        try LinkTestTools.runChecked(
+            AArch64Tools.rustc, common + ["--emit=obj", "-C", "codegen-units=1"] + StaticsRelocation.largeCodeModel
+                + ["\(directory)/app.rs", "-o", "\(directory)/app.o"])
+        let fat = try SymbolTable.make(contentsOf: "\(directory)/app")
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/app.o")))
+        var random = SplitMix64(seed: 0xa64_5eed)
+        var succeeded = 0, refused = 0
+        for round in 0..<200 {
+            var bytes = original
+            for _ in 0..<(1 + round % 4) {
+                // Alternate between anywhere (instructions, relocations) and the tables at the end.
+                let offset = round % 2 == 0 ? Int(random.next() % UInt64(bytes.count))
+                    : bytes.count - 1 - Int(random.next() % UInt64(min(bytes.count, 64 * 1024)))
+                bytes[offset] ^= UInt8(truncatingIfNeeded: random.next() | 1)
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/flipped.o"))
+            do {
+                _ = try RelocatedObjects.make(
+                    objects: ["\(directory)/flipped.o"], executable: fat, directory: URL(fileURLWithPath: directory))
+                succeeded += 1
+            } catch is RelocateError {
+                refused += 1
+            }
+        }
+        #expect(succeeded + refused == 200)
+        #expect(refused > 0, "no flip was ever refused: the checks may not run")
+    }
+
     @Test func aarch64LinuxAndAndroidLinkShared() {
         #expect(StaticsRelocation.isSupported(target: "aarch64-unknown-linux-gnu"))
         #expect(StaticsRelocation.isSupported(target: "aarch64-linux-android"))

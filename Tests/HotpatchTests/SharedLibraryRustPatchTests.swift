@@ -201,7 +201,7 @@ import Testing
 }
 
 /// A small deterministic generator (SplitMix64), so a failing flip can be replayed.
-private struct SplitMix64 {
+struct SplitMix64 {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

@@ -23,7 +23,7 @@ extension ELF.AArch64Relocation {
     /// Types whose only slide-independent form is a rewrite this stage doesn't make: absolute
     /// instruction immediates (other `MOVW` forms and local-exec loads and stores). A library
     /// can't be linked with them.
-    static let absoluteInstructions: Set<UInt32> = Set((movwUabsG0...movwSabsG2).filter { !addressQuartet.contains($0) })
+    static let absoluteInstructions: Set<UInt32> = Set((movwUabsG0...movwSabsG2).filter { type in !addressQuartet.contains(type) })
         .union([tlsleMovwTprelG2, tlsleMovwTprelG1, tlsleMovwTprelG1Nc, tlsleMovwTprelG0, tlsleMovwTprelG0Nc])
         .union(Set(tlsleLdst8TprelLo12...tlsleLdst64TprelLo12Nc))
         .union([tlsleLdst128TprelLo12, tlsleLdst128TprelLo12Nc])
@@ -39,4 +39,12 @@ extension ELF.AArch64Relocation {
     /// dynamic, descriptors): a crate's own thread-local reached this way would be a new one.
     static let ownThreadLocalAccess: Set<UInt32> = Set(tlsgdAdrPrel21...tlsldLdPrel19)
         .union(Set(tlsdescLdPrel19...tlsdescCall))
+
+    /// References to a writable static the object defines that would bind to the patch's own
+    /// copy (a GOT entry lld fills with it, or a PC-relative reach): refused when the executable
+    /// has the static, rather than silently start it fresh.
+    static let reachesOnlyThePatchCopy: Set<UInt32> = cannotReachExecutable.union(gotLoads)
+
+    /// Thread-local models other than local-exec, for the object's own thread-locals.
+    static let otherThreadLocalModels: Set<UInt32> = ownThreadLocalAccess.union(initialExec)
 }

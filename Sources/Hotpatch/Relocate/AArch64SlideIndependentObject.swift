@@ -194,29 +194,12 @@ struct AArch64SlideIndependentObject {
         guard let (symbol, offset) = image.target(symbolIndex: entry.symbolIndex, addend: entry.addend),
               let section = image.section(of: symbol)
         else { return }
-        let isThreadLocal = ObjectRewriter.isThreadLocal(symbol, in: section)
-        let isMutableStorage = ObjectRewriter.isMutableStorage(symbol, in: section)
-        switch entry.type {
-        case Relocation.abs64 where isMutableStorage:
-            switch try base.storage(of: symbol, offset: offset, summary: &summary) {
-            case .executable(let delta):
-                try base.writeRelocation(at: entryOffset, symbol: base.anchorIndex(), type: Relocation.abs64, addend: delta)
-            case .earlierPatch(let alias, let offset):
-                try base.writeRelocation(at: entryOffset, symbol: base.index(ofUndefined: alias), type: Relocation.abs64, addend: offset)
-            case .own:
-                return
-            }
-        case let type where (Relocation.cannotReachExecutable.contains(type) || Relocation.gotLoads.contains(type)) && isMutableStorage:
-            if case .found = executable.data(named: symbol.name) {
-                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
-            }
-        case let type where (Relocation.ownThreadLocalAccess.contains(type) || Relocation.initialExec.contains(type)) && isThreadLocal:
-            if case .found = executable.threadLocal(named: symbol.name) {
-                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
-            }
-            throw .newThreadLocal(name: symbol.name, path: image.path)
-        default:
-            return
+        if entry.type == Relocation.abs64, ObjectRewriter.isMutableStorage(symbol, in: section) {
+            try base.redirect(absolute: entryOffset, type: Relocation.abs64, to: base.storage(of: symbol, offset: offset, summary: &summary))
+        } else {
+            try base.refuseUnreachable(
+                symbol, type: entry.type, in: section, cannotReach: Relocation.reachesOnlyThePatchCopy,
+                otherThreadLocalModels: Relocation.otherThreadLocalModels)
         }
     }
 

@@ -105,6 +105,40 @@ struct ObjectRewriter {
         }
     }
 
+    /// Points the absolute 64-bit relocation at `entryOffset` (of type `absolute`) at `storage`:
+    /// `main` + delta for the executable's copy, the alias + offset for an earlier patch's; the
+    /// object's own copy keeps the relocation as it is.
+    mutating func redirect(absolute entryOffset: Int, type absolute: UInt32, to storage: Storage) throws(RelocateError) {
+        switch storage {
+        case .executable(let delta):
+            try writeRelocation(at: entryOffset, symbol: anchorIndex(), type: absolute, addend: delta)
+        case .earlierPatch(let alias, let offset):
+            try writeRelocation(at: entryOffset, symbol: index(ofUndefined: alias), type: absolute, addend: offset)
+        case .own:
+            return
+        }
+    }
+
+    /// Refuses a reference of `type` to the object's own `symbol` that would silently reach a
+    /// fresh copy instead of the executable's: a PC-relative or narrow access (`cannotReach`) to
+    /// a writable static the executable has, or a thread-local reached through a model other than
+    /// local-exec (`otherThreadLocalModels`; a new thread-local when the executable lacks it).
+    func refuseUnreachable(
+        _ symbol: ObjectSymbol, type: UInt32, in section: ELFFile.Section,
+        cannotReach: Set<UInt32>, otherThreadLocalModels: Set<UInt32>
+    ) throws(RelocateError) {
+        if cannotReach.contains(type), Self.isMutableStorage(symbol, in: section) {
+            if case .found = executable.data(named: symbol.name) {
+                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
+            }
+        } else if otherThreadLocalModels.contains(type), Self.isThreadLocal(symbol, in: section) {
+            if case .found = executable.threadLocal(named: symbol.name) {
+                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
+            }
+            throw .newThreadLocal(name: symbol.name, path: image.path)
+        }
+    }
+
     /// What the executable defines under an undefined `name` the patch itself doesn't define
     /// (nil for `main` itself, the patch's own names, libc and the loader).
     func executableDefinition(named name: String) -> SymbolInfo? {

@@ -97,34 +97,19 @@ struct SlideIndependentObject {
         guard let (symbol, offset) = image.target(symbolIndex: entry.symbolIndex, addend: entry.addend),
               let section = image.section(of: symbol)
         else { return }
-        let isThreadLocal = ObjectRewriter.isThreadLocal(symbol, in: section)
-        let isMutableStorage = ObjectRewriter.isMutableStorage(symbol, in: section)
         switch entry.type {
-        case ELF.X86_64Relocation.abs64 where isMutableStorage:
-            switch try base.storage(of: symbol, offset: offset, summary: &summary) {
-            case .executable(let delta):
-                try base.writeRelocation(at: entryOffset, symbol: base.anchorIndex(), type: ELF.X86_64Relocation.abs64, addend: delta)
-            case .earlierPatch(let alias, let offset):
-                try base.writeRelocation(at: entryOffset, symbol: base.index(ofUndefined: alias), type: ELF.X86_64Relocation.abs64, addend: offset)
-            case .own:
-                return
-            }
-        case ELF.X86_64Relocation.tpoff32 where isThreadLocal:
+        case ELF.X86_64Relocation.abs64 where ObjectRewriter.isMutableStorage(symbol, in: section):
+            try base.redirect(
+                absolute: entryOffset, type: ELF.X86_64Relocation.abs64, to: base.storage(of: symbol, offset: offset, summary: &summary))
+        case ELF.X86_64Relocation.tpoff32 where ObjectRewriter.isThreadLocal(symbol, in: section):
             guard case .found(let value, let size) = executable.threadLocal(named: symbol.name),
                   size == 0 || symbol.size == 0 || size == symbol.size
             else { throw .newThreadLocal(name: symbol.name, path: image.path) }
             try writeThreadPointerOffset(entry, at: entryOffset, table: table, templateOffset: value, addend: offset, name: symbol.name, summary: &summary)
-        case let type where ELF.X86_64Relocation.cannotReachExecutable.contains(type) && isMutableStorage:
-            if case .found = executable.data(named: symbol.name) {
-                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
-            }
-        case let type where ELF.X86_64Relocation.ownThreadLocalAccess.contains(type) && isThreadLocal:
-            if case .found = executable.threadLocal(named: symbol.name) {
-                throw .unreachableStatic(name: symbol.name, relocationType: type, path: image.path)
-            }
-            throw .newThreadLocal(name: symbol.name, path: image.path)
         default:
-            return
+            try base.refuseUnreachable(
+                symbol, type: entry.type, in: section, cannotReach: ELF.X86_64Relocation.cannotReachExecutable,
+                otherThreadLocalModels: ELF.X86_64Relocation.ownThreadLocalAccess)
         }
     }
 
