@@ -21,6 +21,8 @@ import ObjectFile
 /// The object's own `main` (the bin crate's C entry) is renamed, so `main` in the library always
 /// means the executable's. Relocation entries and instruction bytes change in place; the symbol and
 /// string tables are copied to the end of the file with the new names, so no other offset moves.
+/// An aarch64 object is rewritten by ``AArch64SlideIndependentObject`` instead (same entry point);
+/// both share ``ObjectRewriter``.
 struct SlideIndependentObject {
     static let renamedMain = "__whisker_patch_main"
     /// Prefix of the exported alias a patch gives each static it adds, so later patches of the
