@@ -48,6 +48,29 @@ import Testing
         #expect(AArch64Instruction.settingAddImmediate(0x9100_014b, to: 0x1000, shifted: false) == nil, "13 bits")
     }
 
+    // MARK: - Which targets, which flags
+
+    @Test func aarch64LinuxAndAndroidLinkSharedWithTextRelocationsRefused() throws {
+        #expect(StaticsRelocation.isSupported(target: "aarch64-unknown-linux-gnu"))
+        #expect(StaticsRelocation.isSupported(target: "aarch64-linux-android"))
+        #expect(!StaticsRelocation.isSupported(target: "aarch64-unknown-linux-musl"))
+        #expect(!StaticsRelocation.isSupported(target: "aarch64-apple-darwin"))
+        #expect(StaticsRelocation.isSupported(target: "x86_64-unknown-linux-gnu"))
+        #expect(!StaticsRelocation.isSupported(target: "x86_64-linux-android"))
+        #expect(!StaticsRelocation.isSupported(target: "x86_64-unknown-linux-musl"))
+        #expect(StaticsRelocation.linkerArguments(target: "aarch64-linux-android") == ["-Wl,-z,text"])
+        #expect(StaticsRelocation.linkerArguments(target: "x86_64-unknown-linux-gnu") == ["-Wl,-z,notext"])
+        // Android: 16 KiB pages from the recipe, -z text from the shared link, never -z notext.
+        let android = try LinkPlan.make(
+            os: .android, linker: "/ndk/bin/aarch64-linux-android29-clang", capturedArguments: [], objects: ["/p/shared-0-a.o"],
+            stubObject: nil, outputPath: "/p/libwhisker-patch-1-abc.so"
+        ).addingSharedLibraryFlags(target: "aarch64-linux-android")
+        #expect(android.arguments.contains("-Wl,-z,text") && android.arguments.contains("-Wl,-z,max-page-size=16384"))
+        #expect(!android.arguments.contains("-Wl,-z,notext"))
+        let position = try #require(android.arguments.firstIndex(of: "-o"))
+        #expect(try #require(android.arguments.firstIndex(of: "-Wl,-z,text")) < position, "linker flags go before the output")
+    }
+
     // MARK: - Rewritten objects
 
     /// Every form the rewrite knows, one after the other (GNU as spells the `movk` shifts through

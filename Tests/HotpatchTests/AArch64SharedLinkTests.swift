@@ -209,17 +209,6 @@ struct AArch64SharedLinkTests {
         #expect(succeeded + refused == 200)
         #expect(refused > 0, "no flip was ever refused: the checks may not run")
     }
-
-    @Test func aarch64LinuxAndAndroidLinkShared() {
-        #expect(StaticsRelocation.isSupported(target: "aarch64-unknown-linux-gnu"))
-        #expect(StaticsRelocation.isSupported(target: "aarch64-linux-android"))
-        #expect(!StaticsRelocation.isSupported(target: "aarch64-unknown-linux-musl"))
-        #expect(!StaticsRelocation.isSupported(target: "aarch64-apple-darwin"))
-        #expect(StaticsRelocation.isSupported(target: "x86_64-unknown-linux-gnu"))
-        #expect(!StaticsRelocation.isSupported(target: "x86_64-linux-android"))
-        #expect(StaticsRelocation.linkerArguments(target: "aarch64-linux-android") == ["-Wl,-z,text"])
-        #expect(StaticsRelocation.linkerArguments(target: "x86_64-unknown-linux-gnu") == ["-Wl,-z,notext"])
-    }
 }
 
 /// The aarch64 tools the suites need, and how to run an aarch64 program here.
