@@ -106,7 +106,7 @@ import Testing
             .quad 1, 2, exe_counter
         """
 
-    @Test(.enabled(if: LinkTestTools.which("aarch64-linux-gnu-gcc") != nil, "needs aarch64-linux-gnu-gcc"))
+    @Test(.enabled(if: A64Fixture.toolsAvailable, "needs aarch64-linux-gnu-gcc, llvm-objdump and readelf"))
     func everyFormIsRewrittenToItsHandCheckedEncoding() throws {
         let fixture = try A64Fixture(patch: Self.patchSource)
         defer { fixture.remove() }
@@ -166,7 +166,7 @@ import Testing
         #expect(try A64Fixture.words(of: fixups) == [0x0: 0x9000_0010, 0x4: 0xf940_0210, 0x8: 0xd61f_0200, 0xc: 0xd420_0000])
     }
 
-    @Test(.enabled(if: LinkTestTools.which("aarch64-linux-gnu-gcc") != nil, "needs aarch64-linux-gnu-gcc"))
+    @Test(.enabled(if: A64Fixture.toolsAvailable, "needs aarch64-linux-gnu-gcc, llvm-objdump and readelf"))
     func malformedQuartetsAreRelocateErrors() throws {
         let cases: [(String, String)] = [
             ("a quartet missing its g3", "movz x8, #:abs_g0_nc:exe_counter\n movk x8, #:abs_g1_nc:exe_counter\n movk x8, #:abs_g2_nc:exe_counter\n ret"),
@@ -190,7 +190,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: LinkTestTools.which("aarch64-linux-gnu-gcc") != nil, "needs aarch64-linux-gnu-gcc"))
+    @Test(.enabled(if: A64Fixture.toolsAvailable, "needs aarch64-linux-gnu-gcc, llvm-objdump and readelf"))
     func truncatedObjectsAreRelocateErrors() throws {
         let fixture = try A64Fixture(patch: Self.patchSource)
         defer { fixture.remove() }
@@ -240,6 +240,9 @@ private struct A64Fixture {
         try LinkTestTools.runChecked("aarch64-linux-gnu-gcc", ["-c", "\(directory)/patch.s", "-o", patchObject])
         fat = try SymbolTable.make(contentsOf: "\(directory)/exe")
     }
+
+    /// The cross assembler and compiler, and the tools the assertions read the objects with.
+    static let toolsAvailable = ["aarch64-linux-gnu-gcc", "llvm-objdump", "readelf"].allSatisfy { LinkTestTools.which($0) != nil }
 
     static var executableSource: String {
         """

@@ -26,8 +26,8 @@ struct AArch64SlideIndependentObject {
     private var base: ObjectRewriter
     private var image: RelocatableImage { base.image }
     private var executable: ExecutableStatics { base.executable }
-    /// Read-only allocated sections that carry an `ABS64`: made writable at the end.
-    private var sectionsToMakeWritable = Set<Int>()
+    /// Read-only allocated sections that carry an `ABS64` (index → flags): made writable at the end.
+    private var sectionsToMakeWritable: [Int: UInt64] = [:]
 
     /// Rewrites the object `base` holds, adding the slots and trampolines it needs to `fixups`.
     static func rewrite(
@@ -55,8 +55,8 @@ struct AArch64SlideIndependentObject {
                 try rewriteReference(entry, at: table.fileOffset(ofEntry: index), table: table, fixups: &fixups, summary: &summary)
             }
         }
-        for index in sectionsToMakeWritable.sorted() {
-            try base.setFlags(image.sections[index].flags | ELF.SectionFlags.write, ofSection: index)
+        for (index, flags) in sectionsToMakeWritable.sorted(by: { $0.key < $1.key }) {
+            try base.setFlags(flags | ELF.SectionFlags.write, ofSection: index)
         }
     }
 
@@ -170,7 +170,7 @@ struct AArch64SlideIndependentObject {
             guard table.target.flags & ELF.SectionFlags.execinstr == 0 else {
                 throw .unreachableStatic(name: base.symbol(at: entry.symbolIndex)?.name ?? "?", relocationType: entry.type, path: image.path)
             }
-            sectionsToMakeWritable.insert(table.target.index)
+            sectionsToMakeWritable[table.target.index] = table.target.flags
         }
         guard let symbol = base.symbol(at: entry.symbolIndex) else { return }
         if Relocation.localExecAdd.contains(entry.type) {
