@@ -195,13 +195,7 @@ import Testing
         let fixture = try A64Fixture(patch: Self.patchSource)
         defer { fixture.remove() }
         let bytes = try Data(contentsOf: URL(fileURLWithPath: fixture.patchObject))
-        for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 60)) {
-            try bytes.prefix(length).write(to: URL(fileURLWithPath: "\(fixture.directory)/cut.o"))
-            #expect(throws: RelocateError.self, "cut at \(length)") {
-                _ = try RelocatedObjects.make(
-                    objects: ["\(fixture.directory)/cut.o"], executable: fixture.fat, directory: URL(fileURLWithPath: fixture.directory))
-            }
-        }
+        try RelocateFuzzing.expectEveryPrefixRefused(bytes, parts: 60, executable: fixture.fat, directory: fixture.directory)
         // A relocation past its section's end (the .text cut short in the header): an error too.
         var shortened = [UInt8](bytes)
         let text = try #require(try ReadelfView.sectionHeaderField(fixture.patchObject, section: ".text"))

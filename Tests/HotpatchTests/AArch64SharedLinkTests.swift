@@ -187,25 +187,7 @@ struct AArch64SharedLinkTests {
                 + ["\(directory)/app.rs", "-o", "\(directory)/app.o"])
         let fat = try SymbolTable.make(contentsOf: "\(directory)/app")
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/app.o")))
-        var random = SplitMix64(seed: 0xa64_5eed)
-        var succeeded = 0, refused = 0
-        for round in 0..<200 {
-            var bytes = original
-            for _ in 0..<(1 + round % 4) {
-                // Alternate between anywhere (instructions, relocations) and the tables at the end.
-                let offset = round % 2 == 0 ? Int(random.next() % UInt64(bytes.count))
-                    : bytes.count - 1 - Int(random.next() % UInt64(min(bytes.count, 64 * 1024)))
-                bytes[offset] ^= UInt8(truncatingIfNeeded: random.next() | 1)
-            }
-            try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/flipped.o"))
-            do {
-                _ = try RelocatedObjects.make(
-                    objects: ["\(directory)/flipped.o"], executable: fat, directory: URL(fileURLWithPath: directory))
-                succeeded += 1
-            } catch is RelocateError {
-                refused += 1
-            }
-        }
+        let (succeeded, refused) = try RelocateFuzzing.flipBytes(of: original, seed: 0xa64_5eed, executable: fat, directory: directory)
         #expect(succeeded + refused == 200)
         #expect(refused > 0, "no flip was ever refused: the checks may not run")
     }
