@@ -153,13 +153,7 @@ import Testing
         try LinkTestTools.runChecked("/usr/bin/env", ["cc", "-c", "-mcmodel=large", source, "-o", "\(directory)/t.o"])
         let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/t.o"))
         let fat = try SymbolTable.make(contentsOf: "/proc/self/exe")
-        for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
-            try bytes.prefix(length).write(to: URL(fileURLWithPath: "\(directory)/cut.o"))
-            #expect(throws: RelocateError.self) {
-                _ = try RelocatedObjects.make(
-                    objects: ["\(directory)/cut.o"], executable: fat, directory: URL(fileURLWithPath: directory))
-            }
-        }
+        try RelocateFuzzing.expectEveryPrefixRefused(bytes, parts: 40, executable: fat, directory: directory)
     }
 
     /// Flipped bytes anywhere in a real large-model object: the rewrite either succeeds or
@@ -176,39 +170,8 @@ import Testing
             rustc, common + ["--emit=obj", "-C", "codegen-units=1"] + StaticsRelocation.largeCodeModel + ["\(directory)/app.rs", "-o", "\(directory)/app.o"])
         let fat = try SymbolTable.make(contentsOf: "\(directory)/app")
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/app.o")))
-        var random = SplitMix64(seed: 0x5eed_1234)
-        var succeeded = 0, refused = 0
-        for round in 0..<200 {
-            var bytes = original
-            for _ in 0..<(1 + round % 4) {
-                // Bias towards the headers and tables at the end, where a flip changes structure.
-                let offset = round % 2 == 0 ? Int(random.next() % UInt64(bytes.count))
-                    : bytes.count - 1 - Int(random.next() % UInt64(min(bytes.count, 64 * 1024)))
-                bytes[offset] ^= UInt8(truncatingIfNeeded: random.next() | 1)
-            }
-            try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/flipped.o"))
-            do {
-                _ = try RelocatedObjects.make(
-                    objects: ["\(directory)/flipped.o"], executable: fat, directory: URL(fileURLWithPath: directory))
-                succeeded += 1
-            } catch {
-                refused += 1
-            }
-        }
+        let (succeeded, refused) = try RelocateFuzzing.flipBytes(of: original, seed: 0x5eed_1234, executable: fat, directory: directory)
         #expect(succeeded + refused == 200)
         #expect(refused > 0, "no flip was ever refused: the checks may not run")
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing flip can be replayed.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -37,11 +37,13 @@ enum LinkTestTools {
 
     /// Builds `source` into `<directory>/app` with rustc (`arguments` first), exporting its symbols
     /// like a fat build, through a linker wrapper that records its arguments; returns them (what a
-    /// `LinkPlan` forwards).
-    static func buildRecordingLink(rustc: String, arguments: [String], source: String, in directory: String) throws -> [String] {
+    /// `LinkPlan` forwards). `linker`: the C driver the wrapper runs (a cross gcc for another target).
+    static func buildRecordingLink(
+        rustc: String, arguments: [String], source: String, in directory: String, linker: String = "cc"
+    ) throws -> [String] {
         try source.write(toFile: "\(directory)/app.rs", atomically: true, encoding: .utf8)
         let capture = "\(directory)/capture-cc.sh"
-        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(directory)/link-args.txt\nexec cc \"$@\"\n"
+        try "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(directory)/link-args.txt\nexec \(linker) \"$@\"\n"
             .write(toFile: capture, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: capture)
         try runChecked(

@@ -55,7 +55,7 @@ extension Patcher {
             os: LinkerOS(triple: build.target) ?? LinkerOS.host, linker: capture.linker,
             capturedArguments: capture.arguments, objects: objects, stubObject: stubPath,
             outputPath: libraryPath, architecture: architecture, workingDirectory: capture.workingDirectory)
-        if compilation.relocation != nil { linkPlan = linkPlan.addingSharedLibraryFlags() }
+        if compilation.relocation != nil { linkPlan = linkPlan.addingSharedLibraryFlags(target: build.target) }
         if let relocation = compilation.relocation, let units = compilation.units, !units.roots.isEmpty {
             try LinkPlan.retainRoots(units.roots, inObjects: relocation.objects)
             linkPlan = try linkPlan.keepingOnlyRoots(versionScript: patch.root.appendingPathComponent("exports.map"))

@@ -15,7 +15,7 @@ public struct Patcher: Sendable {
     public let layout: ProjectLayout
     public let cache: HotpatchModuleCache
     /// Link one slide-independent library for every process where the target allows it
-    /// (x86_64 Linux): statics keep their state and N devices share one link.
+    /// (x86_64 Linux, aarch64 Linux and Android): statics keep their state and N devices share one link.
     public var sharedLibraries = true
     /// Whether jump tables also carry `entryPatches` (`--entry-patching`): see
     /// ``addingEntryPatches(to:fatSymbols:diff:)``.

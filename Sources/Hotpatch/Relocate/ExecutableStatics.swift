@@ -32,16 +32,28 @@ struct ExecutableStatics {
     }
 
     /// The local-exec offset from the thread pointer of the executable's thread-local at TLS
-    /// template offset `value` (x86_64, TLS variant II: the executable's block ends at the thread
-    /// pointer). It is the value lld writes for the executable's own `%fs:sym@tpoff`:
-    /// `value − p_memsz − ((−p_vaddr − p_memsz) mod p_align)`, i.e. `value − align_up(p_memsz,
-    /// p_align)` for an aligned segment. `p_filesz` would be wrong: `.tbss` follows `.tdata`.
+    /// template offset `value`: the value the static linker writes for the executable's own
+    /// local-exec accesses, constant for the build.
+    /// - x86_64, TLS variant II (the executable's block ends at the thread pointer):
+    ///   `value − p_memsz − ((−p_vaddr − p_memsz) mod p_align)`, i.e. `value − align_up(p_memsz,
+    ///   p_align)` for an aligned segment. `p_filesz` would be wrong: `.tbss` follows `.tdata`.
+    /// - aarch64, TLS variant I (a 16-byte TCB at the thread pointer, the executable's block after
+    ///   it): `value + 16 + ((p_vaddr − 16) mod p_align)`, i.e. `value + align_up(16, p_align)`
+    ///   for an aligned segment (glibc and bionic alike; bionic asks executables for p_align ≥ 64).
     func threadPointerOffset(ofTemplateOffset value: UInt64) -> Int64? {
         guard let tls = table.tls else { return nil }
         let alignment = max(tls.alignment, 1)
+        guard value <= UInt64(Int64.max) else { return nil }
+        if table.architecture == "aarch64" {
+            let tcbSize: UInt64 = 16
+            let padding = (tls.address &- tcbSize) & (alignment &- 1)
+            let (offset, overflow) = value.addingReportingOverflow(tcbSize + padding)
+            guard !overflow, offset <= UInt64(Int64.max) else { return nil }
+            return Int64(offset)
+        }
         let padding = (0 &- tls.address &- tls.memSize) & (alignment &- 1)
         let (blockSize, overflow) = tls.memSize.addingReportingOverflow(padding)
-        guard !overflow, blockSize <= UInt64(Int64.max), value <= UInt64(Int64.max) else { return nil }
+        guard !overflow, blockSize <= UInt64(Int64.max) else { return nil }
         return Int64(value) - Int64(blockSize)
     }
 

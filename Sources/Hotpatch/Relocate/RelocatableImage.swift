@@ -1,6 +1,6 @@
 import ObjectFile
 
-/// A relocatable x86_64 ELF object read for rewriting: its bytes (in an ``ELFFileEditor``, not yet
+/// A relocatable x86_64 or aarch64 ELF object (64-bit, little-endian) read for rewriting: its bytes (in an ``ELFFileEditor``, not yet
 /// edited), section headers, symbols and relocations, each relocation with the file offset of its
 /// entry so an edit can be written in place. Every table was bounds-checked by `ObjectFile` when
 /// it was read.
@@ -17,6 +17,8 @@ struct RelocatableImage {
     }
 
     let path: String
+    /// `e_machine`: ``ELF/Machine/x86_64`` or ``ELF/Machine/aarch64``.
+    let machine: UInt16
     /// The object's bytes, for a rewrite to copy and edit.
     let file: ELFFileEditor
     let sections: [ELFFile.Section]
@@ -24,8 +26,11 @@ struct RelocatableImage {
     /// `symbols[i]` is symbol `i` of `.symtab`; index 0 (the null symbol) is nil.
     let symbols: [ObjectSymbol?]
     let relocationTables: [RelocationTable]
-    /// Defined, named (non-section, non-file) symbols per section index, sorted by value.
+    /// Defined, named (non-section, non-file, non-mapping) symbols per section index, sorted by value.
     let definitions: [Int: [ObjectSymbol]]
+
+    /// The instruction sets the relocate stage rewrites.
+    static let machines: Set<UInt16> = [ELF.Machine.x86_64, ELF.Machine.aarch64]
 
     init(path: String, bytes: [UInt8]) throws(RelocateError) {
         self.path = path
@@ -35,10 +40,11 @@ struct RelocatableImage {
         } catch {
             throw .unsupportedObject(path: path, found: "unreadable as ELF (\(error.description))")
         }
-        guard elf.is64, !elf.isBigEndian, elf.machine == ELF.Machine.x86_64, elf.fileType == .relocatable else {
+        guard elf.is64, !elf.isBigEndian, Self.machines.contains(elf.machine), elf.fileType == .relocatable else {
             throw .unsupportedObject(
                 path: path, found: "an ELF \(elf.fileType.rawValue) for \(elf.architecture)\(elf.isBigEndian ? " (big-endian)" : "")")
         }
+        machine = elf.machine
         guard let symtab = elf.symbolTableSection(.symtab) else {
             throw .malformedObject(path: path, reason: "it has no .symtab")
         }
@@ -67,7 +73,7 @@ struct RelocatableImage {
             for symbol in list {
                 byIndex[symbol.index] = symbol
                 guard symbol.isDefined, let section = symbol.sectionIndex, symbol.kind != .section,
-                      symbol.kind != .file, !symbol.name.isEmpty
+                      symbol.kind != .file, !symbol.name.isEmpty, !Self.isMappingSymbol(symbol.name, machine: elf.machine)
                 else { continue }
                 named[section, default: []].append(symbol)
             }
@@ -89,6 +95,14 @@ struct RelocatableImage {
         } catch {
             throw .malformedObject(path: path, reason: "\(error)")
         }
+    }
+
+    /// Whether `name` is an AAELF64 mapping symbol (`$x`, `$d`, optionally `.<suffix>`): a marker
+    /// of where code or data starts, never the thing a relocation means (and the executable has
+    /// its own `$d.N`, unrelated ones of the same name).
+    static func isMappingSymbol(_ name: String, machine: UInt16) -> Bool {
+        guard machine == ELF.Machine.aarch64 else { return false }
+        return name == "$x" || name == "$d" || name.hasPrefix("$x.") || name.hasPrefix("$d.")
     }
 
     /// The symbol a relocation against `symbolIndex` + `addend` really points into: a named

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectFile
 
 /// The patch objects made slide-independent: what the shared link uses instead of the thin
 /// rebuild's objects and a stub.
@@ -76,6 +77,11 @@ extension RelocatedObjects {
         var rewritten: [String] = []
         var images: [RelocatableImage] = []
         for object in objects { images.append(try SlideIndependentObject.read(objectAt: object)) }
+        // One instruction set per link: the fixup object is written for it.
+        let machine = images.first?.machine ?? ELF.Machine.x86_64
+        if let other = images.first(where: { $0.machine != machine }) {
+            throw .unsupportedObject(path: other.path, found: "an object for ELF machine \(other.machine) beside objects for \(machine)")
+        }
         var definedInPatch = Set<String>()
         for case let symbol? in images.flatMap(\.symbols) where symbol.isDefined && symbol.binding != .local && !symbol.name.isEmpty {
             definedInPatch.insert(symbol.name)
@@ -92,7 +98,7 @@ extension RelocatedObjects {
             rewritten.append(path)
         }
         let fixupPath = directory.appendingPathComponent("shared-fixups.o").path
-        try write(try FixupObject(table: fixups).bytes(), to: fixupPath)
+        try write(try FixupObject(table: fixups, machine: machine).bytes(), to: fixupPath)
         let normalized = summary.normalized()
         return RelocatedObjects(
             objects: rewritten + [fixupPath], summary: normalized,

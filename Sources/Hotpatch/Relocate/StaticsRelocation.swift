@@ -4,21 +4,37 @@ import ObjectFile
 /// The flags around the relocate stage: what the thin rebuild adds so every address in the patch
 /// object is a 64-bit absolute relocation that can be pointed anywhere, and what the link needs.
 public enum StaticsRelocation {
-    /// Every address becomes a `movabs` with an `R_X86_64_64`; the crate's own thread-locals use
-    /// local-exec (`R_X86_64_TPOFF32`). A PIC small-model object reaches the crate's statics
-    /// PC-relative within ±2 GB, which a library mapped at 0x7f… can't stretch to an executable
-    /// at 0x55….
+    /// x86_64: every address becomes a `movabs` with an `R_X86_64_64`; the crate's own
+    /// thread-locals use local-exec (`R_X86_64_TPOFF32`). A PIC small-model object reaches the
+    /// crate's statics PC-relative within ±2 GB, which a library mapped at 0x7f… can't stretch to
+    /// an executable at 0x55…. aarch64: every address becomes a `MOVZ`/`MOVK` quartet
+    /// (`MOVW_UABS_G0_NC`…`G3`), the crate's own thread-locals `TLSLE_ADD_TPREL_HI12`/`LO12_NC`.
     public static let largeCodeModel = ["-Ccode-model=large", "-Crelocation-model=static"]
 
-    /// `-z notext`: the `movabs` immediates are text relocations, which glibc's loader applies
-    /// (Android's and hardened SELinux loaders refuse them; those targets link per device).
+    /// x86_64, `-z notext`: the `movabs` immediates are text relocations, which glibc's loader
+    /// applies (Android's and hardened SELinux loaders refuse them).
     /// (`-Bsymbolic`, which every ELF patch link has, keeps the patch's calls in the patch.)
     public static let linkerArguments = ["-Wl,-z,notext"]
 
-    /// Whether patches for `triple` get one slide-independent library (x86_64 Linux with glibc).
+    /// aarch64, `-z text`: the rewrite leaves no text relocation (Android's loader refuses
+    /// `DT_TEXTREL`), so lld must fail rather than emit one if something slipped through.
+    public static let aarch64LinkerArguments = ["-Wl,-z,text"]
+
+    /// The shared link's extra linker flags for `triple`.
+    public static func linkerArguments(target triple: String) -> [String] {
+        triple.hasPrefix("aarch64") ? aarch64LinkerArguments : linkerArguments
+    }
+
+    /// Whether patches for `triple` get one slide-independent library: x86_64 Linux with glibc,
+    /// aarch64 Linux with glibc and Android (never musl).
     public static func isSupported(target triple: String) -> Bool {
         let parts = triple.split(separator: "-").map(String.init)
-        return parts.first == "x86_64" && LinkerOS(triple: triple) == .linux && !parts.contains { $0.hasPrefix("musl") }
+        guard !parts.contains(where: { $0.hasPrefix("musl") }), let os = LinkerOS(triple: triple) else { return false }
+        switch parts.first {
+        case "x86_64": return os == .linux
+        case "aarch64": return os == .linux || os == .android
+        default: return false
+        }
     }
 }
 
@@ -63,9 +79,10 @@ extension LinkPlan {
         }
     }
 
-    /// The plan with ``StaticsRelocation/linkerArguments`` before the output flag.
-    func addingSharedLibraryFlags() -> LinkPlan {
-        insertingBeforeOutput(StaticsRelocation.linkerArguments.filter { !arguments.contains($0) })
+    /// The plan with ``StaticsRelocation/linkerArguments(target:)`` before the output flag
+    /// (x86_64's when no target is given).
+    func addingSharedLibraryFlags(target triple: String = "x86_64-unknown-linux-gnu") -> LinkPlan {
+        insertingBeforeOutput(StaticsRelocation.linkerArguments(target: triple).filter { !arguments.contains($0) })
     }
 
     /// The plan with `extra` just before `-o` (or at the end).
