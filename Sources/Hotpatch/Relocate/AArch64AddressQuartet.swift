@@ -20,6 +20,7 @@ struct AArch64AddressQuartet: Equatable {
     static func find(
         in table: RelocatableImage.RelocationTable, of image: RelocatableImage
     ) throws(RelocateError) -> [AArch64AddressQuartet] {
+        /// What the four pieces of one address share.
         struct Key: Hashable {
             var register: UInt32
             var symbolIndex: UInt32

@@ -6,7 +6,8 @@ public enum RelocateError: HotpatchError, Equatable {
     case malformedObject(path: String, reason: String)
     /// The edit added a thread-local the executable doesn't have: a patch library can't host one.
     case newThreadLocal(name: String, path: String)
-    /// A thread-local's offset from the thread pointer doesn't fit the instruction's 32 bits.
+    /// A thread-local's offset from the thread pointer doesn't fit the instruction (32 bits on
+    /// x86_64; 24 bits, non-negative, in aarch64's two `add` immediates).
     case threadLocalOutOfRange(name: String, offset: Int64)
     case writeFailed(path: String, reason: String)
     /// A reference to the executable that no slide-independent form can express (a 32-bit or
@@ -36,7 +37,7 @@ public enum RelocateError: HotpatchError, Equatable {
         case .newThreadLocal(let name, let path):
             "the edit adds the thread-local \(RustDemangler.demangle(name) ?? name) (\(path)), which the running executable doesn't have; a patch can't add thread-locals to a running process"
         case .threadLocalOutOfRange(let name, let offset):
-            "the thread-local \(RustDemangler.demangle(name) ?? name) lies \(offset) bytes from the thread pointer, beyond a 32-bit offset"
+            "the thread-local \(RustDemangler.demangle(name) ?? name) lies \(offset) bytes from the thread pointer, beyond what a local-exec instruction holds (32 bits on x86_64, 24 on aarch64)"
         case .writeFailed(let path, let reason): "cannot write the relocated object \(path): \(reason)"
         case .unreachableStatic(let name, let type, let path):
             "\(path) reaches the executable's \(RustDemangler.demangle(name) ?? name) through relocation type \(type), which a library loaded anywhere can't express"
