@@ -60,4 +60,51 @@ struct CrossToolchainTests {
         #expect(ToolchainCompatibility.checks(cargo: "1.65.0", rustc: "1.63.0", projectDirectory: project).isEmpty)
         #expect(ToolchainCompatibility.lockFileVersion(in: project) == 3)
     }
+
+    @Test func pathPackagesInBothCargoSpellingsOfAPackageId() {
+        func crate(_ id: String) -> BuiltCrate {
+            BuiltCrate(name: "matrix-lib", crateName: "matrix_lib", packageId: id, kind: ["lib"], crateTypes: ["lib"], fresh: false)
+        }
+        // cargo 1.95 and cargo 1.65 (Debian's, the device toolchain) naming the same workspace member.
+        let new = crate("path+file:///w/matrix-lib#0.1.0")
+        let old = crate("matrix-lib 0.1.0 (path+file:///w/matrix-lib)")
+        #expect(new.isPathPackage && old.isPathPackage)
+        #expect(new.packageSpec == "path+file:///w/matrix-lib#0.1.0")
+        #expect(old.packageSpec == "matrix-lib")
+        // Registry crates are never tracked, in either spelling.
+        #expect(!crate("registry+https://github.com/rust-lang/crates.io-index#regex@1.10.0").isPathPackage)
+        #expect(!crate("regex 1.7.0 (registry+https://github.com/rust-lang/crates.io-index)").isPathPackage)
+    }
+
+    /// rustc 1.63 compiles a bin's objects against a dependency only "in rlib format"; the
+    /// metadata-only archive is one, for that rustc and the current one.
+    @Test func aBinCompilesAgainstAMetadataOnlyRlibOnEveryRustc() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rmeta-rlib-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("pub fn v() -> u32 { 7 }\n".utf8).write(to: directory.appendingPathComponent("x.rs"))
+        try Data("fn main() { println!(\"{}\", x::v()); }\n".utf8).write(to: directory.appendingPathComponent("m.rs"))
+        let rustcs = ["/usr/bin/rustc", "\(NSHomeDirectory())/.cargo/bin/rustc"].filter { FileManager.default.isExecutableFile(atPath: $0) }
+        try #require(!rustcs.isEmpty, "no rustc")
+        for (index, rustc) in rustcs.enumerated() {
+            let out = directory.appendingPathComponent("out\(index)")
+            let library = try CommandRunner.run(Command(rustc, [
+                "--edition", "2021", "--crate-type", "lib", "--crate-name", "x", "--emit=metadata,obj",
+                "-Cincremental=\(directory.appendingPathComponent("inc\(index)").path)", "--out-dir", out.path, directory.appendingPathComponent("x.rs").path]))
+            try #require(library.succeeded, "\(rustc): \(library.stderrText)")
+            let archive = out.appendingPathComponent("libx.rlib").path
+            try MetadataArchive.write(wrapping: out.appendingPathComponent("libx.rmeta").path, to: archive)
+            let members = try CommandRunner.run(Command("llvm-ar", ["t", archive]))
+            #expect(members.stdoutText.split(separator: "\n") == ["lib.rmeta"], "\(members.stdoutText)")
+            let bin = try CommandRunner.run(Command(rustc, [
+                "--edition", "2021", "--crate-type", "bin", "--crate-name", "m", "--emit=obj",
+                "--extern", "x=\(archive)", "--out-dir", out.path, directory.appendingPathComponent("m.rs").path]))
+            #expect(bin.succeeded, "\(rustc): \(bin.stderrText)")
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("m.o").path))
+        }
+        // Odd-sized members are padded to an even length, as ar requires.
+        #expect(MetadataArchive.bytes(member: "lib.rmeta", contents: Data([1, 2, 3])).count == 8 + 60 + 4)
+        #expect(MetadataArchive.isNeeded(forCrateTypes: ["bin"]) && MetadataArchive.isNeeded(forCrateTypes: []))
+        #expect(!MetadataArchive.isNeeded(forCrateTypes: ["lib"]) && !MetadataArchive.isNeeded(forCrateTypes: ["rlib"]))
+    }
 }

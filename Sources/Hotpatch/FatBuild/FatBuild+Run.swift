@@ -123,7 +123,7 @@ extension FatBuild {
         let stale = uncapturedWorkspaceCrates(outcome.crates, captures: directory.rustcCaptures)
         if executable.crate.fresh || wrapsPathDependencies, !stale.isEmpty {
             progress(.phaseStarted("recapture"))
-            let packages = Array(Set(stale.map(\.packageId))).sorted()
+            let packages = Array(Set(stale.map(\.packageSpec))).sorted()
             let clean = try CommandRunner.run(cargo.cleanCommand(packages: packages), cancellation: cancellation)
             log.write("$ \(clean.command.displayString)\n\(clean.stderrText)")
             command = cargo.buildCommand

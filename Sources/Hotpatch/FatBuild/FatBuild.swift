@@ -67,8 +67,16 @@ public struct BuiltCrate: Codable, Sendable, Equatable {
     public var filenames: [String]? = nil
 
     /// A package of the local file system (a workspace member or a path dependency), not a
-    /// registry or git crate.
-    public var isPathPackage: Bool { packageId.hasPrefix("path+file://") }
+    /// registry or git crate. Cargo 1.77+ spells the id `path+file:///dir#name@1.0`; older cargo
+    /// (Debian's 1.65, a device's toolchain) `name 1.0 (path+file:///dir)`.
+    public var isPathPackage: Bool { packageId.hasPrefix("path+file://") || packageId.contains(" (path+file://") }
+
+    /// What `cargo clean -p` takes for this package: the id itself, or for the older spelling
+    /// (not a package id spec) the package's name, which is what cargo 1.65 cleans by anyway.
+    public var packageSpec: String {
+        guard packageId.hasSuffix(")"), let name = packageId.split(separator: " ").first else { return packageId }
+        return String(name)
+    }
 }
 
 extension FatBuild {

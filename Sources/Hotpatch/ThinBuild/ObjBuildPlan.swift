@@ -38,6 +38,9 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
     /// The patch's own incremental directory for this crate; nil: one codegen unit, no incremental
     /// state (plans stored before incremental thin rebuilds, release profiles).
     public var incrementalDirectory: String?
+    /// Metadata-only rlibs to write before this step runs: `.rmeta` of an earlier incremental step
+    /// → the `.rlib` path its `--extern` names (see ``MetadataArchive``).
+    public var metadataArchives: [String: String] = [:]
 
     /// - `rebuiltLibraries`: library file stem (`lib<crate><extra filename>`) → the rlib an earlier
     ///   step of the same patch wrote; every `--extern` naming a file with that stem (`.rlib` or
@@ -53,6 +56,7 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
             ? ["incremental", "codegen-units", "linker", "lto"] : ["incremental", "linker", "lto"]
         let out = outDirectory.standardizedFileURL.path
         var kept: [String] = rebuiltLibraries.isEmpty ? [] : ["-L", "dependency=\(out)"]
+        var archives: [String: String] = [:]
         // Libraries an earlier patch compiled (linked again, not replayed) live in that patch's
         // directory; crates that reach them only through another crate's metadata look there.
         let earlier = Set(rebuiltLibraries.values.map { URL(fileURLWithPath: $0).deletingLastPathComponent().standardizedFileURL.path })
@@ -62,7 +66,15 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
             if let key = argument.codegenKey, droppedCodegen.contains(key) { continue }
             if argument.name == "--extern", let value = argument.value, let extern = ExternArgument(value),
                let path = extern.path, let rebuilt = rebuiltLibraries[CrateGraph.stem(ofFile: path) ?? ""] {
-                kept += ["--extern", "\(extern.prefix)=\(rebuilt)"]
+                // A crate that links (a bin) needs its dependencies "in rlib format" on rustc
+                // before ~1.7x even when it only emits objects; newer rustc takes the rmeta.
+                if rebuilt.hasSuffix(".rmeta"), MetadataArchive.isNeeded(forCrateTypes: invocation.crateTypes) {
+                    let archive = String(rebuilt.dropLast(".rmeta".count)) + ".rlib"
+                    archives[rebuilt] = archive
+                    kept += ["--extern", "\(extern.prefix)=\(archive)"]
+                } else {
+                    kept += ["--extern", "\(extern.prefix)=\(rebuilt)"]
+                }
                 continue
             }
             kept += argument.spelling
@@ -97,6 +109,7 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
         self.captureFile = invocation.captureFilename
         self.emitsLibrary = emitsLibrary
         self.incrementalDirectory = incrementalDirectory?.standardizedFileURL.path
+        self.metadataArchives = archives
     }
 
     // Plans stored before workspace libraries could be rebuilt lack the last two fields.
@@ -113,6 +126,7 @@ public struct ObjBuildPlan: Codable, Sendable, Equatable {
         captureFile = try container.decodeIfPresent(String.self, forKey: .captureFile) ?? ""
         emitsLibrary = try container.decodeIfPresent(Bool.self, forKey: .emitsLibrary) ?? false
         incrementalDirectory = try container.decodeIfPresent(String.self, forKey: .incrementalDirectory)
+        metadataArchives = try container.decodeIfPresent([String: String].self, forKey: .metadataArchives) ?? [:]
     }
 
     /// The object rustc writes with one codegen unit: `<crate name><extra filename>.o`.

@@ -51,6 +51,9 @@ extension StepOutcome {
         if let incremental = step.incrementalDirectory {
             try? FileManager.default.createDirectory(atPath: incremental, withIntermediateDirectories: true)
         }
+        for (metadata, archive) in step.metadataArchives.sorted(by: { $0.key < $1.key }) {
+            try MetadataArchive.write(wrapping: metadata, to: archive)
+        }
         let result = try CommandRunner.run(step.command, cancellation: cancellation)
         let diagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard result.succeeded else {
