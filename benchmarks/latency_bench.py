@@ -14,6 +14,9 @@ device's parse / fetch / load / apply, ack; then the median of each and save →
 Debian's cargo 1.65 + rustc 1.63 for aarch64, the device under qemu-aarch64 (user-mode emulation
 makes its parse / fetch / load / apply several times slower than on a real phone).
 
+Beside it, the figure to beat: a second copy of the project gets each same edit and an
+incremental `cargo build` (for the target, with the same toolchain), timed in the same run.
+
 python3 standard library only. Exit status 0 (a benchmark); 2 when the setup failed.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +40,7 @@ from whisker_harness import (  # noqa: E402
     aarch64_skip_reason,
     build_whisker_dev,
     copy_example,
+    cross_environment,
     device_launcher,
     register_cleanup,
     toolchain_arguments,
@@ -76,6 +81,19 @@ def wait_latency(server: Server, known: int, timeout: float = 120) -> dict:
     raise HarnessError("no acked patch within the timeout")
 
 
+def cargo_build(project: str, target: str | None) -> float:
+    """An incremental `cargo build` of `project` (for `target`, with its toolchain); milliseconds."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHISKER_")}
+    env.update(cross_environment(target))
+    command = (["cargo"] if target is None else [whisker_harness.DEBIAN_CARGO]) + ["build", "--offline"]
+    command += ["--target", target] if target else []
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise HarnessError(f"cargo build of the baseline copy failed:\n{result.stdout[-2000:]}")
+    return (time.monotonic() - started) * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--whisker-dev", help="whisker-dev binary (default: build it)")
@@ -94,6 +112,8 @@ def main() -> int:
     try:
         binary = args.whisker_dev or build_whisker_dev(ROOT, skip=args.no_build, configuration=args.configuration)
         project = copy_example(ROOT, "examples/counter", work)
+        baseline = copy_example(ROOT, "examples/counter", os.path.join(work, "cargo-baseline"))
+        cargo_build(baseline, args.target)  # cold, untimed
         server = Server.start(binary, project, work, extra=toolchain_arguments(args.target))
         build_id, app_binary = server.wait_for_build(timeout=300)
         app = App.start(app_binary, server.url, build_id, "latency-bench", work, interval_ms=50,
@@ -111,14 +131,17 @@ def main() -> int:
             known = server.last_patch_id()
             time.sleep(0.3)  # let the app's poll park again
             save(project, message, new, by_rename=run % 2 == 1)
-            message = new
             record = wait_latency(server, known)
+            save(baseline, message, new, by_rename=False)
+            message = new
+            cargo_ms = cargo_build(baseline, args.target)
             latency = record["latency"]
             device = latency["devices"][0]
             segments = {**latency.get("segments", {}), **device.get("segments", {})}
             row = {name: segments.get(name + "Ms") for name in SEGMENTS}
             row["total"] = device.get("saveToAppliedMs")
             row["fetchKind"] = (device.get("timings") or {}).get("fetch")
+            row["cargo build"] = cargo_ms
             if run == 0:
                 continue  # warm-up: the first patch of a session does one-time work
             rows.append(row)
@@ -131,7 +154,7 @@ def main() -> int:
 
     print(f"\n{args.target or 'host'} ({args.configuration} whisker-dev)")
     print("\n| segment | median ms | runs |\n|---|---|---|")
-    for name in SEGMENTS + ["total"]:
+    for name in SEGMENTS + ["total", "cargo build"]:
         values = [row[name] for row in rows if row[name] is not None]
         if values:
             print(f"| {name} | {statistics.median(values):.1f} | {', '.join(f'{v:.1f}' for v in values)} |")
