@@ -51,8 +51,11 @@ import Testing
         #expect(libraryStep.emitsLibrary && libraryStep.arguments.contains("--emit=obj,dep-info,metadata"))
         let rlib = try #require(libraryStep.libraryPath?.path)
         #expect(FileManager.default.fileExists(atPath: rlib))
-        // The binary's step would compile against the new metadata, under the same -C metadata as the fat build.
-        #expect(first.thinPlan.objectPlan.arguments.contains { $0.hasPrefix("wlib=") && $0.hasSuffix(rlib) })
+        // The binary's step would compile against the new metadata, under the same -C metadata as
+        // the fat build, wrapped in a metadata-only rlib (rustc 1.63 wants one for a bin).
+        let archive = try #require(first.thinPlan.objectPlan.metadataArchives[rlib])
+        #expect(archive == String(rlib.dropLast(".rmeta".count)) + ".rlib")
+        #expect(first.thinPlan.objectPlan.arguments.contains { $0.hasPrefix("wlib=") && $0.hasSuffix(archive) })
         // rustc writes into the build's stable out dir (its incremental state depends on the path)…
         #expect(first.thinPlan.objectPlan.arguments.starts(with: ["-L", "dependency=\(first.thinPlan.objectPlan.outDirectory)"]))
         // …and the patch keeps its own links to what it produced (the binary's units come from the warm-up).
