@@ -78,6 +78,18 @@ struct AArch64CLITests {
         #expect(bad.stdoutText.contains("target \(AArch64Device.triple)"), "\(bad.stdoutText)")
     }
 
+    @Test func aCrossBuildWithoutACrossLinkerFailsAtOnceWithTheFix() throws {
+        let workspace = try CounterWorkspace()
+        try FileManager.default.removeItem(at: workspace.project.appendingPathComponent(".cargo/config.toml"))
+        let started = Date()
+        let result = try workspace.whiskerDev(["build", "--project", workspace.project.path] + AArch64Device.toolchainArguments)
+        #expect(!result.succeeded)
+        #expect(result.stderrText.contains("the linker for \(AArch64Device.triple) is cc"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("links for x86_64"), "\(result.stderrText)")
+        #expect(result.stderrText.contains("[target.\(AArch64Device.triple)] linker"), "the hint says where to name one")
+        #expect(Date().timeIntervalSince(started) < 20, "before cargo compiles anything")
+    }
+
     @Test func aMissingToolIsAUsageError() throws {
         let workspace = try CounterWorkspace()
         let result = try workspace.whiskerDev(["build", "--project", workspace.project.path, "--cargo", "/nonexistent/cargo"])

@@ -85,6 +85,11 @@ extension FatBuild {
         defer { log.close() }
 
         let linker = ResolvedLinker.resolve(targetTriple: triple, projectDirectory: layout.projectDirectory, environment: environment)
+        // A cross build without a configured linker would fail only after compiling everything,
+        // in a wall of "file in wrong format" from the host's linker.
+        if triple != rustc.host, let mismatch = linker.architectureMismatch(target: triple, environment: environment) {
+            throw FatBuildError.crossLinkerMismatch(target: triple, linker: "\(linker.command) (from \(linker.source))", reason: mismatch)
+        }
         let linkerConfig = LinkerCaptureConfig(shim: shimPaths.linkerShim, realLinker: linker, captureDirectory: directory.captures, targetTriple: triple)
         var cargoEnvironment = Toolchain.environmentWithToolchainPath(environment)
         cargoEnvironment.merge(linkerConfig.cargoEnvironment) { _, new in new }

@@ -7,6 +7,7 @@ public enum FatBuildError: HotpatchError {
     case captureMissing(crate: String, directory: String)
     case linkerCaptureMissing(binary: String, directory: String)
     case cannotKeepBinary(path: String, reason: String)
+    case crossLinkerMismatch(target: String, linker: String, reason: String)
 
     public var code: String {
         switch self {
@@ -17,6 +18,7 @@ public enum FatBuildError: HotpatchError {
         case .captureMissing: "capture_missing"
         case .linkerCaptureMissing: "linker_capture_missing"
         case .cannotKeepBinary: "cannot_keep_binary"
+        case .crossLinkerMismatch: "cross_linker_mismatch"
         }
     }
 
@@ -30,6 +32,7 @@ public enum FatBuildError: HotpatchError {
         case let .captureMissing(crate, directory): "rustc call for crate `\(crate)` was not captured in \(directory)"
         case let .linkerCaptureMissing(binary, directory): "the link of \(binary) was not captured in \(directory)"
         case let .cannotKeepBinary(path, reason): "cannot keep a copy of the binary at \(path): \(reason)"
+        case let .crossLinkerMismatch(target, linker, reason): "the linker for \(target) is \(linker), but \(reason)"
         }
     }
 
@@ -46,6 +49,8 @@ public enum FatBuildError: HotpatchError {
         case let .ambiguousBinary(names): "pass --bin \(names.first ?? "NAME")"
         case .captureMissing, .linkerCaptureMissing: "check for a RUSTC_WRAPPER, RUSTC_WORKSPACE_WRAPPER or linker setting that bypasses whisker's shims, then build again"
         case .cannotKeepBinary: "check free space and permissions of the cache directory"
+        case let .crossLinkerMismatch(target, _, _):
+            "name a cross linker in the project's .cargo/config.toml ([target.\(target)] linker = \"\(target.split(separator: "-").first ?? "aarch64")-linux-gnu-gcc\", say) or CARGO_TARGET_\(target.uppercased().replacingOccurrences(of: "-", with: "_"))_LINKER; `whisker-dev doctor --target \(target)` checks it"
         }
     }
 }

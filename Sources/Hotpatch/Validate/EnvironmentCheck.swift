@@ -82,7 +82,7 @@ extension EnvironmentCheck {
                     var check = checkTool(
                         name: "linker for \(target)", command: targetLinker.command, versionArguments: ["--version"],
                         environment: toolEnvironment, source: targetLinker.source, fix: fix)
-                    if check.passed, let mismatch = architectureMismatch(linker: targetLinker.command, target: target, environment: toolEnvironment) {
+                    if check.passed, let mismatch = targetLinker.architectureMismatch(target: target, environment: toolEnvironment) {
                         check = EnvironmentCheck(name: check.name, required: true, passed: false, detail: "\(check.detail), but \(mismatch)", fix: fix)
                     }
                     checks.append(check)
@@ -97,18 +97,6 @@ extension EnvironmentCheck {
             checks.append(checkNDK(environment: environment, target: target))
         }
         return checks
-    }
-
-    /// Why a GCC-style driver can't link for `target` (`-dumpmachine` names another
-    /// architecture: the host's `cc` when no cross linker is configured), or nil.
-    private static func architectureMismatch(linker: String, target: String, environment: [String: String]) -> String? {
-        guard let path = CommandRunner.which(linker, searchPath: environment["PATH"]),
-              let result = try? CommandRunner.run(Command(path, ["-dumpmachine"], environment: environment)), result.succeeded,
-              let machine = firstLine(result.stdoutText), let linkerArchitecture = machine.split(separator: "-").first,
-              let targetArchitecture = target.split(separator: "-").first
-        else { return nil }
-        let same = linkerArchitecture == targetArchitecture || (linkerArchitecture == "arm64" && targetArchitecture == "aarch64")
-        return same ? nil : "it links for \(machine), not \(targetArchitecture)"
     }
 
     private static func firstLine(_ text: String) -> String? {

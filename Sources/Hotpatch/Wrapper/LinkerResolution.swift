@@ -85,3 +85,18 @@ public struct RustFlags: Sendable, Equatable {
         variable == "CARGO_ENCODED_RUSTFLAGS" ? flags.joined(separator: String(ShimEnvironment.argumentSeparator)) : flags.joined(separator: " ")
     }
 }
+
+extension ResolvedLinker {
+    /// Why this GCC-style driver can't link for `target` — `-dumpmachine` names another
+    /// architecture, as the host's `cc` does when a cross build configures no linker — or nil
+    /// (same architecture, or a linker that doesn't say).
+    public func architectureMismatch(target: String, environment: [String: String]) -> String? {
+        guard let path = CommandRunner.which(command, searchPath: environment["PATH"]),
+              let result = try? CommandRunner.run(Command(path, ["-dumpmachine"], environment: environment)), result.succeeded,
+              let machine = result.stdoutText.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+              let linkerArchitecture = machine.split(separator: "-").first, let targetArchitecture = target.split(separator: "-").first
+        else { return nil }
+        let same = linkerArchitecture == targetArchitecture || (linkerArchitecture == "arm64" && targetArchitecture == "aarch64")
+        return same ? nil : "it links for \(machine), not \(targetArchitecture)"
+    }
+}
