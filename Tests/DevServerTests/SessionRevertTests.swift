@@ -78,6 +78,32 @@ import Testing
         #expect(session.patches(after: 0).count == 1, "no record for a refused revert")
     }
 
+    @Test func aProcessTheEarlierPatchCannotBeLinkedForIsToldAndTheOthersStillRevert() throws {
+        let harness = try SessionHarness(linkMode: .perDevice)
+        let session = harness.session
+        try harness.build()
+        let first = try harness.register("first", at: 0x5555_0000_1000).id
+        harness.settle()
+        for _ in 1...2 {
+            try session.enqueuePatch(trigger: .watch)
+            harness.settle()
+        }
+        // The second device never got patch 1 (its link failed), and it fails again for the revert.
+        let secondReference: UInt64 = 0x5555_0007_0000
+        harness.pipeline.fail(.link(patch: 1, aslrReference: secondReference))
+        let second = try harness.register("second", at: secondReference).id
+        harness.settle()
+        #expect(session.patchRecord(1)?.failedBy[second] != nil)
+        harness.pipeline.fail(.link(patch: 1, aslrReference: secondReference))
+        let revert = try session.enqueueRevert(of: 2)
+        harness.settle()
+        let record = try #require(session.patchRecord(revert))
+        #expect(record.state == .succeeded && record.links.map(\.aslrReference) == [0x5555_0000_1000], "\(record)")
+        #expect(record.failedBy[second]?.hasPrefix("link failed") == true, "\(record.failedBy)")
+        #expect(session.takePendingPatches(for: first, after: 2)?.map(\.id) == [revert])
+        #expect(session.takePendingPatches(for: second, after: 2) == nil, "skipped, not waited for")
+    }
+
     @Test func aSaveNeverJoinsAQueuedRevert() throws {
         let harness = try SessionHarness()
         let session = harness.session

@@ -73,11 +73,26 @@ extension ProjectSession {
                     + state.liveDevices(of: started.build).map(\.aslrReference)
             }
             var served = Set<UInt64>()
+            var lastFailure: SessionError?
             for reference in references where served.insert(reference).inserted {
                 if cancellation.isCancelled { throw CancellationError() }
-                let source = try library(patchId: started.source, deviceId: nil, aslrReference: reference)
-                change { $0.addRevertLink(source, patchId: id, revertOf: reverted, target: started.target) }
+                do {
+                    let source = try library(patchId: started.source, deviceId: nil, aslrReference: reference)
+                    change { $0.addRevertLink(source, patchId: id, revertOf: reverted, target: started.target) }
+                } catch {
+                    // One process's link failing (per-device links) must not keep the revert
+                    // from the others: its devices are told, as a late device's catch-up does.
+                    lastFailure = error
+                    logger.error("revert \(id): no library of patch \(started.source) for \(HexAddress.format(reference)): \(error)")
+                    change { state in
+                        for device in state.liveDevices(of: started.build) where device.aslrReference == reference {
+                            state.update(PatchRecord.self, key) { $0.failedBy[device.id] = "link failed: \(error.message)" }
+                        }
+                        state.journalDidChange()
+                    }
+                }
             }
+            if let lastFailure, read({ $0.journal.record(PatchRecord.self, key)?.links.isEmpty ?? true }) { throw lastFailure }
             change { state in
                 let now = clock.now()
                 state.update(PatchRecord.self, key) { $0.updateLatency { $0.linkedAt = now } }
