@@ -108,7 +108,8 @@ function renderPatches() {
     return;
   }
   const names = new Map(state.devices.map((device) => [device.id, `${device.name} (${device.pid})`]));
-  list.replaceChildren(...[...state.patches].sort((a, b) => b.id - a.id).map((patch) => patchItem(patch, names)));
+  const revert = (patch) => act("POST", `/api/patches/${patch.id}/revert`, `reverting patch #${patch.id}`);
+  list.replaceChildren(...[...state.patches].sort((a, b) => b.id - a.id).map((patch) => patchItem(patch, names, revert)));
 }
 
 /** Once a second: uptime and "seen N s ago" move on without a request. */
@@ -172,6 +173,10 @@ $("token-form").addEventListener("submit", (event) => {
 });
 $("rebuild").addEventListener("click", () => act("POST", "/api/builds", "queueing a build"));
 $("patch-now").addEventListener("click", () => act("POST", "/api/patches", "queueing a patch"));
+$("revert-all").addEventListener("click", () => {
+  const build = state.status?.build?.id;
+  if (build) act("POST", `/api/builds/${encodeURIComponent(build)}/revert`, "reverting to the fat build");
+});
 setInterval(tick, 1000);
 connectEvents();
 reload();

@@ -89,7 +89,17 @@ function unitsText(crates) {
   return `linked ${sum("linked")} of ${sum("units")} units (${sum("changed")} changed)`;
 }
 
-export function patchItem(patch, deviceNames) {
+/** What a revert record serves again: "reverts #2 → #1's code" or "→ the fat build's code". */
+function revertText(patch) {
+  if (patch.revertOf === undefined) return null;
+  const to = patch.revertTo === null || patch.revertTo === undefined
+    ? (patch.state === "succeeded" ? "the fat build's code" : "…")
+    : `#${patch.revertTo}'s code`;
+  return `reverts #${patch.revertOf} → ${to}`;
+}
+
+/** One patch; `onRevert(patch)`, when given, backs a "Revert" button on a succeeded patch. */
+export function patchItem(patch, deviceNames, onRevert) {
   const diff = patch.diff;
   const diffText = diff
     ? (diff.summary ?? `${diff.changed} changed, ${diff.added} added, ${diff.removed} removed, ${diff.unchanged} unchanged`)
@@ -111,11 +121,22 @@ export function patchItem(patch, deviceNames) {
         : null,
       unitsText(patch.codegenUnits) ? element("span", { className: "muted units", text: unitsText(patch.codegenUnits) }) : null,
       patch.durationMs !== undefined ? element("span", { className: "muted", text: formatMs(patch.durationMs) }) : null,
-      element("span", { className: "muted", text: `via ${patch.trigger}` })),
+      element("span", { className: "muted", text: `via ${patch.trigger}` }),
+      revertText(patch) ? element("span", { className: "revert-of", text: revertText(patch) }) : null,
+      onRevert && patch.state === "succeeded" ? revertButton(patch, onRevert) : null),
     patch.phases?.length ? phases(patch.phases) : null,
     applied.length ? element("p", { className: "muted applied", text: `applied by ${applied.join(", ")}` }) : null,
     latencyBlock(patch.latency, deviceNames),
     errorBlock(patch.error));
+}
+
+function revertButton(patch, onRevert) {
+  const button = element("button", {
+    className: "revert", text: "Revert",
+    attrs: { type: "button", "aria-label": `Revert patch ${patch.id}: devices go back to the code before it` },
+  });
+  button.addEventListener("click", () => onRevert(patch));
+  return button;
 }
 
 export function deviceItem(device, now) {

@@ -3,8 +3,9 @@ import Hotpatch
 import Testing
 
 /// Issue 5's promise: the status page, in headless Chromium, shows the device, each patch with its
-/// timings, the device's applied state, a failed patch with the compiler's message, and keeps its
-/// history across a server restart, following the live stream again by itself.
+/// timings, the device's applied state, a revert from its button (issue 13), a failed patch with
+/// the compiler's message, and keeps its history across a server restart, following the live
+/// stream again by itself.
 @Suite(.serialized) struct StatusPageEndToEndTests {
     /// The page driver (tests/web/page_test.py) in interactive mode.
     final class PageDriver {
@@ -28,6 +29,13 @@ import Testing
         }
 
         func screenshot(to path: String) -> String? { command(["screenshot": path]) }
+
+        /// Clicks the element `selector` matches once it exists; nil or the driver's failure text.
+        func click(_ selector: String, timeout: Int = 60) -> String? {
+            // The driver re-evaluates until the value is truthy: the element is clicked once.
+            let expression = "(() => { const node = document.querySelector(\(Self.quoted(selector))); node?.click(); return node; })()"
+            return command(["expect": [expression], "timeout": timeout])
+        }
 
         private func command(_ object: [String: Any]) -> String? {
             let mark = process.output.count
@@ -76,14 +84,22 @@ import Testing
         let screenshot = BuiltProducts.repositoryRoot.appendingPathComponent("docs/status-page.png").path
         #expect(page.screenshot(to: screenshot) == nil)
 
+        // Patch 1's Revert button: a revert record (patch 2) puts the app back on the fat build's code.
+        var mark = app.output.count
+        #expect(page.click("#patches [data-patch-id=\"1\"] button.revert") == nil)
+        let reverted = page.expect(["#patches > li:first-child[data-patch-id=\"2\"][data-state=\"succeeded\"] .revert-of"])
+        #expect(reverted == nil, "\(reverted ?? "")")
+        #expect(app.waitForLine(after: mark, timeout: 60) { $0.hasSuffix(": hello from counter") } != nil, "\(app.output.suffix(5))")
+
         // A compile error shows with the compiler's message; the next good save replaces it on top.
         try workspace.editMain { $0.replacingOccurrences(of: "\"seen on the page\"", with: "\"broken\" +") }
-        let failed = page.expect(["#patches > li:first-child[data-patch-id=\"2\"][data-state=\"failed\"] pre.output"])
+        let failed = page.expect(["#patches > li:first-child[data-patch-id=\"3\"][data-state=\"failed\"] pre.output"])
         #expect(failed == nil, "\(failed ?? "")")
         try workspace.editMain { $0.replacingOccurrences(of: "\"broken\" +", with: "\"fixed on the page\"") }
-        let fixed = page.expect(["#patches > li:first-child[data-patch-id=\"3\"][data-state=\"succeeded\"]"])
+        mark = app.output.count
+        let fixed = page.expect(["#patches > li:first-child[data-patch-id=\"4\"][data-state=\"succeeded\"]"])
         #expect(fixed == nil, "\(fixed ?? "")")
-        #expect(app.waitForLine(timeout: 60) { $0.hasSuffix(": fixed on the page") } != nil)
+        #expect(app.waitForLine(after: mark, timeout: 60) { $0.hasSuffix(": fixed on the page") } != nil)
 
         // Restart on the same port: the page reconnects by itself and keeps the same history, then
         // follows new events (a fourth patch) again.
@@ -95,12 +111,13 @@ import Testing
         let again = page.expect([
             "#connection[data-state=\"connected\"]",
             "#patches [data-patch-id=\"1\"][data-state=\"succeeded\"]",
-            "#patches [data-patch-id=\"2\"][data-state=\"failed\"]",
-            "#patches [data-patch-id=\"3\"][data-state=\"succeeded\"]",
+            "#patches [data-patch-id=\"2\"][data-state=\"succeeded\"] .revert-of",
+            "#patches [data-patch-id=\"3\"][data-state=\"failed\"]",
+            "#patches [data-patch-id=\"4\"][data-state=\"succeeded\"]",
         ])
         #expect(again == nil, "\(again ?? "")")
         try workspace.editMain { $0.replacingOccurrences(of: "\"fixed on the page\"", with: "\"after the restart\"") }
-        let live = page.expect(["#patches > li:first-child[data-patch-id=\"4\"][data-state=\"succeeded\"]"])
+        let live = page.expect(["#patches > li:first-child[data-patch-id=\"5\"][data-state=\"succeeded\"]"])
         #expect(live == nil, "\(live ?? "")")
     }
 }

@@ -11,6 +11,10 @@
 
 use crate::error::{Error, ErrorKind};
 
+mod originals;
+
+pub(crate) use originals::to_restore;
+
 /// One function whose start gets a jump to its new code: addresses already final (old slid into
 /// this process, new rebased onto the library), `size` the old function's size in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,23 +147,25 @@ fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidTable, format!("invalid jump table: {message}"))
 }
 
-/// Code pages made writable for a set of entry patches; writing happens through it, and dropping
-/// it puts `PROT_READ | PROT_EXEC` back.
+/// Code pages made writable for a set of entry patches (and for function starts whose original
+/// bytes go back); writing happens through it, and dropping it puts `PROT_READ | PROT_EXEC` back.
 pub(crate) struct WritablePages {
     /// Page-aligned `[start, end)` ranges, sorted and merged.
     ranges: Vec<(u64, u64)>,
 }
 
 impl WritablePages {
-    /// Makes every page a jump of `writes` touches writable (and still executable: the runtime
-    /// itself, or another thread, may be running on those pages). On failure the pages already
-    /// changed are restored and nothing has been written.
-    pub(crate) fn open(writes: &[EntryPatch]) -> Result<WritablePages, Error> {
+    /// Makes every page the `JUMP_LEN` bytes at each of `starts` touch writable (and still
+    /// executable: the runtime itself, or another thread, may be running on those pages). On
+    /// failure the pages already changed are restored and nothing has been written.
+    pub(crate) fn open(starts: &[u64]) -> Result<WritablePages, Error> {
         let page = sys::page_size();
+        let mut starts = starts.to_vec();
+        starts.sort_unstable();
         let mut ranges: Vec<(u64, u64)> = Vec::new();
-        for patch in writes {
-            let start = patch.old & !(page - 1);
-            let end = (patch.old + JUMP_LEN + page - 1) & !(page - 1);
+        for old in starts {
+            let start = old & !(page - 1);
+            let end = (old + JUMP_LEN + page - 1) & !(page - 1);
             match ranges.last_mut() {
                 Some(last) if start <= last.1 => last.1 = last.1.max(end),
                 _ => ranges.push((start, end)),
@@ -189,9 +195,31 @@ impl WritablePages {
             let bytes = jump_bytes(patch.new);
             // SAFETY: `plan` checked that [old, old + JUMP_LEN) lies inside the function (size ≥
             // JUMP_LEN) and inside loaded code, and `open` made those pages writable.
-            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), patch.old as usize as *mut u8, bytes.len()) };
+            unsafe {
+                originals::save_before_jump(patch.old);
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), patch.old as usize as *mut u8, bytes.len());
+            }
             sys::flush_instruction_cache(patch.old, patch.old + JUMP_LEN);
         }
+    }
+
+    /// Writes back the original first bytes of each of `starts` (from [`to_restore`]: an earlier
+    /// table jumped from there, the new one does not); how many were restored.
+    pub(crate) fn restore(&self, starts: &[u64]) -> usize {
+        let mut restored = 0;
+        for &old in starts {
+            debug_assert!(self.ranges.iter().any(|&(s, e)| s <= old && old + JUMP_LEN <= e));
+            let bytes = match originals::take_for_restore(old) {
+                Some(bytes) => bytes,
+                None => continue,
+            };
+            // SAFETY: a jump was written at [old, old + JUMP_LEN) by an earlier table (checked
+            // then to lie inside a loaded function), and `open` made those pages writable.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), old as usize as *mut u8, bytes.len()) };
+            sys::flush_instruction_cache(old, old + JUMP_LEN);
+            restored += 1;
+        }
+        restored
     }
 }
 

@@ -102,6 +102,28 @@ fn entry_patches_make_direct_callers_run_the_new_code() {
     assert_eq!(applied.entry_patches_written, 1);
     assert_eq!((direct(5), through_pointer(5)), (3005, 3005));
 
+    // A revert to patch 2's table: the jump goes back to patch 2's code.
+    let applied = apply(&JumpTable::from_json(&table(4, &lib2000, "library", &[(old, offset2000, size)])).unwrap()).unwrap();
+    assert_eq!((applied.entry_patches_written, applied.entry_patches_restored), (1, 0));
+    assert_eq!((direct(5), through_pointer(5)), (2005, 2005));
+
+    // Back to the fat build: an empty map and no entry patches restore the original first bytes.
+    let applied = apply(&JumpTable::from_json(&table(5, &lib2000, "library", &[])).unwrap()).unwrap();
+    assert_eq!((applied.functions, applied.entry_patches_written, applied.entry_patches_restored), (0, 0, 1));
+    assert_eq!((direct(5), through_pointer(5)), original, "the old function runs its own code again");
+    assert_eq!(whisker_entry_tiny(black_box(4)), 5);
+    let applied = apply(&JumpTable::from_json(&table(6, &lib2000, "library", &[])).unwrap()).unwrap();
+    assert_eq!(applied.entry_patches_restored, 0, "nothing is restored twice");
+    assert_eq!((direct(5), through_pointer(5)), original);
+
+    // Patched again after the restore: the bytes saved first are still the fat build's.
+    let applied = apply(&JumpTable::from_json(&table(7, &lib3000, "library", &[(old, offset3000, size)])).unwrap()).unwrap();
+    assert_eq!(applied.entry_patches_written, 1);
+    assert_eq!((direct(5), through_pointer(5)), (3005, 3005));
+    let applied = apply(&JumpTable::from_json(&table(8, &lib3000, "library", &[])).unwrap()).unwrap();
+    assert_eq!(applied.entry_patches_restored, 1);
+    assert_eq!((direct(5), through_pointer(5)), original);
+
     // The code pages are read + execute again, not left writable.
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     let page = maps

@@ -25,6 +25,9 @@ extension ProjectRoutes {
             try session.cancelBuild(id)
             return .json(session.buildRecord(id).map(json.build) ?? .null, status: .accepted)
         }
+        router.post("/api/builds/{id}/revert") { request in
+            try revertAnswer(request, id: try session.enqueueRevertToFatBuild(try request.pathParameter("id")))
+        }
         router.get("/api/builds/{id}/log") { request in
             .text(try session.buildLog(try request.pathParameter("id")))
         }

@@ -29,6 +29,10 @@ extension ProjectRoutes {
             headers.set("Location", "/api/patches/\(id)")
             return .json(session.patchRecord(id).map { json.patch($0) } ?? .null, status: .accepted, headers: headers)
         }
+        router.post("/api/patches/{id}/revert") { request in
+            let record = try patch(request)
+            return try revertAnswer(request, id: try session.enqueueRevert(of: record.id))
+        }
         router.get("/api/patches") { request in
             let since = try request.query.int("since", in: 0...Int64(Int32.max)) ?? 0
             return .json(["patches": .array(session.patches(after: Int(since)).map { json.patch($0) })])
@@ -60,5 +64,18 @@ extension ProjectRoutes {
                 patchId: record.id, deviceId: request.query["device"], aslrReference: try Self.optionalHex(request, "aslrReference"))
             return .json(format == "subsecond" ? RecordJSON.subsecondJumpTable(link.table) : RecordJSON.jumpTable(link.table))
         }
+    }
+
+    /// The answer to a revert request: 202 with the new record, or with `?wait=true` the record
+    /// once the revert has finished (422 when it did not succeed).
+    func revertAnswer(_ request: Request, id: Int) throws -> Response {
+        if try request.query.bool("wait") == true {
+            return waitForJob(key: String(id), kind: "patch") {
+                session.patchRecord(id).map { ($0.state, json.patch($0), $0.error) }
+            }
+        }
+        var headers = HTTPHeaders()
+        headers.set("Location", "/api/patches/\(id)")
+        return .json(session.patchRecord(id).map { json.patch($0) } ?? .null, status: .accepted, headers: headers)
     }
 }

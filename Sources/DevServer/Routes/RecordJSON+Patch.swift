@@ -17,6 +17,11 @@ extension RecordJSON {
             "appliedBy": .array(record.appliedBy.sorted().map { .string($0) }),
         ]
         if let build = record.buildId { object["buildId"] = .string(build.rawValue) }
+        if let reverted = record.revertOf {
+            object["revertOf"] = .int(Int64(reverted))
+            // null: the fat build's code (or, while queued, not decided yet).
+            object["revertTo"] = record.revertTo.map { .int(Int64($0)) } ?? .null
+        }
         if let started = record.startedAt { object["startedAt"] = Self.timestamp(started) }
         if let finished = record.finishedAt { object["finishedAt"] = Self.timestamp(finished) }
         if !record.phases.isEmpty { object["durationMs"] = .int(Int64(record.phases.reduce(0) { $0 + $1.durationMs }.rounded())) }

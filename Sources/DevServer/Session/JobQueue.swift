@@ -47,11 +47,6 @@ struct JobQueue: Sendable {
         return true
     }
 
-    /// The key of the first job of `kind` waiting to start (the watcher coalesces saves into it).
-    func firstQueued(_ kind: Kind) -> String? {
-        pending.first { $0.kind == kind }?.key
-    }
-
     /// Whether a job of `kind` is queued or running.
     func contains(_ kind: Kind) -> Bool {
         running?.kind == kind || pending.contains { $0.kind == kind }

@@ -81,6 +81,12 @@ extension ProjectSession {
         }
         if let reference {
             if let link = record.link(for: reference) { return link }
+            if record.state == .succeeded, let reverted = record.revertOf {
+                // A revert serves the earlier patch's library: that one linked for this process.
+                let source = try library(patchId: record.revertTo ?? reverted, deviceId: nil, aslrReference: reference)
+                change { $0.addRevertLink(source, patchId: patchId, revertOf: reverted, target: record.revertTo) }
+                if let link = patchRecord(patchId)?.link(for: reference) { return link }
+            }
             if record.state == .succeeded, let stored = record.compilation {
                 return try SessionError.wrapping { try linkStored(stored, patchId: patchId, aslrReference: reference) }
             }
@@ -108,6 +114,18 @@ extension ProjectSession {
             let found = read { state in state.visibleDevice(deviceId).map { ($0, state.succeededPatches(of: $0.buildId)) } }
             guard let (device, patches) = found else { return }
             for patch in patches where patch.link(for: device.aslrReference) == nil {
+                if patch.isRevert {
+                    // Its source is older, so this loop has just linked it (or recorded why not).
+                    if !linkRevertOnExecutor(patch, aslrReference: device.aslrReference) {
+                        change { state in
+                            state.update(PatchRecord.self, patch.key) {
+                                $0.failedBy[deviceId] = "the patch it reverts to has no library for this process"
+                            }
+                            state.journalDidChange()
+                        }
+                    }
+                    continue
+                }
                 guard let stored = patch.compilation else { continue }
                 do {
                     try restoreAndLink(stored, with: pipeline, patchId: patch.id, aslrReference: device.aslrReference, onExecutor: true)

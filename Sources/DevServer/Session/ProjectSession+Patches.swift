@@ -12,7 +12,7 @@ extension ProjectSession {
         _ request: PatchRequest = PatchRequest(), trigger: JobTrigger, savedAt: Date? = nil
     ) throws(SessionError) -> Int {
         let (current, queued, patchPending) = read { state in
-            (state.currentBuild, state.queue.firstQueued(.patch), state.queue.contains(.patch))
+            (state.currentBuild, state.firstQueuedCompile, state.queue.contains(.patch))
         }
         if let build = request.build {
             let record = try self.build(build)
@@ -58,6 +58,10 @@ extension ProjectSession {
     /// The patch job, on the job thread.
     func runPatch(_ key: String, cancellation: Cancellation) {
         guard let id = Int(key) else { return }
+        if let reverted = read({ $0.journal.record(PatchRecord.self, key)?.revertOf }) {
+            runRevert(id, of: reverted, cancellation: cancellation)
+            return
+        }
         runPatch(id, cancellation: cancellation, with: pipeline)
     }
 

@@ -43,7 +43,8 @@ public struct JobFailure: Codable, Sendable, Equatable {
 
 /// What started a job.
 public enum JobTrigger: String, Codable, Sendable {
-    case watch, api, cli, startup
+    /// `revert`: a revert record (`POST /api/patches/{id}/revert`), which compiles nothing.
+    case watch, api, cli, startup, revert
 }
 
 /// A fat build as the server tracks it, from queued to finished.
@@ -96,6 +97,14 @@ struct PatchRecord: Codable, Sendable {
     var latency: PatchLatency?
     /// Server clock: when each device's poll was first answered with this patch (its ack's `sentAt`).
     var sentAt: [String: Date]?
+    /// A revert record (``JobTrigger/revert``): the patch it reverts. It compiles nothing; its
+    /// links are the table of the patch before that one (``revertTo``) or the fat build's.
+    var revertOf: Int?
+    /// The patch whose table a revert serves again; nil for the fat build's (or before it ran).
+    var revertTo: Int?
+
+    /// Whether this is a revert record rather than a compiled patch.
+    var isRevert: Bool { revertOf != nil }
 
     /// Changes the latency and keeps every link's plan in step with it (the plan is what the API
     /// and `plan.json` serve).

@@ -98,6 +98,14 @@ struct SessionState: Sendable {
         journal.devices.filter { $0.buildId == build && !$0.removed && $0.state != .lost }
     }
 
+    /// The first queued patch that compiles the sources: a save may join it, never a queued revert
+    /// (which compiles nothing and must not pick up the edit).
+    var firstQueuedCompile: String? {
+        queue.pending.first { job in
+            job.kind == .patch && journal.record(PatchRecord.self, job.key)?.isRevert == false
+        }?.key
+    }
+
     /// The succeeded patches of `build`, oldest first.
     func succeededPatches(of build: BuildID) -> [PatchRecord] {
         journal.patches.filter { $0.buildId == build && $0.state == .succeeded }.sorted { $0.id < $1.id }

@@ -303,6 +303,9 @@ impl Session {
                         applied.entry_patches_written, applied.entry_patches_skipped
                     );
                 }
+                if applied.entry_patches_restored > 0 {
+                    line += &format!(", {} entries restored", applied.entry_patches_restored);
+                }
                 self.log(&(line + &format!(", {})", table.lib)));
                 Ok(ack)
             }

@@ -21,6 +21,9 @@ pub struct AppliedPatch {
     /// `entryPatches` left alone because the old function is shorter than the jump
     /// ([`crate::ENTRY_JUMP_LEN`] bytes); only hot calls reach their new code.
     pub entry_patches_skipped: usize,
+    /// Old functions an earlier table had jumping to new code that this table does not list (a
+    /// revert, or the fat build's empty table): their original first bytes were written back.
+    pub entry_patches_restored: usize,
     /// How long `dlopen` of the library took (the rest of `apply` is the table's checks and swap).
     pub load_time: std::time::Duration,
 }
@@ -122,10 +125,17 @@ pub fn apply(table: &JumpTable) -> Result<AppliedPatch, Error> {
 
     let routes = Routes::new(entries)?;
     let functions = routes.len();
+    // The table replaces the previous one entirely: a start an earlier table jumped from that this
+    // one does not list gets its own code back (plan.writes is sorted by old address).
+    let kept: Vec<u64> = plan.writes.iter().map(|patch| patch.old).collect();
+    let restores = entry::to_restore(&kept);
+    let starts: Vec<u64> = kept.iter().chain(restores.iter()).copied().collect();
     // Writable before anything changes: if mprotect refuses, neither routes nor code changed.
-    let pages = if plan.writes.is_empty() { None } else { Some(WritablePages::open(&plan.writes)?) };
+    let pages = if starts.is_empty() { None } else { Some(WritablePages::open(&starts)?) };
     install(routes);
+    let mut restored = 0;
     if let Some(pages) = pages {
+        restored = pages.restore(&restores);
         pages.write(&plan.writes);
     }
     Ok(AppliedPatch {
@@ -134,6 +144,7 @@ pub fn apply(table: &JumpTable) -> Result<AppliedPatch, Error> {
         library_base,
         entry_patches_written: plan.writes.len(),
         entry_patches_skipped: plan.skipped,
+        entry_patches_restored: restored,
         load_time,
     })
 }
