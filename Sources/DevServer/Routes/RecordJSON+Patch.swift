@@ -86,6 +86,14 @@ extension RecordJSON {
         }
         if let latency = record.latency { object["latency"] = Self.latency(latency) }
         if let error = record.error { object["error"] = Self.failure(error) }
+        // Known only once the checks ran: true for a patch that got this far, false with the
+        // reasons for one refused.
+        if let reasons = record.error?.reasons {
+            object["patchable"] = false
+            object["reasons"] = .array(reasons.map(Self.reason))
+        } else if record.state == .succeeded {
+            object["patchable"] = true
+        }
         return .object(object)
     }
 
@@ -124,6 +132,16 @@ extension RecordJSON {
             }
             return .object(entry)
         })
+        return .object(object)
+    }
+
+    /// One `reasons` entry: `{code, message}` and, where they apply, `type`, `oldSize`, `newSize`, `file`.
+    static func reason(_ reason: UnpatchableReason) -> JSONValue {
+        var object: JSONObject = ["code": .string(reason.code), "message": .string(reason.message)]
+        if let type = reason.type { object["type"] = .string(RustDemangler.demangle(type) ?? type) }
+        if let size = reason.oldSize { object["oldSize"] = .int(Int64(size)) }
+        if let size = reason.newSize { object["newSize"] = .int(Int64(size)) }
+        if let file = reason.file { object["file"] = .string(file) }
         return .object(object)
     }
 }

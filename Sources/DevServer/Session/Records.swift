@@ -15,6 +15,9 @@ public struct JobFailure: Codable, Sendable, Equatable {
     public var hint: String?
     /// rustc's, cargo's or the linker's output, when that is what failed.
     public var diagnostics: String?
+    /// Why the edit can't be patched, when that is why the patch failed (`not_patchable`,
+    /// `new_thread_local`); the API shows them as the patch's `reasons`.
+    public var reasons: [UnpatchableReason]?
 
     /// The failure of a job that threw `error`, reported the way `SessionError` reports it.
     init(_ error: any Error) {
@@ -23,6 +26,15 @@ public struct JobFailure: Codable, Sendable, Equatable {
         message = reported.message
         hint = reported.hint
         diagnostics = reported.diagnostics
+        reasons = Self.unpatchableReasons(error) ?? reported.underlyingError.flatMap(Self.unpatchableReasons)
+    }
+
+    private static func unpatchableReasons(_ error: any Error) -> [UnpatchableReason]? {
+        if let refused = error as? NotPatchableError { return refused.reasons }
+        if let relocate = error as? RelocateError, case .newThreadLocal(let name, _) = relocate {
+            return [UnpatchableReason(code: "new_thread_local", message: relocate.message, type: name)]
+        }
+        return nil
     }
 
     init(code: String, message: String, hint: String? = nil) {

@@ -31,7 +31,10 @@ final class SourceWatching: Sendable {
 
     private static func trackedFiles(_ session: ProjectSession) -> [String] {
         do {
-            return try ProjectState.load(session.layout).sources.flatMap { $0.files.map(\.path) }
+            // Manifests, build scripts, the lock file, cargo's config too: a save of one is
+            // noticed, and its patch answers `not_patchable` with the reason.
+            let state = try ProjectState.load(session.layout)
+            return state.sources.flatMap { $0.files.map(\.path) } + (state.buildInputs?.existingFiles ?? [])
         } catch {
             session.logger.error("cannot read the tracked sources, so no save is watched until the next build: \(error)")
             return []

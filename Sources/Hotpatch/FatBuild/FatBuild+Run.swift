@@ -209,6 +209,8 @@ extension FatBuild {
         state.project = layout.projectDirectory.path
         state.lastBuildId = id
         state.sources = tracked
+        state.buildInputs = BuildInputs.record(
+            project: layout.projectDirectory, packageDirectories: try packageDirectories(in: directory.rustcCaptures, tip: tip, only: pathCaptures))
         try state.save(layout)
         return build
     }
@@ -285,6 +287,15 @@ extension FatBuild {
                 try? files.copyItem(at: source, to: destination)
                 break
             }
+        }
+    }
+
+    /// The manifest directories of the tip and of every path package captured in this build.
+    private static func packageDirectories(in directory: URL, tip: CapturedRustcInvocation, only pathCaptures: Set<String>) throws -> [String] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasSuffix(".json") && (pathCaptures.contains($0) || $0 == tip.captureFilename) }
+        return try files.compactMap { file in
+            try JSONFile.read(CapturedRustcInvocation.self, from: directory.appendingPathComponent(file)).environment["CARGO_MANIFEST_DIR"]
         }
     }
 

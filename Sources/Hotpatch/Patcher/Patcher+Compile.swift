@@ -22,6 +22,10 @@ extension Patcher {
         let build = try build ?? FatBuild.latest(layout)
         let patch = try allocated ?? layout.allocatePatch()
         let state = try ProjectState.load(layout)
+        // What only a fat build can change is refused before anything compiles.
+        if state.lastBuildId == build.id, let changes = state.buildInputs?.changes(), !changes.isEmpty {
+            throw NotPatchableError(reasons: changes)
+        }
         guard linksShared(build) else {
             return try compileObjects(
                 build: build, patch: patch, state: state, force: force, extraRustcArguments: extraRustcArguments,
@@ -31,7 +35,10 @@ extension Patcher {
             build: build, patch: patch, state: state, force: force,
             extraRustcArguments: extraRustcArguments + warmUpArguments(build), cancellation: cancellation)
         do {
-            return try makeShared(compilation)
+            let shared = try makeShared(compilation)
+            let statics = try unpatchableStatics(shared)
+            if !statics.isEmpty { throw NotPatchableError(reasons: statics) }
+            return shared
         } catch let error as RelocateError {
             // A new thread-local can't live in any library loaded later (the executable's static
             // TLS block is fixed, and the crate's code reaches its thread-locals local-exec).

@@ -11,6 +11,9 @@ public struct ProjectState: Codable, Sendable, Equatable {
     public var lastPatchId: Int
     /// Source files of every captured workspace crate with their fingerprints at build/patch time.
     public var sources: [TrackedCrate]
+    /// The last build's manifests, build scripts, lock file and cargo config (``BuildInputs``):
+    /// a change to one makes every later patch of that build `not_patchable`.
+    public var buildInputs: BuildInputs?
     /// Workspace libraries a committed patch of a build rebuilt. The running program has their
     /// patched code, so every later patch of that build rebuilds them again: a dependent compiled
     /// against the fat build's rlib would call, and inline, the old code.

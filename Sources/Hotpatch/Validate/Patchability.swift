@@ -1,0 +1,114 @@
+import Foundation
+
+/// One reason an edit can't be patched into the running process (issue 13): the PatchPlan's and
+/// the API's `reasons`. `code` is one of `manifest_changed`, `build_script_changed`,
+/// `cargo_config_changed`, `lock_file_changed`, `static_type_changed`, `new_thread_local`.
+public struct UnpatchableReason: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    /// The static or thread-local concerned (mangled), when the reason is about one.
+    public var type: String?
+    public var oldSize: Int?
+    public var newSize: Int?
+    /// The file whose change it is, when the reason is about one.
+    public var file: String?
+
+    public init(code: String, message: String, type: String? = nil, oldSize: Int? = nil, newSize: Int? = nil, file: String? = nil) {
+        self.code = code
+        self.message = message
+        self.type = type
+        self.oldSize = oldSize
+        self.newSize = newSize
+        self.file = file
+    }
+}
+
+/// A patch refused before any device got it: what the running build is can't be changed by a
+/// library loaded into it. Every reason found is listed; the fix is a new fat build and a restart.
+public struct NotPatchableError: HotpatchError {
+    public var reasons: [UnpatchableReason]
+
+    public init(reasons: [UnpatchableReason]) { self.reasons = reasons }
+
+    public var code: String { "not_patchable" }
+    public var message: String { "not patchable: " + reasons.map(\.message).joined(separator: "; ") }
+    public var hint: String? {
+        "rebuild and restart the app (`whisker-dev build`, or restart `whisker-dev serve`, which fat-builds at start)"
+    }
+}
+
+/// Fingerprints of the files that decide what the fat build is without being Rust sources the
+/// thin rebuild replays: each package's `Cargo.toml` and `build.rs`, the lock file, cargo's
+/// config. A change to any of them (a new dependency, a feature, a build script's output) needs a
+/// new fat build; the watcher tracks them so saving one is noticed.
+public struct BuildInputs: Codable, Sendable, Equatable {
+    /// Path → sha256 of its contents, or `""` for a file that did not exist at build time (so
+    /// one appearing, a new `build.rs` say, is a change too).
+    public var files: [String: String]
+
+    public init(files: [String: String]) { self.files = files }
+
+    /// The inputs of a build of `project` whose path packages live in `packageDirectories`.
+    public static func record(project: URL, packageDirectories: [String]) -> BuildInputs {
+        var paths = Set<String>()
+        for directory in Set(packageDirectories + [project.path]) {
+            let url = URL(fileURLWithPath: directory)
+            paths.insert(url.appendingPathComponent("Cargo.toml").path)
+            paths.insert(url.appendingPathComponent("build.rs").path)
+        }
+        // The lock file and cargo's config live at the workspace root: the project or above it.
+        var directory = project.standardizedFileURL
+        for _ in 0..<4 {
+            for name in ["Cargo.lock", ".cargo/config.toml", ".cargo/config"] {
+                let path = directory.appendingPathComponent(name).path
+                if FileManager.default.fileExists(atPath: path) { paths.insert(path) }
+            }
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        var files: [String: String] = [:]
+        for path in paths { files[path] = SourceFingerprint.sha256(ofFile: path) ?? "" }
+        return BuildInputs(files: files)
+    }
+
+    /// Files that exist now (the ones the watcher can see change).
+    public var existingFiles: [String] { files.filter { !$0.value.isEmpty }.keys.sorted() }
+
+    /// One reason per input whose contents differ from the build's.
+    public func changes() -> [UnpatchableReason] {
+        files.keys.sorted().compactMap { path in
+            let now = SourceFingerprint.sha256(ofFile: path) ?? ""
+            guard now != files[path] else { return nil }
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            let what = files[path]?.isEmpty == true ? "was added" : now.isEmpty ? "was removed" : "changed"
+            let (code, needs): (String, String) = switch name {
+            case "Cargo.toml": ("manifest_changed", "dependencies, features and build settings are the fat build's")
+            case "build.rs": ("build_script_changed", "a build script runs only in a fat build")
+            case "Cargo.lock": ("lock_file_changed", "the dependency versions are the fat build's")
+            default: ("cargo_config_changed", "cargo's configuration is the fat build's")
+            }
+            return UnpatchableReason(code: code, message: "\(path) \(what) since the build: \(needs)", file: path)
+        }
+    }
+}
+
+extension Patcher {
+    /// Reasons the relocated objects can't run in the build's process: a static whose size
+    /// differs from the executable's (its type changed, so old and new code would disagree on
+    /// the memory both use).
+    func unpatchableStatics(_ compilation: PatchCompilation) throws -> [UnpatchableReason] {
+        guard let changed = compilation.relocation?.summary.changed, !changed.isEmpty else { return [] }
+        let executable = try fatSymbols(compilation.build)
+        return changed.map { name in
+            let oldSize = executable.index(named: name).map { Int(executable.size(at: $0)) }
+            let newSize = compilation.objectSymbols.index(named: name).map { Int(compilation.objectSymbols.size(at: $0)) }
+            let readable = RustDemangler.demangle(name) ?? name
+            let sizes = oldSize.map { old in " (\(old) → \(newSize.map(String.init) ?? "?") bytes)" } ?? ""
+            return UnpatchableReason(
+                code: "static_type_changed",
+                message: "the type of static `\(readable)` changed\(sizes): the running code keeps using the old layout",
+                type: name, oldSize: oldSize, newSize: newSize)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Hotpatch
+import Testing
+
+/// Issue 13, deliver 1 (the parts that need no debug info): an edit only a fat build can carry is
+/// refused before anything compiles or any process loads it, with one precise reason per cause,
+/// and the project patches again once the edit is undone.
+@Suite(.serialized) struct PatchabilityEndToEndTests {
+    @Test func manifestBuildScriptAndLockFileChangesAreRefusedWithTheirReasons() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+        let original = try String(contentsOf: manifest, encoding: .utf8)
+
+        // A new feature in Cargo.toml, and a build script that didn't exist.
+        try (original + "\n[features]\nloud = []\n").write(to: manifest, atomically: true, encoding: .utf8)
+        try "fn main() {}\n".write(to: workspace.project.appendingPathComponent("build.rs"), atomically: true, encoding: .utf8)
+        try workspace.setMessage(from: "hello from counter", to: "never patched")
+        let refused = try workspace.patch(reference: reference, table: table, ["--json"])
+        #expect(!refused.succeeded)
+        #expect(refused.stderrText.contains("not patchable"), "\(refused.stderrText)")
+        #expect(refused.stderrText.contains("Cargo.toml changed since the build"), "\(refused.stderrText)")
+        #expect(refused.stderrText.contains("build.rs was added since the build"), "\(refused.stderrText)")
+        #expect(refused.stderrText.contains("rebuild and restart"), "the way out")
+        #expect(!FileManager.default.fileExists(atPath: table), "no table for a refused patch")
+        let mark = app.output.count
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil, "the app keeps its code")
+
+        // Undone (contents, not mtimes, decide): the same text edit patches.
+        try original.write(to: manifest, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: workspace.project.appendingPathComponent("build.rs"))
+        let patched = try workspace.patch(reference: reference, table: table)
+        try #require(patched.succeeded, "\(patched.stderrText)")
+        app.send(table)
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": never patched") } != nil)
+
+        // The lock file, too.
+        let lock = workspace.project.appendingPathComponent("Cargo.lock")
+        try (try String(contentsOf: lock, encoding: .utf8) + "\n").write(to: lock, atomically: true, encoding: .utf8)
+        try workspace.setMessage(from: "never patched", to: "still refused")
+        let lockRefused = try workspace.patch(reference: reference, table: table)
+        #expect(!lockRefused.succeeded)
+        #expect(lockRefused.stderrText.contains("Cargo.lock changed since the build"), "\(lockRefused.stderrText)")
+    }
+
+    @Test func aStaticWhoseTypeChangedIsRefusedNamingItsSizes() throws {
+        let workspace = try CounterWorkspace()
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        // TICKS_SEEN: AtomicU64 (8 bytes) in the running build → a 16-byte array of counters.
+        try workspace.editMain {
+            $0.replacingOccurrences(of: "static TICKS_SEEN: AtomicU64 = AtomicU64::new(0);",
+                                    with: "static TICKS_SEEN: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];")
+                .replacingOccurrences(of: "TICKS_SEEN.fetch_add(1, Ordering::Relaxed);", with: "TICKS_SEEN[1].fetch_add(1, Ordering::Relaxed);")
+        }
+        let table = workspace.root.appendingPathComponent("table.json").path
+        let refused = try workspace.patch(reference: reference, table: table)
+        #expect(!refused.succeeded)
+        #expect(refused.stderrText.contains("the type of static `counter::TICKS_SEEN` changed (8 → 16 bytes)"), "\(refused.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: table))
+        let mark = app.output.count
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil)
+    }
+}
