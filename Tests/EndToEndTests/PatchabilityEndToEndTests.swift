@@ -65,4 +65,38 @@ import Testing
         let mark = app.output.count
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil)
     }
+
+    /// Under `serve`: saving Cargo.toml is noticed (it is watched), the patch fails before any
+    /// device gets it, and the API says why; the device keeps its code.
+    @Test func serveRefusesAManifestSaveWithPatchableFalseAndTheReason() throws {
+        let workspace = try CounterWorkspace()
+        let server = try DevServerProcess(workspace: workspace)
+        defer { _ = server.interrupt() }
+        let build = try server.waitForBuild()
+        let (app, _) = try workspace.launch(binary: build.binary, environment: ["WHISKER_DEV_SERVER": server.url, "WHISKER_BUILD_ID": build.id])
+        defer { app.terminate() }
+        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
+
+        let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+        try (try String(contentsOf: manifest, encoding: .utf8) + "\n[features]\nloud = []\n").write(to: manifest, atomically: false, encoding: .utf8)
+        var refused: [String: Any]?
+        let deadline = Date().addingTimeInterval(60)
+        while refused == nil, Date() < deadline {
+            let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
+            if let id = patches.first(where: { $0["state"] as? String == "failed" })?["id"] as? Int {
+                refused = try server.request("GET", "/api/patches/\(id)").json
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let record = try #require(refused, "no failed patch after saving Cargo.toml")
+        #expect(record["patchable"] as? Bool == false, "\(record)")
+        let reasons = record["reasons"] as? [[String: Any]] ?? []
+        #expect(reasons.first?["code"] as? String == "manifest_changed", "\(reasons)")
+        #expect(reasons.first?["file"] as? String == manifest.path, "\(reasons)")
+        #expect((record["error"] as? [String: Any])?["code"] as? String == "not_patchable")
+        #expect((record["appliedBy"] as? [String])?.isEmpty == true, "no device got it")
+        let mark = app.output.count
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil)
+        #expect(try server.request("GET", "/healthz").status == 200)
+    }
 }

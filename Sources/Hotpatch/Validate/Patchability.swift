@@ -94,14 +94,24 @@ public struct BuildInputs: Codable, Sendable, Equatable {
 }
 
 extension Patcher {
-    /// Reasons the relocated objects can't run in the build's process: a static whose size
-    /// differs from the executable's (its type changed, so old and new code would disagree on
-    /// the memory both use).
+    /// Reasons the relocated objects can't run in the build's process: a static whose type changed,
+    /// so old and new code would disagree on the memory both use. Its size differs under the same
+    /// name, or — legacy mangling hashes a static's type into its name — the "new" static has the
+    /// path of one the executable has, under another hash.
     func unpatchableStatics(_ compilation: PatchCompilation) throws -> [UnpatchableReason] {
-        guard let changed = compilation.relocation?.summary.changed, !changed.isEmpty else { return [] }
+        guard let summary = compilation.relocation?.summary, !summary.changed.isEmpty || !summary.newStatics.isEmpty else { return [] }
         let executable = try fatSymbols(compilation.build)
-        return changed.map { name in
-            let oldSize = executable.index(named: name).map { Int(executable.size(at: $0)) }
+        var renamed: [String: String] = [:]  // the edit's name → the executable's
+        if !summary.newStatics.isEmpty {
+            let wanted = Dictionary(summary.newStatics.compactMap { name in Self.unhashedPath(name).map { ($0, name) } }, uniquingKeysWith: { a, _ in a })
+            for index in executable.indices where executable.isDefined(at: index) && executable.kind(at: index) == .data {
+                let name = executable.name(at: index)
+                if let path = Self.unhashedPath(name), let edited = wanted[path], edited != name { renamed[edited] = name }
+            }
+        }
+        return (summary.changed + renamed.keys.sorted()).map { name in
+            let old = renamed[name] ?? name
+            let oldSize = executable.index(named: old).map { Int(executable.size(at: $0)) }
             let newSize = compilation.objectSymbols.index(named: name).map { Int(compilation.objectSymbols.size(at: $0)) }
             let readable = RustDemangler.demangle(name) ?? name
             let sizes = oldSize.map { old in " (\(old) → \(newSize.map(String.init) ?? "?") bytes)" } ?? ""
@@ -110,5 +120,16 @@ extension Patcher {
                 message: "the type of static `\(readable)` changed\(sizes): the running code keeps using the old layout",
                 type: name, oldSize: oldSize, newSize: newSize)
         }
+    }
+
+    /// A legacy-mangled name without its trailing hash (`_ZN7counter10TICKS_SEEN17h…E` →
+    /// `_ZN7counter10TICKS_SEEN`), nil for other names.
+    static func unhashedPath(_ name: String) -> Substring? {
+        let bytes = name.utf8
+        guard name.hasPrefix("_ZN"), bytes.count > 23, name.hasSuffix("E") else { return nil }
+        let tail = name.utf8.suffix(20)
+        guard tail.starts(with: "17h".utf8),
+              tail.dropFirst(3).dropLast().allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        return name.dropLast(20)
     }
 }
