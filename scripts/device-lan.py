@@ -15,7 +15,9 @@ Then, on the one live process:
    static would count from its load);
 2. a compile error: the patch fails, the device keeps running the first patch's code;
 3. the error fixed with new text (recovery): the next patch applies, the static still counts;
-4. `heartbeat`, which `main`'s loop calls directly: only the entry jump brings the edit in.
+4. `heartbeat`, which `main`'s loop calls directly: only the entry jump brings the edit in;
+5. back to the fat build (`POST /api/builds/{id}/revert`): the original text, and heartbeat's
+   own code again (the runtime writes its first bytes back).
 Every patch: same pid, tick numbers continuing, library downloaded (not the server's file),
 acked. Before the patches: a token-less request from the device's namespace gets 401 (the status
 page's static files stay open), one with the token 200. After: the library the device got has no
@@ -290,6 +292,18 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(work, ignore_errors=True)
         print(f"device-lan: skipped: cannot make the device's network ({err})")
         return 0
+    # The device's private view of the file system (the server's cache hidden) needs a mount
+    # namespace and tmpfs; a container that grants network namespaces may still refuse these.
+    probe = os.path.join(work, "probe")
+    os.makedirs(probe)
+    result = subprocess.run(network.exec(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                                          'mount -t tmpfs whisker-probe "$0" && echo mounted', probe]),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if "mounted" not in result.stdout:
+        network.remove()
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"device-lan: skipped: cannot give the device its own mounts ({result.stdout.strip()[-200:]})")
+        return 0
     register_cleanup(work, args.keep)
     project = copy_example(ROOT, "examples/counter", work)
     token = secrets.token_hex(16)
@@ -364,6 +378,17 @@ def run(args: argparse.Namespace) -> int:
         detail = run.applied_line(0, third) or ""
         if "entries patched" not in detail:
             run.record("4 entry jump written", False, None, f"the runtime wrote no entry jump: {detail}")
+
+    # Back to the fat build (issue 13's revert) over the LAN: the original text, and heartbeat's
+    # first bytes written back on aarch64.
+    mark = app.mark()
+    started = time.monotonic()
+    status, body = server.request("POST", f"/api/builds/{build_id}/revert?wait=true", timeout=120)
+    back = run.wait_line(mark, lambda line: TICK.match(line) is not None and line.endswith(": hello from counter"), 60)
+    beat = run.wait_line(max(mark, app.mark() - 1), lambda line: line.startswith("heartbeat ") and line.endswith(": steady"), 30)
+    ok = status == 200 and back is not None and beat is not None
+    run.record("5 revert to the fat build", ok, (back[0] - started) * 1000 if back else None,
+               f"{back[1]}; {beat[1]}" if ok else f"revert answered {status}: {body[:200]!r}; {app.stderr_tail()[-300:]}")
 
     for text in ("patched once", "patched twice"):
         problem = static_note(run, text)
