@@ -60,6 +60,11 @@ impl Url {
         }
     }
 
+    /// Same host (case-insensitive) and port: where a credential for `other` may go.
+    pub(crate) fn same_origin(&self, other: &Url) -> bool {
+        self.port == other.port && self.host.eq_ignore_ascii_case(&other.host)
+    }
+
     /// This URL with `path` appended to its path (for API routes under a server base URL).
     pub(crate) fn join(&self, path: &str) -> Url {
         let base = self.target.split('?').next().unwrap_or("").trim_end_matches('/');
@@ -385,6 +390,17 @@ mod tests {
         assert!(head.contains("Authorization: Bearer s3cret\r\n"), "{head}");
         assert!(head.contains("Content-Length: 7\r\n"), "{head}");
         assert_eq!(&body, b"{\"a\":1}");
+    }
+
+    #[test]
+    fn only_the_servers_own_origin_counts_as_the_same() {
+        let server = Url::parse("http://10.0.0.1:9630/").unwrap();
+        let base = server.clone();
+        assert!(base.resolve("/api/patches/1/library").unwrap().same_origin(&server));
+        assert!(Url::parse("http://10.0.0.1:9630/x").unwrap().same_origin(&server));
+        assert!(!Url::parse("http://10.0.0.1:9631/x").unwrap().same_origin(&server));
+        assert!(!Url::parse("http://cdn.example:9630/x").unwrap().same_origin(&server));
+        assert!(Url::parse("http://Host.Example:80/").unwrap().same_origin(&Url::parse("http://host.example:80/").unwrap()));
     }
 
     #[test]

@@ -155,7 +155,8 @@ impl Session {
         http::send(&Request {
             method,
             url,
-            bearer_token: self.options.token.as_deref(),
+            // The token is the server's: a library URL naming another host never gets it.
+            bearer_token: self.options.token.as_deref().filter(|_| url.same_origin(&self.base)),
             json_body: body,
             timeout,
             max_body,
