@@ -13,11 +13,13 @@ mod ack;
 mod backoff;
 mod download;
 mod options;
+mod restart;
 mod session;
 #[cfg(test)]
 mod tests;
 
 pub use options::{env, ConnectOptions};
+pub use restart::{on_restart, RestartRequest};
 
 use crate::error::{Error, ErrorKind};
 use crate::http::Url;

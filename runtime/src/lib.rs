@@ -51,7 +51,7 @@ mod sha256;
 mod table;
 
 pub use anchor::aslr_reference;
-pub use client::{connect, connect_with, env, target_triple, ConnectOptions};
+pub use client::{connect, connect_with, env, on_restart, target_triple, ConnectOptions, RestartRequest};
 pub use entry::{EntryPatch, JUMP_LEN as ENTRY_JUMP_LEN};
 pub use error::{Error, ErrorKind};
 pub use hot::{call, hot_fn_address};

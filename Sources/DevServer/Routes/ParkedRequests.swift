@@ -12,6 +12,7 @@ final class ParkedRequests: Sendable {
         switch event {
         case .build(.finished, _):
             jobs.notifyAll()
+            devicePolls.notifyAll()  // devices of an older build restart into it
         case .patch(.finished, _):
             jobs.notifyAll()
             devicePolls.notifyAll()

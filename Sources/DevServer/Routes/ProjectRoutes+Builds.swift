@@ -14,6 +14,18 @@ extension ProjectRoutes {
             headers.set("Location", "/api/builds/\(key)")
             return .json(session.buildRecord(key).map(json.build) ?? .null, status: .accepted, headers: headers)
         }
+        router.get("/api/builds/{id}/binary") { request in
+            let binary = try session.binaryContents(ofBuild: try request.pathParameter("id"))
+            var response = Response.bytes(binary.bytes, contentType: MediaType.octetStream)
+            response.headers.set("Content-Disposition", "attachment; filename=\"\(binary.name)\"")
+            return binary.sha256.map { response.withETag($0, for: request) } ?? response
+        }
+        router.post("/api/restart") { _ in
+            let id = try session.requestRestart()
+            var headers = HTTPHeaders()
+            headers.set("Location", "/api/builds/\(id.rawValue)")
+            return .json(session.buildRecord(id.rawValue).map(json.build) ?? .null, status: .accepted, headers: headers)
+        }
         router.get("/api/builds") { _ in
             .json(["builds": .array(session.builds.reversed().map(json.build))])
         }

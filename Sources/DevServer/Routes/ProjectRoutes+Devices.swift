@@ -29,7 +29,10 @@ extension ProjectRoutes {
                     session.deviceSeen(id)
                     return .json(["patches": []])
                 },
-                ready: { session.takePendingPatches(for: id, after: after).map { .json(RecordJSON.pendingPatches($0, deviceId: id)) } })
+                ready: {
+                    if let restart = session.takeRestart(for: id) { return .json(RecordJSON.restart(restart)) }
+                    return session.takePendingPatches(for: id, after: after).map { .json(RecordJSON.pendingPatches($0, deviceId: id)) }
+                })
         }
         router.post("/api/devices/{id}/acks") { request in
             let id = try request.pathParameter("id")

@@ -62,6 +62,7 @@ struct RecordJSON: Sendable {
             object["durationMs"] = .int(Int64(build.durationMs.rounded()))
             object["binaryPath"] = .string(build.binary)
             if let size = record.binarySize { object["binarySize"] = .int(Int64(size)) }
+            if let sha256 = record.binarySha256 { object["binarySha256"] = .string(sha256) }
             if let symbols = build.symbols { object["symbolCount"] = .int(Int64(symbols)) }
             object["invocations"] = .array(build.crates.compactMap { crate in
                 guard let capture = crate.capture else { return nil }
@@ -102,6 +103,16 @@ struct RecordJSON: Sendable {
         if let slide = device.slide { object["slide"] = Self.hex(slide) }
         if let error = device.lastError { object["lastError"] = .string(error) }
         return .object(object)
+    }
+
+    /// A device poll's answer telling it to restart: no patches, the new build's binary.
+    static func restart(_ offer: RestartOffer) -> JSONValue {
+        ["patches": .array([]), "restart": [
+            "buildId": .string(offer.buildId.rawValue),
+            "binaryPath": .string(offer.binaryPath),
+            "binaryUrl": .string("/api/builds/\(offer.buildId.rawValue)/binary"),
+            "sha256": .string(offer.sha256),
+        ]]
     }
 
     /// A device poll's answer: `{"patches": [{id, sha256, libraryUrl, jumpTable}]}`.

@@ -63,6 +63,10 @@ struct SessionEventPublisher: Sendable {
         case .registered: name = "device.registered"
         case .removed: name = "device.removed"
         case .lost: name = "device.lost"
+        case .restarting(let build):
+            name = "restart.requested"
+            data["buildId"] = .string(build)
+            data["binaryUrl"] = .string("/api/builds/\(build)/binary")
         case .acknowledged(let patch, let applied, let error):
             name = applied ? "device.applied" : "device.failed"
             data["patch"] = .int(Int64(patch))

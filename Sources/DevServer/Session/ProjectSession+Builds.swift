@@ -57,9 +57,10 @@ extension ProjectSession {
                 }
             }
             let size = pipeline.binarySize(of: build)
+            let digest = build.keptBinaryDigest()
             change { state in
                 state.update(BuildRecord.self, key) {
-                    $0.build = build; $0.phases = build.phases; $0.binarySize = size
+                    $0.build = build; $0.phases = build.phases; $0.binarySize = size; $0.binarySha256 = digest
                     $0.warmUp = WarmUpRecord(state: .queued)
                 }
                 // The binary is ready to start now: the warm-up below is for patches, not for running it.

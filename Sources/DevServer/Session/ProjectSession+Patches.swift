@@ -130,6 +130,7 @@ extension ProjectSession {
             let failure = JobFailure(error)
             change { $0.finish(PatchRecord.self, key, state, error: failure, at: clock.now()) }
             logger.error("patch \(id) \(state.rawValue): \(failure.logLine)")
+            if state == .failed { restartAfterUnpatchableEdit(patchId: id, failure: failure) }
         }
     }
 

@@ -9,6 +9,14 @@ struct PendingPatch: Sendable {
     let jumpTable: JumpTable
 }
 
+/// A newer build a device of an older one is to restart into: its kept binary, by path (for a
+/// device on this machine) and by URL, and the sha256 both must have.
+struct RestartOffer: Sendable {
+    let buildId: BuildID
+    let binaryPath: String
+    let sha256: String
+}
+
 /// Two binaries (or objects) compared function by function.
 struct BinaryDiff: Sendable {
     /// The resolved paths that were compared.

@@ -70,6 +70,8 @@ struct BuildRecord: Codable, Sendable {
     var phases: [PhaseTiming] = []
     var build: FatBuild?
     var binarySize: Int?
+    /// The kept binary's sha256: what a device restarting into this build checks.
+    var binarySha256: String?
     var error: JobFailure?
     /// The warm-up that follows a succeeded build (see ``WarmUpRecord``); nil before it starts.
     var warmUp: WarmUpRecord?
@@ -136,6 +138,8 @@ struct PatchRecord: Codable, Sendable {
 /// Device states on the page and in the API.
 public enum DeviceState: String, Codable, Sendable {
     case connected, applying, up_to_date, failed, lost
+    /// Told to restart into a newer build (its process is replaced; the new one registers anew).
+    case restarting
 }
 
 /// A running app that registered with the server.

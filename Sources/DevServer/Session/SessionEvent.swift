@@ -18,6 +18,8 @@ enum SessionEvent: Sendable {
         case acknowledged(patch: Int, applied: Bool, error: String?)
         case removed
         case lost
+        /// Told to restart into a newer build.
+        case restarting(buildId: String)
     }
 
     case build(JobStep, BuildRecord)

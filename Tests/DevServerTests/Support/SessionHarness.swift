@@ -112,6 +112,7 @@ final class SessionHarness {
             case .acknowledged(let patch, let applied, _): return "device \(device.id) \(applied ? "applied" : "failed") \(patch)"
             case .removed: return "device \(device.id) removed"
             case .lost: return "device \(device.id) lost"
+            case .restarting(let build): return "device \(device.id) restarting into \(build)"
             }
         case .jumpTable(let patchId, let device, _): return "jump-table \(patchId) \(device)"
         case .devicePatchesLinked(let device): return "linked for \(device)"

@@ -6,6 +6,7 @@ use super::ack::{epoch_ms, Ack, Timings};
 use super::backoff::Backoff;
 use super::download::local_copy;
 use super::options::ConnectOptions;
+use super::restart::RestartRequest;
 use super::target_triple;
 use crate::error::{Error, ErrorKind};
 use crate::http::{self, Request, Url};
@@ -60,6 +61,8 @@ pub(super) struct Session {
     pending_acks: Vec<Ack>,
     pub(super) download_dir: Option<PathBuf>,
     pub(super) downloads: u64,
+    /// The build a restart into failed or was declined: not tried again.
+    restart_refused: Option<String>,
 }
 
 impl Session {
@@ -73,10 +76,11 @@ impl Session {
             pending_acks: Vec::new(),
             download_dir: None,
             downloads: 0,
+            restart_refused: None,
         }
     }
 
-    fn log(&self, message: &str) {
+    pub(super) fn log(&self, message: &str) {
         (self.options.log)(&format!("whisker-hot: {message}"));
     }
 
@@ -101,7 +105,7 @@ impl Session {
                 continue;
             }
             let started = Instant::now();
-            let (patches, received) = match self.poll(&device) {
+            let (patches, restart, received) = match self.poll(&device) {
                 Ok(answer) => answer,
                 Err(trouble) => {
                     self.retry_later("polling for patches", trouble);
@@ -109,6 +113,17 @@ impl Session {
                 }
             };
             self.backoff.reset();
+            if let Some(restart) = restart {
+                if self.restart_refused.as_deref() != Some(restart.build_id.as_str()) {
+                    // Returns only when this process was not replaced.
+                    let why = self.restart(&restart);
+                    self.log(&why);
+                    self.restart_refused = Some(restart.build_id.clone());
+                }
+                // The server keeps offering it; the next look is a while away.
+                std::thread::sleep(self.options.poll_wait.min(Duration::from_secs(5)));
+                continue;
+            }
             if patches.iter().all(|patch| patch.id <= self.after) {
                 // A server that answers an empty long poll at once must not turn this loop
                 // into a busy one.
@@ -190,7 +205,7 @@ impl Session {
         self.base.join(&format!("/api/devices/{}{tail}", percent_encode(device)))
     }
 
-    fn poll(&self, device: &str) -> Result<(Vec<Announced>, Received), Trouble> {
+    fn poll(&self, device: &str) -> Result<(Vec<Announced>, Option<RestartRequest>, Received), Trouble> {
         let wait = self.options.poll_wait.as_secs().max(1);
         let url = self.device_url(device, &format!("/patches?after={}&wait={wait}", self.after));
         let response = self.request("GET", &url, None, self.options.poll_wait + SHORT_TIMEOUT, MAX_JSON_BODY)?;
@@ -224,7 +239,8 @@ impl Session {
             });
         }
         patches.sort_by_key(|patch| patch.id);
-        Ok((patches, Received { wall, at, parse: at.elapsed() }))
+        let restart = value.get("restart").and_then(RestartRequest::from_value);
+        Ok((patches, restart, Received { wall, at, parse: at.elapsed() }))
     }
 
     /// Downloads, checks and applies one patch. `Ok` carries the ack to send (applied or failed

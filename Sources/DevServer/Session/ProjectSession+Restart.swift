@@ -1,0 +1,55 @@
+import Foundation
+import Hotpatch
+
+/// Hot restart (issue 13): a device whose build is older than the current one can take none of
+/// its patches, so it is told to restart into it — the runtime replaces its process with the new
+/// binary. An edit the running build can't take (`not_patchable`) starts that new build itself.
+extension ProjectSession {
+    /// The restart a polling device is to make, recorded (the device is `restarting`); nil when
+    /// its build is the current one or the current one isn't ready.
+    func takeRestart(for deviceId: String) -> RestartOffer? {
+        change { state -> RestartOffer? in
+            guard let device = state.visibleDevice(deviceId), let current = state.currentBuild,
+                  current.id != device.buildId, let build = current.build, let sha256 = current.binarySha256,
+                  let previous = state.journal.record(BuildRecord.self, device.buildId.rawValue),
+                  (previous.createdAt, previous.id.rawValue) < (current.createdAt, current.id.rawValue)
+            else { return nil }
+            if device.state != .restarting {
+                state.update(DeviceRecord.self, deviceId) { $0.state = .restarting }
+                state.emitDevice(.restarting(buildId: current.id.rawValue), deviceId)
+                state.journalDidChange()
+            }
+            return RestartOffer(buildId: current.id, binaryPath: build.binary, sha256: sha256)
+        }
+    }
+
+    /// `POST /api/restart`: a fat build; once it succeeds every device of an older build is told
+    /// to restart into it.
+    func requestRestart() throws(SessionError) -> BuildID {
+        logger.info("restart requested: building, then every app restarts into the new build")
+        return try enqueueBuild(trigger: .api)
+    }
+
+    /// A patch refused as not patchable: build what the edit needs, and restart the apps into it.
+    func restartAfterUnpatchableEdit(patchId: Int, failure: JobFailure) {
+        guard failure.reasons?.isEmpty == false else { return }
+        do {
+            let build = try enqueueBuild(trigger: .watch)
+            logger.info("patch \(patchId) is not patchable; build \(build.rawValue) queued, the apps restart into it")
+        } catch {
+            logger.error("patch \(patchId) is not patchable, and no build could be queued to restart into: \(error)")
+        }
+    }
+
+    /// The kept binary of build `id`, for `GET /api/builds/{id}/binary`.
+    func binaryContents(ofBuild id: String) throws(SessionError) -> (bytes: [UInt8], sha256: String?, name: String) {
+        let record = try build(id, hint: "GET /api/builds lists the builds")
+        guard let build = record.build, record.state == .succeeded else {
+            throw .conflict("build_not_ready", "build \(id) is \(record.state.rawValue); only a succeeded build has a binary")
+        }
+        guard let bytes = FileManager.default.contents(atPath: build.binary) else {
+            throw SessionError(.gone, "binary_missing", "the binary of build \(id) is no longer on disk")
+        }
+        return (Array(bytes), record.binarySha256, URL(fileURLWithPath: build.binary).lastPathComponent)
+    }
+}

@@ -1,0 +1,110 @@
+//! Hot restart: the server built a newer binary than this process runs (an edit no patch can
+//! carry, or a restart asked for), so the process replaces itself with it — same pid, argv, cwd
+//! and environment, `WHISKER_BUILD_ID` set to the new build. The app may decide otherwise
+//! ([`on_restart`]); where the platform can't `exec`, the device says a restart is required.
+
+use super::download::{create_private_dir, local_copy};
+use super::session::Session;
+use crate::json::Value;
+use crate::sha256::sha256_hex;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+const MAX_BINARY_BYTES: usize = 4 * 1024 * 1024 * 1024 - 1;
+
+/// What the server asks a device to restart into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartRequest {
+    /// The new build's id (becomes `WHISKER_BUILD_ID`).
+    pub build_id: String,
+    /// The binary on the server's machine (used as it is when this process runs there too).
+    pub binary_path: String,
+    /// Where to download it from otherwise (a path on the server, or an http URL).
+    pub binary_url: String,
+    /// What the binary's bytes must hash to.
+    pub sha256: String,
+}
+
+impl RestartRequest {
+    pub(super) fn from_value(value: &Value) -> Option<RestartRequest> {
+        let field = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+        Some(RestartRequest { build_id: field("buildId")?, binary_path: field("binaryPath")?, binary_url: field("binaryUrl")?, sha256: field("sha256")? })
+    }
+}
+
+static HOOK: Mutex<Option<fn(&RestartRequest) -> bool>> = Mutex::new(None);
+
+/// Lets the app decide about restarts: `hook` runs on the `whisker-hot` thread before the process
+/// is replaced, and returning `false` declines (the device then logs that a restart is required
+/// and keeps running its current code). Save whatever state the new process should find there.
+pub fn on_restart(hook: fn(&RestartRequest) -> bool) {
+    *HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(hook);
+}
+
+impl Session {
+    /// Restarts into `request`'s binary; returns only when that did not happen, with why.
+    pub(super) fn restart(&mut self, request: &RestartRequest) -> String {
+        let hook = *HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(hook) = hook {
+            if !hook(request) {
+                return format!("restart-required: the app declined the restart into build {}", request.build_id);
+            }
+        }
+        let binary = match local_copy(&request.binary_path, &request.sha256) {
+            Some(path) => path,
+            None => match self.download_binary(request) {
+                Ok(path) => path,
+                Err(err) => return format!("restart-required: {err}"),
+            },
+        };
+        self.log(&format!("restarting into build {} ({})", request.build_id, binary.display()));
+        format!("restart-required: {}", exec(&binary, &request.build_id))
+    }
+
+    fn download_binary(&mut self, request: &RestartRequest) -> Result<PathBuf, String> {
+        let url = self.base.resolve(&request.binary_url).map_err(|err| err.to_string())?;
+        let response = self.request("GET", &url, None, DOWNLOAD_TIMEOUT, MAX_BINARY_BYTES).map_err(|err| err.to_string())?;
+        if response.status != 200 {
+            return Err(format!("GET {url} answered HTTP {}", response.status));
+        }
+        let actual = sha256_hex(&response.body);
+        if !actual.eq_ignore_ascii_case(request.sha256.trim()) {
+            return Err(format!("sha256 mismatch for {url}: expected {}, got {actual}", request.sha256));
+        }
+        let dir = create_private_dir().map_err(|err| err.to_string())?;
+        let path = dir.join(format!("app-{}", request.build_id));
+        write_executable(&path, &response.body).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        Ok(path)
+    }
+}
+
+#[cfg(unix)]
+fn write_executable(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o700).open(path)?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_executable(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+/// Replaces this process with `binary` (same argv after the program name, environment with the
+/// new build id, working directory); returns only on failure, with why.
+#[cfg(unix)]
+fn exec(binary: &std::path::Path, build_id: &str) -> String {
+    use std::os::unix::process::CommandExt;
+    let mut arguments = std::env::args_os();
+    let program_name = arguments.next().unwrap_or_else(|| binary.as_os_str().to_os_string());
+    let error = std::process::Command::new(binary).arg0(program_name).args(arguments).env("WHISKER_BUILD_ID", build_id).exec();
+    format!("cannot execute {}: {error}", binary.display())
+}
+
+#[cfg(not(unix))]
+fn exec(_binary: &std::path::Path, _build_id: &str) -> String {
+    "this platform cannot replace a running process".to_string()
+}
