@@ -17,7 +17,9 @@ Then, on the one live process:
 3. the error fixed with new text (recovery): the next patch applies, the static still counts;
 4. `heartbeat`, which `main`'s loop calls directly: only the entry jump brings the edit in;
 5. back to the fat build (`POST /api/builds/{id}/revert`): the original text, and heartbeat's
-   own code again (the runtime writes its first bytes back).
+   own code again (the runtime writes its first bytes back);
+6. a hot restart (`POST /api/restart`): the device is offered the new build, downloads its binary
+   and checks its sha256 (QEMU without binfmt can't exec it, so it reports restart-required).
 Every patch: same pid, tick numbers continuing, library downloaded (not the server's file),
 acked. Before the patches: a token-less request from the device's namespace gets 401 (the status
 page's static files stay open), one with the token 200. After: the library the device got has no
@@ -205,6 +207,16 @@ class DeviceRun:
             time.sleep(0.05)
         return None
 
+    def wait_stderr(self, mark: int, predicate, timeout: float) -> str | None:
+        """The first runtime (stderr) line since `mark` matching `predicate`, waiting up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for _, tag, text, _ in self.app.lines[mark:]:
+                if tag == "err" and predicate(text):
+                    return text
+            time.sleep(0.1)
+        return None
+
     def applied_line(self, mark: int, patch: int) -> str | None:
         for _, tag, text, _ in self.app.lines[mark:]:
             match = APPLIED.match(text) if tag == "err" else None
@@ -389,6 +401,29 @@ def run(args: argparse.Namespace) -> int:
     ok = status == 200 and back is not None and beat is not None
     run.record("5 revert to the fat build", ok, (back[0] - started) * 1000 if back else None,
                f"{back[1]}; {beat[1]}" if ok else f"revert answered {status}: {body[:200]!r}; {app.stderr_tail()[-300:]}")
+
+    # Hot restart over the LAN: a new build; the device downloads its binary (the server's file is
+    # hidden from it) and checks its sha256 before it tries to exec it. Under user-mode QEMU with no
+    # binfmt the kernel can't run an aarch64 binary, so the runtime reports `restart-required`
+    # (a phone's own runtime execs); the binary URL's bytes must match the sha256 offered.
+    mark = app.mark()
+    status, body = server.request("POST", "/api/restart")
+    new_build = json.loads(body).get("id") if status == 202 else None
+    restarting = run.wait_stderr(mark, lambda line: "restarting into build" in line or "restart-required" in line, 300)
+    device = server.device_of_pid(run.pid) or {}
+    same = False
+    if new_build:
+        record = server.get(f"/api/builds/{new_build}")
+        fetched = subprocess.run(network.exec([sys.executable, "-c", (
+            "import sys, hashlib, urllib.request\n"
+            "request = urllib.request.Request(sys.argv[1], headers={'Authorization': 'Bearer ' + sys.argv[2]})\n"
+            "print(hashlib.sha256(urllib.request.urlopen(request, timeout=60).read()).hexdigest())\n"),
+            f"{lan_url}/api/builds/{new_build}/binary", token]), stdout=subprocess.PIPE, text=True, timeout=120).stdout.strip()
+        same = fetched == record.get("binarySha256")
+    ok = restarting is not None and "restarting into build" in restarting and device.get("state") == "restarting" and same
+    run.record("6 restart offered over the LAN", ok, None,
+               f"{restarting}; device {device.get('state')}; binary from the namespace matches sha256: {same}"
+               if restarting else f"no restart on the device (POST /api/restart {status}); {app.stderr_tail()[-300:]}")
 
     for text in ("patched once", "patched twice"):
         problem = static_note(run, text)

@@ -93,15 +93,44 @@ fn write_executable(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     std::fs::write(path, bytes)
 }
 
-/// Replaces this process with `binary` (same argv after the program name, environment with the
-/// new build id, working directory); returns only on failure, with why.
+/// Replaces this process with `binary` (same argv, environment with the new build id, working
+/// directory); returns only on failure, with why. `execve` itself, not `Command::exec`: that one
+/// goes through `execvp`, which on `ENOEXEC` (a binary this machine can't run) runs the file as a
+/// shell script instead — and the app is gone.
 #[cfg(unix)]
 fn exec(binary: &std::path::Path, build_id: &str) -> String {
-    use std::os::unix::process::CommandExt;
-    let mut arguments = std::env::args_os();
-    let program_name = arguments.next().unwrap_or_else(|| binary.as_os_str().to_os_string());
-    let error = std::process::Command::new(binary).arg0(program_name).args(arguments).env("WHISKER_BUILD_ID", build_id).exec();
-    format!("cannot execute {}: {error}", binary.display())
+    use std::ffi::CString;
+    use std::os::raw::{c_char, c_int};
+    use std::os::unix::ffi::OsStrExt;
+    extern "C" {
+        fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> c_int;
+    }
+    let c_string = |bytes: &[u8]| CString::new(bytes).map_err(|_| "an argument or variable holds a NUL byte".to_string());
+    let prepared = (|| -> Result<(CString, Vec<CString>, Vec<CString>), String> {
+        let path = c_string(binary.as_os_str().as_bytes())?;
+        let mut argv = std::env::args_os().map(|argument| c_string(argument.as_bytes())).collect::<Result<Vec<_>, _>>()?;
+        if argv.is_empty() {
+            argv.push(path.clone());
+        }
+        let mut envp = Vec::new();
+        for (key, value) in std::env::vars_os() {
+            if key.as_bytes() == b"WHISKER_BUILD_ID" {
+                continue;
+            }
+            envp.push(c_string(&[key.as_bytes(), b"=", value.as_bytes()].concat())?);
+        }
+        envp.push(c_string(format!("WHISKER_BUILD_ID={build_id}").as_bytes())?);
+        Ok((path, argv, envp))
+    })();
+    let (path, argv, envp) = match prepared {
+        Ok(prepared) => prepared,
+        Err(why) => return format!("cannot execute {}: {why}", binary.display()),
+    };
+    let pointers = |strings: &[CString]| strings.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect::<Vec<_>>();
+    let (argv_pointers, envp_pointers) = (pointers(&argv), pointers(&envp));
+    // SAFETY: every pointer is a NUL-terminated string alive for the call; both arrays end in null.
+    unsafe { execve(path.as_ptr(), argv_pointers.as_ptr(), envp_pointers.as_ptr()) };
+    format!("cannot execute {}: {}", binary.display(), std::io::Error::last_os_error())
 }
 
 #[cfg(not(unix))]
