@@ -46,4 +46,89 @@ import Testing
         #expect(app.waitForLine(after: later, timeout: 120) { $0.hasSuffix(": patched after restart") } != nil, "\(app.output.suffix(8))")
         #expect(app.isRunning && app.pid == pid)
     }
+
+    /// A new `thread_local!` (no library loaded later can add one), a new dependency from
+    /// Debian's crates (Cargo.toml, cargo's config, Cargo.lock) and a new build script (its output
+    /// reaches the code through `env!`): each restarts the app into a build that has it, by itself.
+    @Test(arguments: ["thread-local", "dependency", "build-script"])
+    func editsOnlyABuildCanCarryRestartTheApp(_ kind: String) throws {
+        let workspace = try CounterWorkspace()
+        let server = try DevServerProcess(workspace: workspace)
+        defer { _ = server.interrupt() }
+        let build = try server.waitForBuild()
+        let (app, _) = try workspace.launch(
+            binary: build.binary, environment: ["WHISKER_DEV_SERVER": server.url, "WHISKER_BUILD_ID": build.id])
+        defer { app.terminate() }
+        let pid = app.pid
+        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
+
+        let text: String
+        if kind == "thread-local" {
+            text = "counted per thread 1"
+            try workspace.editMain {
+                $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
+                    thread_local! { static CALLS: std::cell::Cell<u64> = std::cell::Cell::new(0); }
+
+                    fn message() -> String {
+                        let calls = CALLS.with(|calls| { calls.set(calls.get() + 1); calls.get() });
+                        format!("counted per thread {}", calls.min(1))
+                    }
+                    """)
+            }
+        } else if kind == "build-script" {
+            text = "greeting from build.rs"
+            try "fn main() {\n    println!(\"cargo:rustc-env=WHISKER_GREETING=greeting from build.rs\");\n}\n"
+                .write(to: workspace.project.appendingPathComponent("build.rs"), atomically: false, encoding: .utf8)
+            try workspace.editMain {
+                $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
+                    fn message() -> &'static str {
+                        env!("WHISKER_GREETING")
+                    }
+                    """)
+            }
+        } else {
+            text = "lazy from once_cell"
+            let config = workspace.project.appendingPathComponent(".cargo/config.toml")
+            try (try String(contentsOf: config, encoding: .utf8) + """
+
+                [source.crates-io]
+                replace-with = "debian"
+
+                [source.debian]
+                directory = "/usr/share/cargo/registry"
+
+                [net]
+                offline = true
+
+                """).write(to: config, atomically: false, encoding: .utf8)
+            let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+            try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(
+                of: "[dependencies]\n", with: "[dependencies]\nonce_cell = \"1\"\n").write(to: manifest, atomically: false, encoding: .utf8)
+            try workspace.editMain {
+                $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
+                    static TEXT: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| "lazy from once_cell".to_string());
+
+                    fn message() -> &'static str {
+                        TEXT.as_str()
+                    }
+                    """)
+            }
+        }
+        let mark = app.output.count
+        let restarting = app.waitForLine(after: mark, timeout: 300) { $0.contains("whisker-hot: restarting into build") }
+        try #require(restarting != nil, "\(kind): no restart: \(app.output.suffix(8))")
+        let line = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": \(text)") }
+        #expect(line != nil, "\(kind): the new binary runs: \(app.output.suffix(8))")
+        #expect(app.isRunning && app.pid == pid, "\(kind): the same process, replaced in place")
+        let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
+        let refused = patches.first { $0["patchable"] as? Bool == false }
+        let codes = (refused?["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        let expected: Bool
+        switch kind {
+        case "thread-local": expected = codes == ["new_thread_local"]
+        case "build-script": expected = codes.contains("build_script_changed")
+        default: expected = codes.contains("manifest_changed") && codes.contains("cargo_config_changed")
+        }
+        #expect(expected, "\(kind): \(codes)")
+    }
 }
