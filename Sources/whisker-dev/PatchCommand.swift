@@ -40,6 +40,11 @@ struct PatchCommand: AsyncParsableCommand {
         help: "Also overwrite the start of every changed old function with a jump to its new code, so direct callers run it too (Linux/Android; the process must be allowed to write its code pages).")
     var entryPatching = false
 
+    @Flag(
+        name: .customLong("allow-unpatchable"),
+        help: "Apply an edit the patchability checks refuse (a changed type layout, static type or manifest) instead of failing: the running code may misbehave. For experiments; restart the app instead.")
+    var allowUnpatchable = false
+
     @OptionGroup var toolchain: ToolchainOptions
 
     @OptionGroup var cache: CacheOptions
@@ -65,6 +70,7 @@ struct PatchCommand: AsyncParsableCommand {
         }
         var patcher = Patcher(layout: layout, cache: cache.makeModuleCache())
         patcher.entryPatching = entryPatching
+        patcher.allowUnpatchable = allowUnpatchable
         let linked: LinkedPatch
         do {
             linked = try patcher.createPatch(aslrReference: reference, force: force)

@@ -37,6 +37,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Jump tables also overwrite the start of every changed old function with a jump to its new code (Linux/Android devices that may write their code pages).")
     var entryPatching = false
 
+    @Flag(
+        name: .customLong("allow-unpatchable"),
+        help: "Patch edits the patchability checks refuse (a changed type layout, static type or manifest) instead of restarting the apps: the running code may misbehave.")
+    var allowUnpatchable = false
+
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
@@ -45,7 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
             project: URL(fileURLWithPath: selection.project).standardizedFileURL, bin: selection.bin,
             package: selection.package, release: selection.release, target: toolchain.target,
             host: host ?? (lan ? "0.0.0.0" : "127.0.0.1"), port: port, lan: lan, token: token, watch: !noWatch,
-            cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot, entryPatching: entryPatching)
+            cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot, entryPatching: entryPatching,
+            allowUnpatchable: allowUnpatchable)
         do {
             try await ServeRunner.run(options)
         } catch {

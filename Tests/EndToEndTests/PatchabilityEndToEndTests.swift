@@ -66,6 +66,60 @@ import Testing
         #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil)
     }
 
+    /// A field added in front of the state `main` keeps: the check reads both layouts from the
+    /// debug info and refuses, naming the type and its sizes. Forced through with
+    /// `--allow-unpatchable`, the patch does run — and misbehaves, which is what the check is
+    /// for: the new `tick` reads the old `ticks` as `generation` (a correct program prints 0).
+    ///
+    /// Built with v0 symbol names: legacy mangling hashes a struct's definition into the name of
+    /// every function whose type mentions it, so there the edited `tick` and the closure `main`
+    /// hot-calls become *new* functions and the old code keeps running on the old memory; v0
+    /// names carry no such hash, so the new code takes over the old memory, as it does for a
+    /// type reached through a trait object or a pointer under either mangling.
+    @Test func aStructFieldAddedIsRefusedAndForcedThroughItMisbehaves() throws {
+        let workspace = try CounterWorkspace()
+        let v0 = ["RUSTFLAGS": "-Csymbol-mangling-version=v0"]
+        let built = try workspace.whiskerDev(["build", "--project", workspace.project.path, "--json"], environment: v0)
+        try #require(built.succeeded, "\(built.stderrText)")
+        let binary = try #require((try JSONSerialization.jsonObject(with: built.stdout) as? [String: Any])?["binary"] as? String)
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        #expect(app.waitForLine { $0.hasPrefix("tick 3:") } != nil, "\(app.output.suffix(5))")
+        try workspace.editMain(Self.addGenerationField)
+        let table = workspace.root.appendingPathComponent("table.json").path
+        let refused = try workspace.patch(reference: reference, table: table, environment: v0)
+        #expect(!refused.succeeded)
+        #expect(refused.stderrText.contains("the layout of `counter::State` changed (8 → 16 bytes; field `generation` added at offset 0; `ticks` moved from offset 0 to 8)"),
+                "\(refused.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: table), "no table for a refused patch")
+        let mark = app.output.count
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from counter") } != nil, "the app keeps its code")
+
+        let forced = try workspace.patch(reference: reference, table: table, ["--allow-unpatchable"], environment: v0)
+        try #require(forced.succeeded, "\(forced.stderrText)")
+        #expect(forced.stderrText.contains("applied although not patchable"), "\(forced.stderrText)")
+        let beforeForce = app.output.count
+        app.send(table)
+        let misread = app.waitForLine(after: beforeForce, timeout: 20) { $0.contains("(generation ") }
+        if let misread {
+            // The old `ticks` (3 or more by now) read as the new field.
+            let generation = misread.split(separator: "(generation ").last.flatMap { Int($0.dropLast()) }
+            #expect(generation.map { $0 >= 3 } == true, "misread state: \(misread)")
+        } else {
+            #expect(!app.isRunning, "neither misread state nor a crash: \(app.output.suffix(8))")
+        }
+    }
+
+    /// `struct State { ticks }` → `#[repr(C)] struct State { generation, ticks }` (16 bytes,
+    /// `ticks` at 8), printed by `tick`.
+    static func addGenerationField(_ source: String) -> String {
+        source
+            .replacingOccurrences(of: "struct State {\n    ticks: u64,\n}", with: "#[repr(C)]\nstruct State {\n    generation: u64,\n    ticks: u64,\n}")
+            .replacingOccurrences(of: "State { ticks: 0 }", with: "State { generation: 0, ticks: 0 }")
+            .replacingOccurrences(of: "say(&format!(\"tick {}: {}\", state.ticks, message()));",
+                                  with: "say(&format!(\"tick {}: {} (generation {})\", state.ticks, message(), state.generation));")
+    }
+
     /// Under `serve`: saving Cargo.toml is noticed (it is watched), the patch fails before any
     /// device gets it, and the API says why; the device keeps its code.
     @Test func serveRefusesAManifestSaveWithPatchableFalseAndTheReason() throws {

@@ -20,12 +20,14 @@ public struct ServeOptions: Sendable {
     public var webRoot: String?
     /// Jump tables carry `entryPatches` (`--entry-patching`).
     public var entryPatching: Bool
+    /// Patch what the patchability checks refuse (`--allow-unpatchable`).
+    public var allowUnpatchable: Bool
 
     public init(
         project: URL, bin: String? = nil, package: String? = nil, release: Bool = false, target: String? = nil,
         host: String = "127.0.0.1",
         port: UInt16 = 9630, lan: Bool = false, token: String? = nil, watch: Bool = true, cacheDirectory: URL,
-        webRoot: String? = nil, entryPatching: Bool = false
+        webRoot: String? = nil, entryPatching: Bool = false, allowUnpatchable: Bool = false
     ) {
         self.project = project
         self.bin = bin
@@ -40,6 +42,7 @@ public struct ServeOptions: Sendable {
         self.cacheDirectory = cacheDirectory
         self.webRoot = webRoot
         self.entryPatching = entryPatching
+        self.allowUnpatchable = allowUnpatchable
     }
 }
 
@@ -77,7 +80,7 @@ public enum ServeRunner {
             configuration: SessionConfiguration(
                 project: options.project, cacheDirectory: options.cacheDirectory, bin: options.bin,
                 package: options.package, release: options.release, target: options.target,
-                entryPatching: options.entryPatching,
+                entryPatching: options.entryPatching, allowUnpatchable: options.allowUnpatchable,
                 environment: environment),
             events: events, logger: logger)
         let routes = ProjectRoutes(session: session)

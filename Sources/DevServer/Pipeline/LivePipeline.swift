@@ -16,6 +16,7 @@ struct LivePipeline: PatchPipeline {
         cache = HotpatchModuleCache(directory: configuration.cacheDirectory.path)
         var patcher = Patcher(layout: layout, cache: cache, logger: logger)
         patcher.entryPatching = configuration.entryPatching
+        patcher.allowUnpatchable = configuration.allowUnpatchable
         self.patcher = patcher
     }
 

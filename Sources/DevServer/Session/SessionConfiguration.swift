@@ -10,11 +10,13 @@ public struct SessionConfiguration: Sendable {
     public var target: String?
     /// Jump tables carry `entryPatches` (`whisker-dev serve --entry-patching`).
     public var entryPatching: Bool
+    /// Edits the patchability checks refuse are patched anyway (`--allow-unpatchable`).
+    public var allowUnpatchable: Bool
     public var environment: [String: String]
 
     public init(
         project: URL, cacheDirectory: URL, bin: String? = nil, package: String? = nil, release: Bool = false,
-        target: String? = nil, entryPatching: Bool = false,
+        target: String? = nil, entryPatching: Bool = false, allowUnpatchable: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.project = project.standardizedFileURL
@@ -24,6 +26,7 @@ public struct SessionConfiguration: Sendable {
         self.release = release
         self.target = target
         self.entryPatching = entryPatching
+        self.allowUnpatchable = allowUnpatchable
         self.environment = environment
     }
 

@@ -71,6 +71,15 @@ public struct BuiltCrate: Codable, Sendable, Equatable {
     /// (Debian's 1.65, a device's toolchain) `name 1.0 (path+file:///dir)`.
     public var isPathPackage: Bool { packageId.hasPrefix("path+file://") || packageId.contains(" (path+file://") }
 
+    /// The package's directory, for a path package (`/work/app` of `path+file:///work/app#0.1.0`
+    /// or of `app 0.1.0 (path+file:///work/app)`).
+    public var packageDirectory: String? {
+        guard let start = packageId.range(of: "path+file://") else { return nil }
+        let rest = packageId[start.upperBound...]
+        let directory = rest.prefix { $0 != "#" && $0 != ")" && $0 != "?" }
+        return directory.isEmpty ? nil : String(directory).removingPercentEncoding ?? String(directory)
+    }
+
     /// What `cargo clean -p` takes for this package: the id itself, or for the older spelling
     /// (not a package id spec) the package's name, which is what cargo 1.65 cleans by anyway.
     public var packageSpec: String {

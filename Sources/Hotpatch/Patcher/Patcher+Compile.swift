@@ -24,20 +24,22 @@ extension Patcher {
         let state = try ProjectState.load(layout)
         // What only a fat build can change is refused before anything compiles.
         if state.lastBuildId == build.id, let changes = state.buildInputs?.changes(), !changes.isEmpty {
-            throw NotPatchableError(reasons: changes)
+            try refuse(changes, patch: patch)
         }
         guard linksShared(build) else {
-            return try compileObjects(
+            var compilation = try compileObjects(
                 build: build, patch: patch, state: state, force: force, extraRustcArguments: extraRustcArguments,
                 cancellation: cancellation)
+            try refuse(unpatchableLayouts(&compilation), patch: patch)
+            return compilation
         }
-        let compilation = try compileObjects(
+        var compilation = try compileObjects(
             build: build, patch: patch, state: state, force: force,
             extraRustcArguments: extraRustcArguments + warmUpArguments(build), cancellation: cancellation)
+        let layouts = unpatchableLayouts(&compilation)
         do {
             let shared = try makeShared(compilation)
-            let statics = try unpatchableStatics(shared)
-            if !statics.isEmpty { throw NotPatchableError(reasons: statics) }
+            try refuse(layouts + unpatchableStatics(shared), patch: patch)
             return shared
         } catch let error as RelocateError {
             // A new thread-local can't live in any library loaded later (the executable's static

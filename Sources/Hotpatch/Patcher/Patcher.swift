@@ -20,6 +20,10 @@ public struct Patcher: Sendable {
     /// Whether jump tables also carry `entryPatches` (`--entry-patching`): see
     /// ``addingEntryPatches(to:fatSymbols:diff:)``.
     public var entryPatching = false
+    /// Apply edits the patchability checks refuse (`--allow-unpatchable`): a changed type layout
+    /// or static type, a changed manifest. They are logged and may misbehave; a new thread-local
+    /// still can't be linked.
+    public var allowUnpatchable = false
     let logger: Logger
 
     public init(layout: ProjectLayout, cache: HotpatchModuleCache? = nil, logger: Logger = Logger(label: "whisker.patcher")) {

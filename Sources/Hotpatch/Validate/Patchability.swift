@@ -2,11 +2,12 @@ import Foundation
 
 /// One reason an edit can't be patched into the running process (issue 13): the PatchPlan's and
 /// the API's `reasons`. `code` is one of `manifest_changed`, `build_script_changed`,
-/// `cargo_config_changed`, `lock_file_changed`, `static_type_changed`, `new_thread_local`.
+/// `cargo_config_changed`, `lock_file_changed`, `static_type_changed`, `type_layout_changed`,
+/// `new_thread_local`.
 public struct UnpatchableReason: Codable, Sendable, Equatable {
     public var code: String
     public var message: String
-    /// The static or thread-local concerned (mangled), when the reason is about one.
+    /// The type (`counter::State`), or the static or thread-local (mangled), the reason is about.
     public var type: String?
     public var oldSize: Int?
     public var newSize: Int?
@@ -94,6 +95,36 @@ public struct BuildInputs: Codable, Sendable, Equatable {
 }
 
 extension Patcher {
+    /// Throws `reasons` as a ``NotPatchableError`` — unless this patcher allows unpatchable edits
+    /// (`--allow-unpatchable`), which only logs them: the edit is applied and may misbehave.
+    func refuse(_ reasons: [UnpatchableReason], patch: PatchDirectory) throws {
+        guard !reasons.isEmpty else { return }
+        guard allowUnpatchable else { throw NotPatchableError(reasons: reasons) }
+        for reason in reasons {
+            logger.warning("patch \(patch.id): applied although not patchable (--allow-unpatchable): \(reason.message)")
+        }
+    }
+
+    /// Types of the rebuilt crates whose layout the patch objects change (``TypeLayoutCheck``),
+    /// timed as the `layoutCheck` phase. Unreadable debug info skips the check with a warning:
+    /// it guards against a misbehaving patch, it must not stop every patch of a build.
+    func unpatchableLayouts(_ compilation: inout PatchCompilation) -> [UnpatchableReason] {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer { compilation.phases.append(PhaseTiming(name: "layoutCheck", duration: clock.now - start)) }
+        do {
+            let running = try TypeLayoutCheck.running(compilation.build)
+            guard !running.types.isEmpty else {
+                logger.notice("patch \(compilation.patch.id): no type layouts in the build's debug info (profile debug < 2): layout check skipped")
+                return []
+            }
+            return try TypeLayoutCheck.reasons(running: running, objects: compilation.objects, crates: Set(compilation.rebuiltCrates))
+        } catch {
+            logger.warning("patch \(compilation.patch.id): layout check skipped: \(error)")
+            return []
+        }
+    }
+
     /// Reasons the relocated objects can't run in the build's process: a static whose type changed,
     /// so old and new code would disagree on the memory both use. Its size differs under the same
     /// name, or — legacy mangling hashes a static's type into its name — the "new" static has the

@@ -101,12 +101,12 @@ extension WarmUp {
     }
 
     /// The extra rustc flags of a build's warm-up and of its patches' normal (not fallback)
-    /// compile: with the shared link, its code model, and limited debug info (line tables, no
-    /// types or variables: `-Cdebuginfo=1` in every rustc version), where full debug info of a few
-    /// codegen units would be most of the library (1.6 of 1.8 MB for a one-function edit) and a
-    /// third of rustc's time. Backtraces through patched code keep their file:line.
+    /// compile: with the shared link, its code model, and full debug info (`-Cdebuginfo=2`, as a
+    /// dev profile has): the types' layouts in it are what ``TypeLayoutCheck`` compares with the
+    /// running build's. Incremental replays re-codegen only the edited units, so it costs little
+    /// rustc time there; backtraces through patched code keep their file:line.
     public static func arguments(sharedLink: Bool) -> [String] {
-        sharedLink ? StaticsRelocation.largeCodeModel + ["-Cdebuginfo=1"] : []
+        sharedLink ? StaticsRelocation.largeCodeModel + ["-Cdebuginfo=2"] : []
     }
 
     /// The warm-up's flags, beside its objects: a warm-up made with other flags (an earlier
