@@ -131,4 +131,43 @@ import Testing
         }
         #expect(expected, "\(kind): \(codes)")
     }
+    /// A field added to the state `main` keeps: the layout check refuses the patch (the reason
+    /// names `counter::State` and its sizes), the app restarts by itself into a build with the
+    /// field (a fresh `generation` of 0, not the misread old memory), and the next, patchable
+    /// edit patches the restarted process.
+    @Test func aStructFieldAddedRestartsTheAppAndTheNextEditPatchesIt() throws {
+        let workspace = try CounterWorkspace()
+        let server = try DevServerProcess(workspace: workspace)
+        defer { _ = server.interrupt() }
+        let build = try server.waitForBuild()
+        let (app, _) = try workspace.launch(
+            binary: build.binary, environment: ["WHISKER_DEV_SERVER": server.url, "WHISKER_BUILD_ID": build.id])
+        defer { app.terminate() }
+        let pid = app.pid
+        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
+        #expect(app.waitForLine { $0.hasPrefix("tick 3:") } != nil)
+
+        let mark = app.output.count
+        try workspace.editMain(PatchabilityEndToEndTests.addGenerationField)
+        let restarting = app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") }
+        try #require(restarting != nil, "no restart: \(app.output.suffix(8))")
+        #expect(app.output[mark...].allSatisfy { !$0.contains("applied patch") }, "no patch reached the app")
+        let first = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": hello from counter (generation 0)") }
+        #expect(first.flatMap(tickNumber) == 1, "the new binary runs from a fresh start: \(app.output.suffix(8))")
+        #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
+
+        let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
+        let reasons = patches.first { $0["patchable"] as? Bool == false }?["reasons"] as? [[String: Any]] ?? []
+        let layout = reasons.first { $0["code"] as? String == "type_layout_changed" }
+        #expect(layout?["type"] as? String == "counter::State", "\(reasons)")
+        #expect(layout?["oldSize"] as? Int == 8 && layout?["newSize"] as? Int == 16, "\(reasons)")
+        #expect((layout?["message"] as? String)?.contains("8 → 16 bytes") == true, "\(reasons)")
+
+        #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil, "the new process registers")
+        let later = app.output.count
+        try workspace.setMessage(from: "hello from counter", to: "patched after the field")
+        #expect(app.waitForLine(after: later, timeout: 120) { $0.hasSuffix(": patched after the field (generation 0)") } != nil,
+                "\(app.output.suffix(8))")
+        #expect(app.isRunning && app.pid == pid)
+    }
 }
