@@ -110,6 +110,39 @@ import Testing
         }
     }
 
+    /// An edited proc-macro crate (a path dependency) is refused as `proc_macro_changed`: its code
+    /// runs in the compiler, so only a new build has what it generates. The app keeps its code.
+    @Test func aChangedProcMacroCrateIsRefusedNamingIt() throws {
+        let workspace = try CounterWorkspace()
+        let macro = workspace.root.appendingPathComponent("examples/greet")
+        try FileManager.default.createDirectory(at: macro.appendingPathComponent("src"), withIntermediateDirectories: true)
+        try "[package]\nname = \"greet\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\nproc-macro = true\n"
+            .write(to: macro.appendingPathComponent("Cargo.toml"), atomically: false, encoding: .utf8)
+        let macroSource = macro.appendingPathComponent("src/lib.rs")
+        func writeMacro(_ text: String) throws {
+            try "use proc_macro::TokenStream;\n\n#[proc_macro]\npub fn greeting(_: TokenStream) -> TokenStream {\n    \"\\\"\(text)\\\"\".parse().unwrap()\n}\n"
+                .write(to: macroSource, atomically: false, encoding: .utf8)
+        }
+        try writeMacro("hello from a macro")
+        let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+        try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(
+            of: "[dependencies]\n", with: "[dependencies]\ngreet = { path = \"../greet\" }\n").write(to: manifest, atomically: false, encoding: .utf8)
+        try workspace.editMain { $0.replacingOccurrences(of: "    \"hello from counter\"\n", with: "    greet::greeting!()\n") }
+        let binary = try workspace.build()
+        let (app, reference) = try workspace.launch(binary: binary)
+        defer { app.terminate() }
+        #expect(app.waitForLine { $0.hasSuffix(": hello from a macro") } != nil, "\(app.output.suffix(5))")
+
+        try writeMacro("hello from an edited macro")
+        let table = workspace.root.appendingPathComponent("table.json").path
+        let refused = try workspace.patch(reference: reference, table: table)
+        #expect(!refused.succeeded)
+        #expect(refused.stderrText.contains("not patchable: the proc-macro crate `greet` changed"), "\(refused.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: table), "no table for a refused patch")
+        let mark = app.output.count
+        #expect(app.waitForLine(after: mark) { $0.hasSuffix(": hello from a macro") } != nil, "the app keeps its code")
+    }
+
     /// `struct State { ticks }` → `#[repr(C)] struct State { generation, ticks }` (16 bytes,
     /// `ticks` at 8), printed by `tick`.
     static func addGenerationField(_ source: String) -> String {

@@ -4,8 +4,6 @@ public enum ThinBuildError: HotpatchError {
     case noTrackedSources(project: String)
     case noDepInfo(crate: String)
     case nothingChanged
-    /// An edited crate whose code cannot be swapped into a running program (a proc-macro).
-    case unpatchableCrateChanged(CrateChange, reason: String)
     case rustcFailed(crate: String, exitStatus: Int32, diagnostics: String, command: String)
     case objectMissing(path: String)
 
@@ -15,7 +13,6 @@ public enum ThinBuildError: HotpatchError {
         case .noTrackedSources: "no_tracked_sources"
         case .noDepInfo: "no_dep_info"
         case .nothingChanged: "nothing_changed"
-        case .unpatchableCrateChanged: "unpatchable_crate_changed"
         case .rustcFailed: "compile_failed"
         case .objectMissing: "object_missing"
         }
@@ -27,8 +24,6 @@ public enum ThinBuildError: HotpatchError {
         case let .noTrackedSources(project): "the last build of \(project) recorded no source files"
         case let .noDepInfo(crate): "the captured rustc call of `\(crate)` writes no dep-info, so its sources can't be tracked"
         case .nothingChanged: "no source file changed since the last build or patch"
-        case let .unpatchableCrateChanged(crate, reason):
-            "edited crate `\(crate.crateName)` (\(crate.changedFiles.joined(separator: ", "))) cannot be hot-patched: \(reason)"
         case let .rustcFailed(crate, status, _, _):
             "rustc failed to compile `\(crate)` (exit status \(status))"
         case let .objectMissing(path): "rustc succeeded but wrote no object at \(path)"
@@ -44,7 +39,6 @@ public enum ThinBuildError: HotpatchError {
         switch self {
         case .noBuild, .noTrackedSources, .noDepInfo: "run `whisker-dev build` first"
         case .nothingChanged: "save an edit to a source file of the binary or a workspace crate it uses, then patch"
-        case .unpatchableCrateChanged: "restart with `whisker-dev build` to pick up the change"
         case .rustcFailed: "fix the error above and save again; the running program keeps its current code"
         case .objectMissing: nil
         }

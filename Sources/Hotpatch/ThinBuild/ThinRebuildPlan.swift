@@ -73,7 +73,7 @@ extension ThinRebuildPlan {
     /// which the fat build's rlibs don't have.
     ///
     /// Throws `.nothingChanged` when nothing the binary uses changed, unless `force` is set (then the
-    /// binary crate is rebuilt regardless, e.g. for benchmarks), and `.unpatchableCrateChanged` for an
+    /// binary crate is rebuilt regardless, e.g. for benchmarks), and ``NotPatchableError`` (`proc_macro_changed`) for an
     /// edited proc-macro crate. `extraRustcArguments` are appended to every replayed command (code
     /// model, debuginfo…): the objects are linked together, so they must agree.
     /// `incrementalRoot`: where each replayed crate keeps its own incremental state
@@ -105,8 +105,16 @@ extension ThinRebuildPlan {
         let graph = CrateGraph(captures)
         let used = graph.reachable(from: tip.captureFilename)
         let changed = changes.changed.filter { used.contains($0.captureFile) }
-        if let macro = changed.first(where: { $0.crateTypes.contains("proc-macro") }) {
-            throw ThinBuildError.unpatchableCrateChanged(macro, reason: "a proc-macro runs inside the compiler, not in the program")
+        let macros = changed.filter { $0.crateTypes.contains("proc-macro") }
+        if !macros.isEmpty {
+            // A macro's code runs in the compiler: what it generates changes only when every crate
+            // using it recompiles, which is a fat build's job. A reason, so `serve` restarts.
+            throw NotPatchableError(reasons: macros.map { crate in
+                UnpatchableReason(
+                    code: "proc_macro_changed",
+                    message: "the proc-macro crate `\(crate.crateName)` changed: it runs inside the compiler, so the code it generates changes only in a new build",
+                    type: crate.crateName, file: crate.changedFiles.first)
+            })
         }
         // Libraries an earlier patch of this build replaced run patched code: they are linked again,
         // from their latest compile when it is still on disk, else replayed (ProjectState.patchedLibraries).
