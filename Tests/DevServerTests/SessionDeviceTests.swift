@@ -147,4 +147,37 @@ import Testing
         #expect(harness.events.last == "device \(device) removed")
         #expect(throws: SessionError.self) { try session.removeDevice(device) }
     }
+    /// A device told to restart whose new process registers with `restartedFrom` is done (not
+    /// listed, never lost); one that does not come back within a minute is reported lost.
+    @Test func aRestartedDeviceIsReplacedByItsNewProcessAndOneThatNeverComesBackIsLost() throws {
+        let harness = try SessionHarness()
+        let session = harness.session
+        let build = try harness.build()
+        let returning = try harness.register("returning", at: 0x5555_0000_1000).id
+        let silent = try harness.register("silent", at: 0x5555_0000_2000).id
+        harness.settle()
+        session.change { state in
+            for id in [returning, silent] { state.update(DeviceRecord.self, id) { $0.state = .restarting } }
+        }
+        harness.clearEvents()
+
+        harness.clock.advance(by: .seconds(5))
+        let successor = try session.registerDevice(DeviceRegistration(
+            name: "returning", pid: 10, triple: "x86_64-unknown-linux-gnu", aslrReference: 0x5555_0000_3000,
+            buildId: build.rawValue, restartedFrom: returning))
+        harness.settle()
+        #expect(successor.restartedFrom == returning)
+        #expect(session.deviceRecord(returning) == nil, "the old process is replaced")
+        #expect(harness.events.contains("device \(returning) restarted as \(successor.id)"), "\(harness.events)")
+
+        harness.clock.advance(by: .seconds(55))
+        session.reapLostDevices()
+        #expect(session.deviceRecord(silent)?.state == .restarting, "60 s is not more than 60 s")
+        harness.clock.advance(by: .milliseconds(1))
+        session.reapLostDevices()
+        #expect(session.deviceRecord(silent)?.state == .lost)
+        #expect(session.deviceRecord(silent)?.lastError?.contains("did not come back within 60 s") == true)
+        #expect(session.deviceRecord(successor.id)?.state == .connected, "the new process is fine")
+        #expect(harness.events.suffix(2) == ["device \(silent) restart lost", "device \(silent) lost"], "\(harness.events)")
+    }
 }

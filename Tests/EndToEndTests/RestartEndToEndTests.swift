@@ -17,6 +17,9 @@ import Testing
         let pid = app.pid
         #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
 
+        let before = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
+        let oldDevice = try #require(before.first?["id"] as? String, "\(before)")
+
         // One save: a feature in Cargo.toml (only a fat build has it) and new text.
         let manifest = workspace.project.appendingPathComponent("Cargo.toml")
         try (try String(contentsOf: manifest, encoding: .utf8) + "\n[features]\nloud = []\n").write(to: manifest, atomically: false, encoding: .utf8)
@@ -31,12 +34,16 @@ import Testing
         #expect(first.flatMap(tickNumber) == 1, "a fresh process image (its ticks start over): \(first ?? "")")
         #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
 
-        // The refused patch says why; the old device is `restarting`, the new one of the new build.
+        // The refused patch says why; the new process registers as the old device's successor,
+        // which is then done (not `restarting`, never `lost`).
         let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
         #expect(patches.contains { $0["state"] as? String == "failed" && $0["patchable"] as? Bool == false }, "\(patches)")
-        let devices = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
-        #expect(devices.contains { $0["state"] as? String == "restarting" && $0["buildId"] as? String == build.id }, "\(devices)")
         #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil, "the new process registers")
+        let devices = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
+        #expect(devices.contains { $0["buildId"] as? String == newBuild && $0["restartedFrom"] as? String == oldDevice }, "\(devices)")
+        #expect(!devices.contains { $0["id"] as? String == oldDevice }, "the old device is replaced: \(devices)")
+        #expect(server.process.waitForLine(timeout: 10) { $0.contains("device \(oldDevice) restarted into build \(newBuild)") } != nil,
+                "the CLI log says so: \(server.process.output.suffix(5))")
         let binary = try server.request("GET", "/api/builds/\(newBuild)/binary")
         #expect(binary.status == 200)
 

@@ -102,6 +102,8 @@ struct RecordJSON: Sendable {
         ]
         if let slide = device.slide { object["slide"] = Self.hex(slide) }
         if let error = device.lastError { object["lastError"] = .string(error) }
+        if let from = device.restartedFrom { object["restartedFrom"] = .string(from) }
+        if let into = device.restartedAs { object["restartedAs"] = .string(into) }
         return .object(object)
     }
 

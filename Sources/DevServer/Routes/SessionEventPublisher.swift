@@ -63,6 +63,10 @@ struct SessionEventPublisher: Sendable {
         case .registered: name = "device.registered"
         case .removed: name = "device.removed"
         case .lost: name = "device.lost"
+        case .restarted(let newDevice):
+            name = "restart.completed"
+            data["newDevice"] = .string(newDevice)
+        case .restartLost: name = "restart.lost"
         case .restarting(let build):
             name = "restart.requested"
             data["buildId"] = .string(build)

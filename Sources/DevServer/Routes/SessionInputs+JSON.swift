@@ -30,7 +30,8 @@ extension DeviceRegistration {
             pid: try body.int("pid"),
             triple: try body.nonEmptyString("triple"),
             aslrReference: try body.hexAddress("aslrReference"),
-            buildId: try body.optionalString("buildId"))
+            buildId: try body.optionalString("buildId"),
+            restartedFrom: try body.optionalString("restartedFrom"))
     }
 }
 

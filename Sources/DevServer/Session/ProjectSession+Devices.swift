@@ -5,6 +5,8 @@ import Hotpatch
 extension ProjectSession {
     /// A device not heard from for this long is `lost` (a long poll comes at least every `wait`).
     static let deviceLostAfter: TimeInterval = 90
+    /// How long a device told to restart has to register again from its new process.
+    static let restartLostAfter: TimeInterval = 60
 
     /// Registers a running app. A device of an older build is accepted as long as that build is
     /// kept: it gets every patch of its own build, in order.
@@ -22,14 +24,29 @@ extension ProjectSession {
         let anchor = anchorAddress(of: fat)
         let now = clock.now()
         let reference = registration.aslrReference
-        let device = DeviceRecord(
+        var device = DeviceRecord(
             id: "d" + String(UInt64.random(in: 0..<(1 << 40)), radix: 16), name: registration.name, pid: registration.pid,
             triple: registration.triple, buildId: build.id, aslrReference: reference, slide: anchor.map { reference &- $0 },
             state: .connected, registeredAt: now, lastSeenAt: now)
-        change { state in
+        device.restartedFrom = registration.restartedFrom
+        let restarted = change { state -> Bool in
             state.journal.devices.append(device)
             state.emitDevice(.registered, device.id)
+            // The process it was is done: it came back on the new build (not `lost` later).
+            var restarted = false
+            if let old = registration.restartedFrom, let previous = state.visibleDevice(old), previous.state == .restarting {
+                state.update(DeviceRecord.self, old) {
+                    $0.restartedAs = device.id
+                    $0.removed = true
+                }
+                state.emitDevice(.restarted(as: device.id), old)
+                restarted = true
+            }
             state.journalDidChange()
+            return restarted
+        }
+        if restarted, let old = registration.restartedFrom {
+            logger.info("device \(old) restarted into build \(build.id.rawValue) as device \(device.id)")
         }
         logger.info("device \(device.id) registered: \(registration.name) pid \(registration.pid) build \(build.id.rawValue)")
         linkMissingPatches(for: device.id)
@@ -155,14 +172,25 @@ extension ProjectSession {
         change { state in
             let now = now ?? clock.now()
             var lost: [String] = []
+            var restartsLost: [String] = []
             for index in state.journal.devices.indices {
                 let device = state.journal.devices[index]
+                let restarting = device.state == .restarting
                 guard !device.removed, device.state != .lost,
-                      now.timeIntervalSince(device.lastSeenAt) > Self.deviceLostAfter else { continue }
+                      now.timeIntervalSince(device.lastSeenAt) > (restarting ? Self.restartLostAfter : Self.deviceLostAfter)
+                else { continue }
                 state.journal.devices[index].state = .lost
+                if restarting {
+                    state.journal.devices[index].lastError = "told to restart, it did not come back within \(Int(Self.restartLostAfter)) s"
+                    restartsLost.append(device.id)
+                }
                 lost.append(device.id)
             }
+            for id in restartsLost { state.emitDevice(.restartLost, id) }
             for id in lost { state.emitDevice(.lost, id) }
+            for id in restartsLost {
+                logger.warning("device \(id) was told to restart and did not come back within \(Int(Self.restartLostAfter)) s: lost")
+            }
             if !lost.isEmpty { state.journalDidChange() }
         }
     }

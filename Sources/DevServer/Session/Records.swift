@@ -157,4 +157,8 @@ struct DeviceRecord: Codable, Sendable {
     var lastAppliedPatch: Int?
     var lastError: String?
     var removed: Bool = false
+    /// The device this process was before its restart (``DeviceRegistration/restartedFrom``).
+    var restartedFrom: String? = nil
+    /// For a device that restarted: the device its new process registered as.
+    var restartedAs: String? = nil
 }

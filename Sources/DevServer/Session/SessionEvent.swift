@@ -20,6 +20,10 @@ enum SessionEvent: Sendable {
         case lost
         /// Told to restart into a newer build.
         case restarting(buildId: String)
+        /// Its process came back from a restart, registered as device `as`.
+        case restarted(as: String)
+        /// Told to restart, it did not come back within ``ProjectSession/restartLostAfter``.
+        case restartLost
     }
 
     case build(JobStep, BuildRecord)

@@ -32,8 +32,12 @@ public struct DeviceRegistration: Sendable, Equatable {
     public var aslrReference: UInt64
     /// The build the app was started from; `nil` means the current one.
     public var buildId: String?
+    /// The device this process was before it restarted into a new build (the runtime passes it on
+    /// in `WHISKER_RESTARTED_FROM`): that record is then done, not lost.
+    public var restartedFrom: String?
 
-    public init(name: String, pid: Int64, triple: String, aslrReference: UInt64, buildId: String? = nil) {
+    public init(name: String, pid: Int64, triple: String, aslrReference: UInt64, buildId: String? = nil, restartedFrom: String? = nil) {
+        self.restartedFrom = restartedFrom
         self.name = name
         self.pid = pid
         self.triple = triple

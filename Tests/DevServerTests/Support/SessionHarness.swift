@@ -113,6 +113,8 @@ final class SessionHarness {
             case .removed: return "device \(device.id) removed"
             case .lost: return "device \(device.id) lost"
             case .restarting(let build): return "device \(device.id) restarting into \(build)"
+            case .restarted(let newDevice): return "device \(device.id) restarted as \(newDevice)"
+            case .restartLost: return "device \(device.id) restart lost"
             }
         case .jumpTable(let patchId, let device, _): return "jump-table \(patchId) \(device)"
         case .devicePatchesLinked(let device): return "linked for \(device)"

@@ -60,7 +60,7 @@ impl Session {
             },
         };
         self.log(&format!("restarting into build {} ({})", request.build_id, binary.display()));
-        format!("restart-required: {}", exec(&binary, &request.build_id))
+        format!("restart-required: {}", exec(&binary, &request.build_id, self.device.as_deref()))
     }
 
     fn download_binary(&mut self, request: &RestartRequest) -> Result<PathBuf, String> {
@@ -93,12 +93,13 @@ fn write_executable(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     std::fs::write(path, bytes)
 }
 
-/// Replaces this process with `binary` (same argv, environment with the new build id, working
-/// directory); returns only on failure, with why. `execve` itself, not `Command::exec`: that one
+/// Replaces this process with `binary` (same argv, environment with the new build id and, in
+/// `WHISKER_RESTARTED_FROM`, the device this process was, working directory); returns only on
+/// failure, with why. `execve` itself, not `Command::exec`: that one
 /// goes through `execvp`, which on `ENOEXEC` (a binary this machine can't run) runs the file as a
 /// shell script instead — and the app is gone.
 #[cfg(unix)]
-fn exec(binary: &std::path::Path, build_id: &str) -> String {
+fn exec(binary: &std::path::Path, build_id: &str, device: Option<&str>) -> String {
     use std::ffi::CString;
     use std::os::raw::{c_char, c_int};
     use std::os::unix::ffi::OsStrExt;
@@ -114,12 +115,15 @@ fn exec(binary: &std::path::Path, build_id: &str) -> String {
         }
         let mut envp = Vec::new();
         for (key, value) in std::env::vars_os() {
-            if key.as_bytes() == b"WHISKER_BUILD_ID" {
+            if key.as_bytes() == b"WHISKER_BUILD_ID" || key.as_bytes() == b"WHISKER_RESTARTED_FROM" {
                 continue;
             }
             envp.push(c_string(&[key.as_bytes(), b"=", value.as_bytes()].concat())?);
         }
         envp.push(c_string(format!("WHISKER_BUILD_ID={build_id}").as_bytes())?);
+        if let Some(device) = device {
+            envp.push(c_string(format!("WHISKER_RESTARTED_FROM={device}").as_bytes())?);
+        }
         Ok((path, argv, envp))
     })();
     let (path, argv, envp) = match prepared {
@@ -134,6 +138,6 @@ fn exec(binary: &std::path::Path, build_id: &str) -> String {
 }
 
 #[cfg(not(unix))]
-fn exec(_binary: &std::path::Path, _build_id: &str) -> String {
+fn exec(_binary: &std::path::Path, _build_id: &str, _device: Option<&str>) -> String {
     "this platform cannot replace a running process".to_string()
 }

@@ -54,7 +54,7 @@ struct Received {
 pub(super) struct Session {
     options: ConnectOptions,
     pub(super) base: Url,
-    device: Option<String>,
+    pub(super) device: Option<String>,
     /// The newest patch id handled (applied or failed for good).
     after: u64,
     backoff: Backoff,
@@ -180,12 +180,18 @@ impl Session {
 
     fn register(&self) -> Result<String, Error> {
         let body = format!(
-            "{{\"name\":{},\"pid\":{},\"triple\":{},\"buildId\":{},\"aslrReference\":\"{:#x}\"}}",
+            "{{\"name\":{},\"pid\":{},\"triple\":{},\"buildId\":{},\"aslrReference\":\"{:#x}\"{}}}",
             json::quote(&self.options.device_name),
             std::process::id(),
             json::quote(&target_triple()),
             self.options.build_id.as_deref().map(json::quote).unwrap_or_else(|| "null".to_string()),
-            crate::aslr_reference()
+            crate::aslr_reference(),
+            // Set by the restart that made this process (client/restart.rs).
+            std::env::var("WHISKER_RESTARTED_FROM")
+                .ok()
+                .filter(|id| !id.is_empty())
+                .map(|id| format!(",\"restartedFrom\":{}", json::quote(&id)))
+                .unwrap_or_default()
         );
         let url = self.base.join("/api/devices");
         let response = self.request("POST", &url, Some(&body), SHORT_TIMEOUT, MAX_JSON_BODY)?;
