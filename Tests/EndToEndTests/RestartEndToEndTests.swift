@@ -7,51 +7,45 @@ import Testing
 /// patchable edit patches the restarted process.
 @Suite(.serialized) struct RestartEndToEndTests {
     @Test func anUnpatchableEditRestartsTheAppIntoANewBuildThatThenTakesPatches() throws {
-        let workspace = try CounterWorkspace()
-        let server = try DevServerProcess(workspace: workspace)
-        defer { _ = server.interrupt() }
-        let build = try server.waitForBuild()
-        let (app, _) = try workspace.launch(
-            binary: build.binary, environment: ["WHISKER_DEV_SERVER": server.url, "WHISKER_BUILD_ID": build.id])
-        defer { app.terminate() }
-        let pid = app.pid
-        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
+        try withServedCounter { workspace, server, build, app in
+            let pid = app.pid
 
-        let before = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
-        let oldDevice = try #require(before.first?["id"] as? String, "\(before)")
+            let before = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
+            let oldDevice = try #require(before.first?["id"] as? String, "\(before)")
 
-        // One save: a feature in Cargo.toml (only a fat build has it) and new text.
-        let manifest = workspace.project.appendingPathComponent("Cargo.toml")
-        try (try String(contentsOf: manifest, encoding: .utf8) + "\n[features]\nloud = []\n").write(to: manifest, atomically: false, encoding: .utf8)
-        try workspace.setMessage(from: "hello from counter", to: "after restart")
-        let mark = app.output.count
-        let restarting = app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") }
-        try #require(restarting != nil, "no restart: \(app.output.suffix(8))")
-        let newBuild = String(restarting?.split(separator: " ").dropFirst(4).first ?? "")
-        #expect(newBuild != build.id && !newBuild.isEmpty, "\(restarting ?? "")")
-        let first = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": after restart") }
-        #expect(first != nil, "the new binary runs: \(app.output.suffix(8))")
-        #expect(first.flatMap(tickNumber) == 1, "a fresh process image (its ticks start over): \(first ?? "")")
-        #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
+            // One save: a feature in Cargo.toml (only a fat build has it) and new text.
+            let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+            try (try String(contentsOf: manifest, encoding: .utf8) + "\n[features]\nloud = []\n").write(to: manifest, atomically: false, encoding: .utf8)
+            try workspace.setMessage(from: "hello from counter", to: "after restart")
+            let mark = app.output.count
+            let restarting = app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") }
+            try #require(restarting != nil, "no restart: \(app.output.suffix(8))")
+            let newBuild = String(restarting?.split(separator: " ").dropFirst(4).first ?? "")
+            #expect(newBuild != build.id && !newBuild.isEmpty, "\(restarting ?? "")")
+            let first = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": after restart") }
+            #expect(first != nil, "the new binary runs: \(app.output.suffix(8))")
+            #expect(first.flatMap(tickNumber) == 1, "a fresh process image (its ticks start over): \(first ?? "")")
+            #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
 
-        // The refused patch says why; the new process registers as the old device's successor,
-        // which is then done (not `restarting`, never `lost`).
-        let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
-        #expect(patches.contains { $0["state"] as? String == "failed" && $0["patchable"] as? Bool == false }, "\(patches)")
-        #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil, "the new process registers")
-        let devices = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
-        #expect(devices.contains { $0["buildId"] as? String == newBuild && $0["restartedFrom"] as? String == oldDevice }, "\(devices)")
-        #expect(!devices.contains { $0["id"] as? String == oldDevice }, "the old device is replaced: \(devices)")
-        #expect(server.process.waitForLine(timeout: 10) { $0.contains("device \(oldDevice) restarted into build \(newBuild)") } != nil,
-                "the CLI log says so: \(server.process.output.suffix(5))")
-        let binary = try server.request("GET", "/api/builds/\(newBuild)/binary")
-        #expect(binary.status == 200)
+            // The refused patch says why; the new process registers as the old device's successor,
+            // which is then done (not `restarting`, never `lost`).
+            let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
+            #expect(patches.contains { $0["state"] as? String == "failed" && $0["patchable"] as? Bool == false }, "\(patches)")
+            #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil, "the new process registers")
+            let devices = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
+            #expect(devices.contains { $0["buildId"] as? String == newBuild && $0["restartedFrom"] as? String == oldDevice }, "\(devices)")
+            #expect(!devices.contains { $0["id"] as? String == oldDevice }, "the old device is replaced: \(devices)")
+            #expect(server.process.waitForLine(timeout: 10) { $0.contains("device \(oldDevice) restarted into build \(newBuild)") } != nil,
+                    "the CLI log says so: \(server.process.output.suffix(5))")
+            let binary = try server.request("GET", "/api/builds/\(newBuild)/binary")
+            #expect(binary.status == 200)
 
-        // Patchable again, in the restarted process.
-        let later = app.output.count
-        try workspace.setMessage(from: "after restart", to: "patched after restart")
-        #expect(app.waitForLine(after: later, timeout: 120) { $0.hasSuffix(": patched after restart") } != nil, "\(app.output.suffix(8))")
-        #expect(app.isRunning && app.pid == pid)
+            // Patchable again, in the restarted process.
+            let later = app.output.count
+            try workspace.setMessage(from: "after restart", to: "patched after restart")
+            #expect(app.waitForLine(after: later, timeout: 120) { $0.hasSuffix(": patched after restart") } != nil, "\(app.output.suffix(8))")
+            #expect(app.isRunning && app.pid == pid)
+        }
     }
 
     /// A new `thread_local!` (no library loaded later can add one), a new dependency from
@@ -59,90 +53,118 @@ import Testing
     /// reaches the code through `env!`): each restarts the app into a build that has it, by itself.
     @Test(arguments: ["thread-local", "dependency", "build-script"])
     func editsOnlyABuildCanCarryRestartTheApp(_ kind: String) throws {
-        let workspace = try CounterWorkspace()
-        let server = try DevServerProcess(workspace: workspace)
-        defer { _ = server.interrupt() }
-        let build = try server.waitForBuild()
-        let (app, _) = try workspace.launch(
-            binary: build.binary, environment: ["WHISKER_DEV_SERVER": server.url, "WHISKER_BUILD_ID": build.id])
-        defer { app.terminate() }
-        let pid = app.pid
-        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
+        try withServedCounter { workspace, server, build, app in
+            let pid = app.pid
 
-        let text: String
-        if kind == "thread-local" {
-            text = "counted per thread 1"
-            try workspace.editMain {
-                $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
-                    thread_local! { static CALLS: std::cell::Cell<u64> = std::cell::Cell::new(0); }
+            let text: String
+            if kind == "thread-local" {
+                text = "counted per thread 1"
+                try workspace.editMain {
+                    $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
+                        thread_local! { static CALLS: std::cell::Cell<u64> = std::cell::Cell::new(0); }
 
-                    fn message() -> String {
-                        let calls = CALLS.with(|calls| { calls.set(calls.get() + 1); calls.get() });
-                        format!("counted per thread {}", calls.min(1))
-                    }
-                    """)
+                        fn message() -> String {
+                            let calls = CALLS.with(|calls| { calls.set(calls.get() + 1); calls.get() });
+                            format!("counted per thread {}", calls.min(1))
+                        }
+                        """)
+                }
+            } else if kind == "build-script" {
+                text = "greeting from build.rs"
+                try "fn main() {\n    println!(\"cargo:rustc-env=WHISKER_GREETING=greeting from build.rs\");\n}\n"
+                    .write(to: workspace.project.appendingPathComponent("build.rs"), atomically: false, encoding: .utf8)
+                try workspace.editMain {
+                    $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
+                        fn message() -> &'static str {
+                            env!("WHISKER_GREETING")
+                        }
+                        """)
+                }
+            } else {
+                text = "lazy from once_cell"
+                let config = workspace.project.appendingPathComponent(".cargo/config.toml")
+                try (try String(contentsOf: config, encoding: .utf8) + """
+
+                    [source.crates-io]
+                    replace-with = "debian"
+
+                    [source.debian]
+                    directory = "/usr/share/cargo/registry"
+
+                    [net]
+                    offline = true
+
+                    """).write(to: config, atomically: false, encoding: .utf8)
+                let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+                try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(
+                    of: "[dependencies]\n", with: "[dependencies]\nonce_cell = \"1\"\n").write(to: manifest, atomically: false, encoding: .utf8)
+                try workspace.editMain {
+                    $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
+                        static TEXT: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| "lazy from once_cell".to_string());
+
+                        fn message() -> &'static str {
+                            TEXT.as_str()
+                        }
+                        """)
+                }
             }
-        } else if kind == "build-script" {
-            text = "greeting from build.rs"
-            try "fn main() {\n    println!(\"cargo:rustc-env=WHISKER_GREETING=greeting from build.rs\");\n}\n"
-                .write(to: workspace.project.appendingPathComponent("build.rs"), atomically: false, encoding: .utf8)
-            try workspace.editMain {
-                $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
-                    fn message() -> &'static str {
-                        env!("WHISKER_GREETING")
-                    }
-                    """)
+            let mark = app.output.count
+            let restarting = app.waitForLine(after: mark, timeout: 300) { $0.contains("whisker-hot: restarting into build") }
+            try #require(restarting != nil, "\(kind): no restart: \(app.output.suffix(8))")
+            let line = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": \(text)") }
+            #expect(line != nil, "\(kind): the new binary runs: \(app.output.suffix(8))")
+            #expect(app.isRunning && app.pid == pid, "\(kind): the same process, replaced in place")
+            let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
+            let refused = patches.first { $0["patchable"] as? Bool == false }
+            let codes = (refused?["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            let expected: Bool
+            switch kind {
+            case "thread-local": expected = codes == ["new_thread_local"]
+            case "build-script": expected = codes.contains("build_script_changed")
+            default: expected = codes.contains("manifest_changed") && codes.contains("cargo_config_changed")
             }
-        } else {
-            text = "lazy from once_cell"
-            let config = workspace.project.appendingPathComponent(".cargo/config.toml")
-            try (try String(contentsOf: config, encoding: .utf8) + """
-
-                [source.crates-io]
-                replace-with = "debian"
-
-                [source.debian]
-                directory = "/usr/share/cargo/registry"
-
-                [net]
-                offline = true
-
-                """).write(to: config, atomically: false, encoding: .utf8)
-            let manifest = workspace.project.appendingPathComponent("Cargo.toml")
-            try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(
-                of: "[dependencies]\n", with: "[dependencies]\nonce_cell = \"1\"\n").write(to: manifest, atomically: false, encoding: .utf8)
-            try workspace.editMain {
-                $0.replacingOccurrences(of: "fn message() -> &'static str {\n    \"hello from counter\"\n}", with: """
-                    static TEXT: once_cell::sync::Lazy<String> = once_cell::sync::Lazy::new(|| "lazy from once_cell".to_string());
-
-                    fn message() -> &'static str {
-                        TEXT.as_str()
-                    }
-                    """)
-            }
+            #expect(expected, "\(kind): \(codes)")
         }
-        let mark = app.output.count
-        let restarting = app.waitForLine(after: mark, timeout: 300) { $0.contains("whisker-hot: restarting into build") }
-        try #require(restarting != nil, "\(kind): no restart: \(app.output.suffix(8))")
-        let line = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": \(text)") }
-        #expect(line != nil, "\(kind): the new binary runs: \(app.output.suffix(8))")
-        #expect(app.isRunning && app.pid == pid, "\(kind): the same process, replaced in place")
-        let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
-        let refused = patches.first { $0["patchable"] as? Bool == false }
-        let codes = (refused?["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
-        let expected: Bool
-        switch kind {
-        case "thread-local": expected = codes == ["new_thread_local"]
-        case "build-script": expected = codes.contains("build_script_changed")
-        default: expected = codes.contains("manifest_changed") && codes.contains("cargo_config_changed")
-        }
-        #expect(expected, "\(kind): \(codes)")
     }
     /// A field added to the state `main` keeps: the layout check refuses the patch (the reason
     /// names `counter::State` and its sizes), the app restarts by itself into a build with the
     /// field (a fresh `generation` of 0, not the misread old memory), and the next, patchable
     /// edit patches the restarted process.
     @Test func aStructFieldAddedRestartsTheAppAndTheNextEditPatchesIt() throws {
+        try withServedCounter { workspace, server, build, app in
+            let pid = app.pid
+            #expect(app.waitForLine { $0.hasPrefix("tick 3:") } != nil)
+
+            let mark = app.output.count
+            try workspace.editMain(PatchabilityEndToEndTests.addGenerationField)
+            let restarting = app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") }
+            try #require(restarting != nil, "no restart: \(app.output.suffix(8))")
+            #expect(app.output[mark...].allSatisfy { !$0.contains("applied patch") }, "no patch reached the app")
+            let first = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": hello from counter (generation 0)") }
+            #expect(first.flatMap(tickNumber) == 1, "the new binary runs from a fresh start: \(app.output.suffix(8))")
+            #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
+
+            let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
+            let reasons = patches.first { $0["patchable"] as? Bool == false }?["reasons"] as? [[String: Any]] ?? []
+            let layout = reasons.first { $0["code"] as? String == "type_layout_changed" }
+            #expect(layout?["type"] as? String == "counter::State", "\(reasons)")
+            #expect(layout?["oldSize"] as? Int == 8 && layout?["newSize"] as? Int == 16, "\(reasons)")
+            #expect((layout?["message"] as? String)?.contains("8 → 16 bytes") == true, "\(reasons)")
+
+            #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil, "the new process registers")
+            let later = app.output.count
+            try workspace.setMessage(from: "hello from counter", to: "patched after the field")
+            #expect(app.waitForLine(after: later, timeout: 120) { $0.hasSuffix(": patched after the field (generation 0)") } != nil,
+                    "\(app.output.suffix(8))")
+            #expect(app.isRunning && app.pid == pid)
+        }
+    }
+
+    /// A `serve` of a fresh counter workspace and the app started from its first build, registered
+    /// with it; both stopped when `body` returns.
+    private func withServedCounter(
+        _ body: (CounterWorkspace, DevServerProcess, (id: String, binary: String), RunningProcess) throws -> Void
+    ) throws {
         let workspace = try CounterWorkspace()
         let server = try DevServerProcess(workspace: workspace)
         defer { _ = server.interrupt() }
@@ -150,31 +172,7 @@ import Testing
         let (app, _) = try workspace.launch(
             binary: build.binary, environment: ["WHISKER_DEV_SERVER": server.url, "WHISKER_BUILD_ID": build.id])
         defer { app.terminate() }
-        let pid = app.pid
         #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
-        #expect(app.waitForLine { $0.hasPrefix("tick 3:") } != nil)
-
-        let mark = app.output.count
-        try workspace.editMain(PatchabilityEndToEndTests.addGenerationField)
-        let restarting = app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") }
-        try #require(restarting != nil, "no restart: \(app.output.suffix(8))")
-        #expect(app.output[mark...].allSatisfy { !$0.contains("applied patch") }, "no patch reached the app")
-        let first = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": hello from counter (generation 0)") }
-        #expect(first.flatMap(tickNumber) == 1, "the new binary runs from a fresh start: \(app.output.suffix(8))")
-        #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
-
-        let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
-        let reasons = patches.first { $0["patchable"] as? Bool == false }?["reasons"] as? [[String: Any]] ?? []
-        let layout = reasons.first { $0["code"] as? String == "type_layout_changed" }
-        #expect(layout?["type"] as? String == "counter::State", "\(reasons)")
-        #expect(layout?["oldSize"] as? Int == 8 && layout?["newSize"] as? Int == 16, "\(reasons)")
-        #expect((layout?["message"] as? String)?.contains("8 → 16 bytes") == true, "\(reasons)")
-
-        #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil, "the new process registers")
-        let later = app.output.count
-        try workspace.setMessage(from: "hello from counter", to: "patched after the field")
-        #expect(app.waitForLine(after: later, timeout: 120) { $0.hasSuffix(": patched after the field (generation 0)") } != nil,
-                "\(app.output.suffix(8))")
-        #expect(app.isRunning && app.pid == pid)
+        try body(workspace, server, build, app)
     }
 }

@@ -24,29 +24,28 @@ extension ProjectSession {
         let anchor = anchorAddress(of: fat)
         let now = clock.now()
         let reference = registration.aslrReference
-        var device = DeviceRecord(
+        let device = DeviceRecord(
             id: "d" + String(UInt64.random(in: 0..<(1 << 40)), radix: 16), name: registration.name, pid: registration.pid,
             triple: registration.triple, buildId: build.id, aslrReference: reference, slide: anchor.map { reference &- $0 },
-            state: .connected, registeredAt: now, lastSeenAt: now)
-        device.restartedFrom = registration.restartedFrom
-        let restarted = change { state -> Bool in
+            state: .connected, registeredAt: now, lastSeenAt: now, restartedFrom: registration.restartedFrom)
+        let replaced = change { state -> String? in
             state.journal.devices.append(device)
             state.emitDevice(.registered, device.id)
             // The process it was is done: it came back on the new build (not `lost` later).
-            var restarted = false
-            if let old = registration.restartedFrom, let previous = state.visibleDevice(old), previous.state == .restarting {
+            var replaced: String?
+            if let old = registration.restartedFrom, state.visibleDevice(old)?.state == .restarting {
                 state.update(DeviceRecord.self, old) {
                     $0.restartedAs = device.id
                     $0.removed = true
                 }
                 state.emitDevice(.restarted(as: device.id), old)
-                restarted = true
+                replaced = old
             }
             state.journalDidChange()
-            return restarted
+            return replaced
         }
-        if restarted, let old = registration.restartedFrom {
-            logger.info("device \(old) restarted into build \(build.id.rawValue) as device \(device.id)")
+        if let replaced {
+            logger.info("device \(replaced) restarted into build \(build.id.rawValue) as device \(device.id)")
         }
         logger.info("device \(device.id) registered: \(registration.name) pid \(registration.pid) build \(build.id.rawValue)")
         linkMissingPatches(for: device.id)
@@ -171,25 +170,24 @@ extension ProjectSession {
     public func reapLostDevices(now: Date? = nil) {
         change { state in
             let now = now ?? clock.now()
-            var lost: [String] = []
-            var restartsLost: [String] = []
+            var lost: [(id: String, restartError: String?)] = []
             for index in state.journal.devices.indices {
                 let device = state.journal.devices[index]
                 let restarting = device.state == .restarting
                 guard !device.removed, device.state != .lost,
                       now.timeIntervalSince(device.lastSeenAt) > (restarting ? Self.restartLostAfter : Self.deviceLostAfter)
                 else { continue }
+                let restartError = restarting ? "told to restart, it did not come back within \(Int(Self.restartLostAfter)) s" : nil
                 state.journal.devices[index].state = .lost
-                if restarting {
-                    state.journal.devices[index].lastError = "told to restart, it did not come back within \(Int(Self.restartLostAfter)) s"
-                    restartsLost.append(device.id)
-                }
-                lost.append(device.id)
+                if let restartError { state.journal.devices[index].lastError = restartError }
+                lost.append((device.id, restartError))
             }
-            for id in restartsLost { state.emitDevice(.restartLost, id) }
-            for id in lost { state.emitDevice(.lost, id) }
-            for id in restartsLost {
-                logger.warning("device \(id) was told to restart and did not come back within \(Int(Self.restartLostAfter)) s: lost")
+            for (id, restartError) in lost {
+                if let restartError {
+                    state.emitDevice(.restartLost, id)
+                    logger.warning("device \(id) lost: \(restartError)")
+                }
+                state.emitDevice(.lost, id)
             }
             if !lost.isEmpty { state.journalDidChange() }
         }
