@@ -158,6 +158,7 @@ function connectEvents() {
     "build.queued", "build.started", "build.progress", "build.succeeded", "build.failed", "build.cancelled", "build.warmUp",
     "patch.queued", "patch.started", "patch.progress", "patch.succeeded", "patch.failed", "patch.cancelled", "patch.latency",
     "jump-table", "device.registered", "device.applied", "device.failed", "device.lost", "device.removed",
+    "restart.requested", "restart.completed", "restart.lost",
     "replay.incomplete",
   ];
   for (const name of names) source.addEventListener(name, scheduleReload);
@@ -173,6 +174,7 @@ $("token-form").addEventListener("submit", (event) => {
 });
 $("rebuild").addEventListener("click", () => act("POST", "/api/builds", "queueing a build"));
 $("patch-now").addEventListener("click", () => act("POST", "/api/patches", "queueing a patch"));
+$("hot-restart").addEventListener("click", () => act("POST", "/api/restart", "building, then restarting the apps"));
 $("revert-all").addEventListener("click", () => {
   const build = state.status?.build?.id;
   if (build) act("POST", `/api/builds/${encodeURIComponent(build)}/revert`, "reverting to the fat build");

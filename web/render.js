@@ -127,7 +127,17 @@ export function patchItem(patch, deviceNames, onRevert) {
     patch.phases?.length ? phases(patch.phases) : null,
     applied.length ? element("p", { className: "muted applied", text: `applied by ${applied.join(", ")}` }) : null,
     latencyBlock(patch.latency, deviceNames),
+    reasonsBlock(patch),
     errorBlock(patch.error));
+}
+
+/** Why an edit could not be patched, one line each; the apps restart into a new build instead. */
+function reasonsBlock(patch) {
+  if (patch.patchable !== false || !patch.reasons?.length) return null;
+  return element("div", { className: "reasons" },
+    element("p", { text: "Not patchable — the apps restart into a new build:" }),
+    element("ul", {}, ...patch.reasons.map((reason) =>
+      element("li", { data: { code: reason.code } }, element("code", { text: reason.code }), ` ${reason.message}`))));
 }
 
 function revertButton(patch, onRevert) {
@@ -149,7 +159,8 @@ export function deviceItem(device, now) {
     element("div", { className: "row muted" },
       element("span", { text: `build ${device.buildId}` }),
       element("span", { text: device.lastAppliedPatch ? `patch #${device.lastAppliedPatch} applied` : "no patch applied yet" }),
-      element("span", { className: "seen", data: { seen: device.lastSeenAt ?? "" }, text: `seen ${formatAge(device.lastSeenAt, now)}` })),
+      element("span", { className: "seen", data: { seen: device.lastSeenAt ?? "" }, text: `seen ${formatAge(device.lastSeenAt, now)}` }),
+      device.restartedFrom ? element("span", { className: "restarted", text: `restarted from ${device.restartedFrom}` }) : null),
     device.lastError ? element("p", { className: "muted", text: device.lastError }) : null);
 }
 

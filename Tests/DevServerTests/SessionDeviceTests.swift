@@ -180,4 +180,37 @@ import Testing
         #expect(session.deviceRecord(successor.id)?.state == .connected, "the new process is fine")
         #expect(harness.events.suffix(2) == ["device \(silent) restart lost", "device \(silent) lost"], "\(harness.events)")
     }
+
+    /// What a device saves before its restart is what its new process reads back, once the old
+    /// device is replaced too; unknown devices and devices that saved nothing say which it is,
+    /// and only the latest ``SavedStates/capacity`` states are kept.
+    @Test func aDevicesSavedStateOutlivesItsReplacementAndUnknownOnesAreNamed() throws {
+        let harness = try SessionHarness()
+        let session = harness.session
+        let build = try harness.build()
+        let old = try harness.register("app", at: 0x5555_0000_1000).id
+        let bytes: [UInt8] = [0, 1, 2, 0xFF]
+        try session.saveState(bytes, forDevice: old)
+        try session.saveState(bytes + [7], forDevice: old)
+        session.change { $0.update(DeviceRecord.self, old) { $0.state = .restarting } }
+        _ = try session.registerDevice(DeviceRegistration(
+            name: "app", pid: 10, triple: "x86_64-unknown-linux-gnu", aslrReference: 0x5555_0000_3000,
+            buildId: build.rawValue, restartedFrom: old))
+        #expect(session.deviceRecord(old) == nil)
+        #expect(try session.savedState(ofDevice: old) == bytes + [7], "the last save counts, after the replacement too")
+
+        let identifiers = [
+            #expect(throws: SessionError.self) { try session.saveState(bytes, forDevice: "d-nope") },
+            #expect(throws: SessionError.self) { try session.savedState(ofDevice: "d-nope") },
+            #expect(throws: SessionError.self, "a replaced device saves no more") { try session.saveState(bytes, forDevice: old) },
+        ].map { $0?.identifier }
+        #expect(identifiers == ["device_not_found", "device_not_found", "device_not_found"])
+        let quiet = try harness.register("quiet", at: 0x5555_0000_2000).id
+        let nothing = #expect(throws: SessionError.self) { try session.savedState(ofDevice: quiet) }
+        #expect(nothing?.identifier == "state_not_found" && nothing?.code == .notFound, "\(String(describing: nothing))")
+
+        var states = SavedStates()
+        for index in 0...SavedStates.capacity { states.save([UInt8(index)], for: "d\(index)") }
+        #expect(states["d0"] == nil && states["d1"] == [1] && states["d\(SavedStates.capacity)"] == [UInt8(SavedStates.capacity)])
+    }
 }

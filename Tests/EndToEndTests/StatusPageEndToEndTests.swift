@@ -5,7 +5,7 @@ import Testing
 /// Issue 5's promise: the status page, in headless Chromium, shows the device, each patch with its
 /// timings, the device's applied state, a revert from its button (issue 13), a failed patch with
 /// the compiler's message, and keeps its history across a server restart, following the live
-/// stream again by itself.
+/// stream again by itself; its hot-restart button and the reasons an edit is not patchable.
 @Suite(.serialized) struct StatusPageEndToEndTests {
     /// The page driver (tests/web/page_test.py) in interactive mode.
     final class PageDriver {
@@ -119,5 +119,36 @@ import Testing
         try workspace.editMain { $0.replacingOccurrences(of: "\"fixed on the page\"", with: "\"after the restart\"") }
         let live = page.expect(["#patches > li:first-child[data-patch-id=\"5\"][data-state=\"succeeded\"]"])
         #expect(live == nil, "\(live ?? "")")
+    }
+
+    /// Issue 13 on the page: its "Hot restart" button restarts the app into a new build (the
+    /// device then shows whom it restarted from), and an edit no patch can carry shows why.
+    @Test(.enabled(if: hasBrowser || ProcessInfo.processInfo.environment["CI"] != nil, "needs Debian's chromium"))
+    func pageRestartsTheAppsAndSaysWhyAnEditIsNotPatchable() throws {
+        let workspace = try CounterWorkspace()
+        let server = try DevServerProcess(workspace: workspace)
+        defer { _ = server.interrupt() }
+        let build = try server.waitForBuild()
+        let (app, _) = try server.launchDevice(build: build)
+        defer { app.terminate() }
+        #expect(app.waitForLine { $0.contains("registered with") } != nil)
+        let page = try PageDriver(url: server.url)
+        #expect(page.expect(["#devices [data-device-id][data-state=\"connected\"]", "#build[data-state=\"succeeded\"]"]) == nil)
+
+        var mark = app.output.count
+        #expect(page.click("#hot-restart") == nil)
+        #expect(app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") } != nil,
+                "\(app.output.suffix(5))")
+        #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil)
+        let restarted = page.expect(["#devices [data-device-id] .restarted"])
+        #expect(restarted == nil, "\(restarted ?? "")")
+
+        mark = app.output.count
+        let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+        try (try String(contentsOf: manifest, encoding: .utf8) + "\n[features]\nloud = []\n").write(to: manifest, atomically: false, encoding: .utf8)
+        let refused = page.expect(["#patches [data-state=\"failed\"] .reasons [data-code=\"manifest_changed\"]"], timeout: 120)
+        #expect(refused == nil, "\(refused ?? "")")
+        #expect(app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") } != nil,
+                "and the app restarts into the build that has it: \(app.output.suffix(5))")
     }
 }

@@ -6,8 +6,9 @@
 //!
 //! This file holds the public entry points; the parts live in `client/`: `options` (what
 //! `connect` is told, in code or by the environment), `session` (the protocol's state machine),
-//! `download` (getting and checking a patch library), `ack` (what is reported back) and
-//! `backoff` (how long to wait after a failure).
+//! `download` (getting and checking a patch library), `ack` (what is reported back),
+//! `backoff` (how long to wait after a failure), `restart` (replacing the process with a new
+//! build) and `state` (what the app keeps across that).
 
 mod ack;
 mod backoff;
@@ -15,11 +16,13 @@ mod download;
 mod options;
 mod restart;
 mod session;
+mod state;
 #[cfg(test)]
 mod tests;
 
 pub use options::{env, ConnectOptions};
 pub use restart::{on_restart, RestartRequest};
+pub use state::{on_save_state, restored_state};
 
 use crate::error::{Error, ErrorKind};
 use crate::http::Url;

@@ -91,12 +91,29 @@ pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
     pub(crate) url: &'a Url,
     pub(crate) bearer_token: Option<&'a str>,
-    /// A JSON body, if any.
-    pub(crate) json_body: Option<&'a str>,
+    /// A body, if any: its media type and bytes.
+    pub(crate) body: Option<Body<'a>>,
     /// Applies to connecting-after-resolution, each read and each write.
     pub(crate) timeout: Duration,
     /// Larger bodies are refused rather than buffered.
     pub(crate) max_body: usize,
+}
+
+/// A request body and what it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Body<'a> {
+    pub(crate) content_type: &'a str,
+    pub(crate) bytes: &'a [u8],
+}
+
+impl<'a> Body<'a> {
+    pub(crate) fn json(text: &'a str) -> Body<'a> {
+        Body { content_type: "application/json", bytes: text.as_bytes() }
+    }
+
+    pub(crate) fn octets(bytes: &'a [u8]) -> Body<'a> {
+        Body { content_type: "application/octet-stream", bytes }
+    }
 }
 
 /// A complete response.
@@ -165,15 +182,15 @@ fn write_request(mut stream: &TcpStream, request: &Request<'_>) -> std::io::Resu
     if let Some(token) = request.bearer_token {
         head.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
-    if let Some(body) = request.json_body {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    if let Some(body) = request.body {
+        head.push_str(&format!("Content-Type: {}\r\nContent-Length: {}\r\n", body.content_type, body.bytes.len()));
     } else if request.method == "POST" || request.method == "PUT" {
         head.push_str("Content-Length: 0\r\n");
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
-    if let Some(body) = request.json_body {
-        stream.write_all(body.as_bytes())?;
+    if let Some(body) = request.body {
+        stream.write_all(body.bytes)?;
     }
     stream.flush()
 }
@@ -378,7 +395,7 @@ mod tests {
             method: "POST",
             url: &url,
             bearer_token: Some("s3cret"),
-            json_body: Some("{\"a\":1}"),
+            body: Some(Body::json("{\"a\":1}")),
             timeout: Duration::from_secs(5),
             max_body: 1024,
         };
@@ -407,7 +424,7 @@ mod tests {
     fn a_silent_server_times_out_and_a_closed_port_is_refused() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let request = Request { method: "GET", url: &url, bearer_token: None, json_body: None, timeout: Duration::from_millis(200), max_body: 10 };
+        let request = Request { method: "GET", url: &url, bearer_token: None, body: None, timeout: Duration::from_millis(200), max_body: 10 };
         let err = send(&request).unwrap_err();
         assert!(err.message().contains("timed out"), "{err}");
         drop(listener);

@@ -12,6 +12,8 @@
 //! - [`connect`] talks to `whisker-dev serve` on a background thread (`WHISKER_DEV_SERVER`,
 //!   `WHISKER_DEV_TOKEN`, `WHISKER_DEVICE_NAME`, `WHISKER_BUILD_ID`) and applies patches as they
 //!   come.
+//! - [`on_save_state`] / [`restored_state`] carry bytes the app chooses across a hot restart
+//!   (the process replaced by a new build when an edit can't be patched).
 //!
 //! ```no_run
 //! # #[allow(clippy::needless_doctest_main)]
@@ -51,7 +53,7 @@ mod sha256;
 mod table;
 
 pub use anchor::aslr_reference;
-pub use client::{connect, connect_with, env, on_restart, target_triple, ConnectOptions, RestartRequest};
+pub use client::{connect, connect_with, env, on_restart, on_save_state, restored_state, target_triple, ConnectOptions, RestartRequest};
 pub use entry::{EntryPatch, JUMP_LEN as ENTRY_JUMP_LEN};
 pub use error::{Error, ErrorKind};
 pub use hot::{call, hot_fn_address};

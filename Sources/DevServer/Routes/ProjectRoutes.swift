@@ -24,6 +24,7 @@ public struct ProjectRoutes: RouteCollection, Sendable {
         registerPatches(on: &router)
         registerInspection(on: &router)
         registerDevices(on: &router)
+        registerDeviceState(on: &router)
     }
 
     /// `GET /api/status` without the server block (the core route adds it).

@@ -41,6 +41,26 @@ extension ProjectSession {
         }
     }
 
+    /// `PUT /api/devices/{id}/state`: what a device about to restart keeps for its new process.
+    func saveState(_ bytes: [UInt8], forDevice deviceId: String) throws(SessionError) {
+        try change { (state: inout SessionState) throws(SessionError) in
+            guard state.visibleDevice(deviceId) != nil else { throw .notFound("device", id: deviceId) }
+            state.savedStates.save(bytes, for: deviceId)
+        }
+        logger.info("device \(deviceId) saved \(bytes.count) bytes of state for its restart")
+    }
+
+    /// `GET /api/devices/{id}/state`: what device `id` saved before its restart — also once it
+    /// has been replaced by the process it restarted into, which is who asks.
+    func savedState(ofDevice deviceId: String) throws(SessionError) -> [UInt8] {
+        try change { (state: inout SessionState) throws(SessionError) -> [UInt8] in
+            if let bytes = state.savedStates[deviceId] { return bytes }
+            guard state.journal.record(DeviceRecord.self, deviceId) != nil else { throw .notFound("device", id: deviceId) }
+            throw SessionError(.notFound, "state_not_found", "device \(deviceId) saved no state",
+                               hint: "the app saves it with whisker_hot::on_save_state, just before a hot restart")
+        }
+    }
+
     /// The kept binary of build `id`, for `GET /api/builds/{id}/binary`.
     func binaryContents(ofBuild id: String) throws(SessionError) -> (bytes: [UInt8], sha256: String?, name: String) {
         let record = try build(id, hint: "GET /api/builds lists the builds")

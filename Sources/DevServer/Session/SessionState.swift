@@ -13,6 +13,8 @@ struct SessionState: Sendable {
     /// File address of `main` per build (see `ProjectSession.anchorAddress(of:)`).
     var anchors: [BuildID: UInt64] = [:]
     var toolchain: RustcVersion?
+    /// What apps saved for their hot restarts, by device (not journaled: see ``SavedStates``).
+    var savedStates = SavedStates()
     var observers: [@Sendable (SessionEvent) -> Void] = []
     /// Called after a build succeeds or a patch changes the tracked sources (the watcher follows).
     var sourcesChanged: (@Sendable () -> Void)?

@@ -8,7 +8,8 @@
 //! - `heartbeat <round>: <text>` every `COUNTER_HEARTBEAT_EVERY` rounds (default: never);
 //! - `whisker: applied patch <patchId>` / `whisker: patch failed: <error>` per JumpTable path
 //!   read from stdin;
-//! - `whisker: tick panicked: <message>` when patched code panics (the app keeps running).
+//! - `whisker: tick panicked: <message>` when patched code panics (the app keeps running);
+//! - `whisker: restored state: ticks=<n>` at start after a hot restart (the count goes on).
 //!
 //! Environment: `COUNTER_INTERVAL_MS` (default 500), `COUNTER_MAX_TICKS` (exit 0 after that many
 //! ticks), `COUNTER_HEARTBEAT_EVERY`, plus whisker-hot's `WHISKER_DEV_SERVER` & co. for `connect()`.
@@ -25,6 +26,8 @@ use std::time::Duration;
 
 /// Ticks run since start, kept in a static (not in `State`) on purpose: see the module doc.
 static TICKS_SEEN: AtomicU64 = AtomicU64::new(0);
+/// `State::ticks` as of the last tick, for the hot-restart hook (it runs on whisker-hot's thread).
+static TICKS_TO_KEEP: AtomicU64 = AtomicU64::new(0);
 
 /// What the app keeps across patches.
 struct State {
@@ -108,12 +111,22 @@ fn main() {
     let max_ticks = env_number("COUNTER_MAX_TICKS");
     let heartbeat_every = env_number("COUNTER_HEARTBEAT_EVERY").unwrap_or(0);
     let mut state = State { ticks: 0 };
+    // A hot restart (an edit no patch can carry) replaces this process with a new build: the count
+    // goes on from where the old process was, as 8 little-endian bytes both builds agree on.
+    whisker_hot::on_save_state(|| TICKS_TO_KEEP.load(Ordering::Relaxed).to_le_bytes().to_vec());
+    if let Some(bytes) = whisker_hot::restored_state() {
+        if let Ok(ticks) = <[u8; 8]>::try_from(bytes.as_slice()) {
+            state.ticks = u64::from_le_bytes(ticks);
+            say(&format!("whisker: restored state: ticks={}", state.ticks));
+        }
+    }
     let mut rounds = 0u64;
     loop {
         let outcome = catch_unwind(AssertUnwindSafe(|| whisker_hot::call(|| tick(&mut state))));
         if let Err(payload) = outcome {
             say(&format!("whisker: tick panicked: {}", panic_text(payload.as_ref())));
         }
+        TICKS_TO_KEEP.store(state.ticks, Ordering::Relaxed);
         rounds += 1;
         heartbeat(rounds, heartbeat_every);
         if max_ticks.map_or(false, |max| rounds >= max) {

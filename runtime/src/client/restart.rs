@@ -38,7 +38,8 @@ static HOOK: Mutex<Option<fn(&RestartRequest) -> bool>> = Mutex::new(None);
 
 /// Lets the app decide about restarts: `hook` runs on the `whisker-hot` thread before the process
 /// is replaced, and returning `false` declines (the device then logs that a restart is required
-/// and keeps running its current code). Save whatever state the new process should find there.
+/// and keeps running its current code). What the new process should find goes in
+/// [`on_save_state`](super::on_save_state)'s hook, which runs after this one agrees.
 pub fn on_restart(hook: fn(&RestartRequest) -> bool) {
     *HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(hook);
 }
@@ -59,6 +60,11 @@ impl Session {
                 Err(err) => return format!("restart-required: {err}"),
             },
         };
+        match self.save_state() {
+            Ok(Some(bytes)) => self.log(&format!("saved {bytes} bytes of state for the new process")),
+            Ok(None) => {}
+            Err(why) => self.log(&format!("no state saved for the new process: {why}")),
+        }
         self.log(&format!("restarting into build {} ({})", request.build_id, binary.display()));
         format!("restart-required: {}", exec(&binary, &request.build_id, self.device.as_deref()))
     }

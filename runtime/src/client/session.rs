@@ -9,7 +9,7 @@ use super::options::ConnectOptions;
 use super::restart::RestartRequest;
 use super::target_triple;
 use crate::error::{Error, ErrorKind};
-use crate::http::{self, Request, Url};
+use crate::http::{self, Body, Request, Url};
 use crate::json::{self, Value};
 use crate::table::{apply, JumpTable};
 use std::path::PathBuf;
@@ -167,12 +167,16 @@ impl Session {
     }
 
     pub(super) fn request(&self, method: &str, url: &Url, body: Option<&str>, timeout: Duration, max_body: usize) -> Result<http::Response, Error> {
+        self.send(method, url, body.map(Body::json), timeout, max_body)
+    }
+
+    pub(super) fn send(&self, method: &str, url: &Url, body: Option<Body<'_>>, timeout: Duration, max_body: usize) -> Result<http::Response, Error> {
         http::send(&Request {
             method,
             url,
             // The token is the server's: a library URL naming another host never gets it.
             bearer_token: self.options.token.as_deref().filter(|_| url.same_origin(&self.base)),
-            json_body: body,
+            body,
             timeout,
             max_body,
         })
@@ -207,7 +211,7 @@ impl Session {
         }
     }
 
-    fn device_url(&self, device: &str, tail: &str) -> Url {
+    pub(super) fn device_url(&self, device: &str, tail: &str) -> Url {
         self.base.join(&format!("/api/devices/{}{tail}", percent_encode(device)))
     }
 
