@@ -48,9 +48,11 @@ struct SessionEventPublisher: Sendable {
             data["jumpTable"] = RecordJSON.jumpTable(link.table)
             hub.publish("jump-table", .object(data))
         case .deviceLog(let device, let lines):
-            // Relayed as the device sent them.
-            let relayed = lines.map { (try? JSONValue.parse($0.original)) ?? .null }
-            hub.publish("device.log", ["device": .string(device), "lines": .array(relayed)])
+            // Not kept for Last-Event-ID replay: a chatty app would push every other event out
+            // of it. `GET /api/devices/{id}/logs?since=` is the history.
+            hub.publish(
+                "device.log", ["device": .string(device), "lines": .array(lines.map(RecordJSON.deviceLogLine))],
+                replayable: false)
         case .devicePatchesLinked, .stopping:
             break
         }

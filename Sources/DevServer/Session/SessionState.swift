@@ -13,6 +13,8 @@ struct SessionState: Sendable {
     /// File address of `main` per build (see `ProjectSession.anchorAddress(of:)`).
     var anchors: [BuildID: UInt64] = [:]
     var toolchain: RustcVersion?
+    /// The last lines of each device's output (not journaled; see `ProjectSession+Logs.swift`).
+    var deviceLogs: [String: DeviceLogRing] = [:]
     var observers: [@Sendable (SessionEvent) -> Void] = []
     /// Called after a build succeeds or a patch changes the tracked sources (the watcher follows).
     var sourcesChanged: (@Sendable () -> Void)?
