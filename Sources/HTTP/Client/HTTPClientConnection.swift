@@ -52,7 +52,7 @@ final class HTTPClientConnection {
         }
         throw HTTPClientError(
             .connectFailed, "cannot connect to \(host):\(port): \(lastError)",
-            hint: "is `whisker-dev serve` running there? (--server)")
+            hint: "is `whisker-dev serve` running there? pass its URL with --server")
     }
 
     deinit { close(descriptor) }
