@@ -47,11 +47,25 @@ fn child() {
     writeln!(err, "printing took {} us", started.elapsed().as_micros()).unwrap();
 }
 
-/// Runs the `child` test in a new process; its stdout, its stderr and how long it ran.
+/// Runs the `child` test in a new process; its stdout, its stderr and how long it ran. With
+/// `shared`, its stderr is its stdout (`2>&1`), as on a terminal.
 fn run_child(mode: &str, server: &str) -> (String, String, Duration) {
+    run_child_with(mode, server, false)
+}
+
+fn run_child_with(mode: &str, server: &str, shared: bool) -> (String, String, Duration) {
     let started = Instant::now();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--nocapture", "--test-threads", "1"])
+    let exe = std::env::current_exe().unwrap();
+    let mut command = if shared {
+        let mut command = Command::new("sh");
+        command.arg("-c").arg("exec \"$0\" --exact child --nocapture --test-threads 1 2>&1").arg(exe);
+        command
+    } else {
+        let mut command = Command::new(exe);
+        command.args(["--exact", "child", "--nocapture", "--test-threads", "1"]);
+        command
+    };
+    let mut child = command
         .env("LOG_CHILD", mode)
         .env("LOG_SERVER", server)
         .stdin(Stdio::null())
@@ -122,6 +136,18 @@ fn lines_reach_the_server_in_order_and_the_terminal_still_shows_them() {
     assert_eq!(outs, (0..50).map(|n| format!("out {n}")).collect::<Vec<_>>(), "{sent:?}");
     assert_eq!(errs, (0..50).map(|n| format!("err {n}")).collect::<Vec<_>>(), "{sent:?}");
     assert!(texts("stdout").contains(&"a prompt> ".to_string()), "an unfinished line goes out after a pause: {sent:?}");
+}
+
+#[test]
+fn with_stdout_and_stderr_on_one_file_lines_stay_whole() {
+    let server = scripted_server(false);
+    let (stdout, _, _) = run_child_with("order", &format!("http://127.0.0.1:{}", server.port), true);
+    // `writeln!` on stderr makes a write per piece; teed line by line, nothing lands inside it.
+    let ours: Vec<&str> = stdout.lines().filter(|line| line.contains("out ") || line.contains("err ")).collect();
+    for n in 0..50 {
+        assert!(ours.contains(&format!("out {n}").as_str()), "{stdout}");
+        assert!(ours.contains(&format!("err {n}").as_str()), "{stdout}");
+    }
 }
 
 #[test]

@@ -1,7 +1,12 @@
-//! Unix: puts a pipe under fds 1 and 2 and reads it on one thread per stream. Every byte goes on
-//! at once to the stream's original file (the app's terminal still shows everything) and is cut
-//! into lines for the [`LogQueue`]. The reader always drains: the app's write waits at most for
-//! the pipe to have room, never for the network.
+//! Unix: puts a pipe under fds 1 and 2 and reads it on one thread per stream. What it reads goes
+//! on at once to the stream's original file (the app's terminal still shows everything), line by
+//! line, and is cut into lines for the [`LogQueue`]. The reader always drains: the app's write
+//! waits at most for the pipe to have room, never for the network.
+//!
+//! Line by line because the two readers run side by side: with stdout and stderr on one terminal
+//! (or `2>&1`), bytes teed as they came would mix a stdout line into the middle of a stderr line
+//! written in pieces (`eprintln!` makes one `write` per piece). An unfinished line (a prompt)
+//! goes out after a short quiet.
 
 use super::lines::{LineSplitter, LogLine, LogQueue, Stream};
 use crate::error::{Error, ErrorKind};
@@ -9,6 +14,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::raw::{c_int, c_short};
 use std::os::unix::io::{AsRawFd, FromRawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -88,6 +94,8 @@ pub(super) struct Captured {
     original: File,
     write_end: File,
     read_fd: c_int,
+    /// The reader holds an unfinished line, not yet on the terminal.
+    holding: Arc<AtomicBool>,
 }
 
 impl Captured {
@@ -104,10 +112,11 @@ impl Captured {
         unsafe { dup2(self.write_end.as_raw_fd(), self.fd) };
     }
 
-    /// Waits, at most `budget_ms`, for the reader to have taken what is in the pipe.
+    /// Waits, at most `budget_ms`, for the reader to have taken what is in the pipe and written
+    /// out an unfinished line.
     pub(super) fn drain(&self, budget_ms: u64) {
         let started = std::time::Instant::now();
-        while readable(self.read_fd, 0) && started.elapsed().as_millis() < u128::from(budget_ms) {
+        while (readable(self.read_fd, 0) || self.holding.load(Ordering::SeqCst)) && started.elapsed().as_millis() < u128::from(budget_ms) {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         // The reader may have taken the last bytes and not yet written them out.
@@ -130,41 +139,74 @@ pub(super) fn capture(fd: c_int, stream: Stream, queue: Arc<LogQueue>) -> Result
     close_on_exec(ends[1])?;
     let tee = original.try_clone().map_err(|err| Error::new(ErrorKind::Io, format!("log forwarding: {err}")))?;
     let read_fd = read_end.as_raw_fd();
+    let holding = Arc::new(AtomicBool::new(false));
+    let reader = Reader { pipe: read_end, tee, unfinished: Vec::new(), holding: holding.clone(), stream };
     std::thread::Builder::new()
         .name(format!("whisker-hot-{}", stream.name()))
-        .spawn(move || read_loop(read_end, tee, stream, &queue))
+        .spawn(move || reader.run(&queue))
         .map_err(|err| Error::new(ErrorKind::Io, format!("log forwarding: cannot start a reader: {err}")))?;
-    let captured = Captured { fd, original, write_end, read_fd };
+    let captured = Captured { fd, original, write_end, read_fd, holding };
     // Flush what Rust's stdout buffered for the old file first, so its order is kept.
     let _ = std::io::stdout().flush();
     captured.reinstall();
     Ok(captured)
 }
 
-fn read_loop(mut pipe: File, mut tee: File, stream: Stream, queue: &LogQueue) {
-    let mut splitter = LineSplitter::new(MAX_LINE);
-    let mut buffer = vec![0u8; 16 * 1024];
-    let now_ms = || super::super::ack::epoch_ms(SystemTime::now());
-    loop {
-        if splitter.has_partial() && !readable(pipe.as_raw_fd(), PARTIAL_AFTER_MS) {
-            if let Some(text) = splitter.flush() {
-                queue.push(LogLine { stream, time_ms: now_ms(), text });
+/// One stream's reader thread.
+struct Reader {
+    pipe: File,
+    tee: File,
+    /// Bytes after the last line break read, not yet teed.
+    unfinished: Vec<u8>,
+    holding: Arc<AtomicBool>,
+    stream: Stream,
+}
+
+impl Reader {
+    fn run(mut self, queue: &LogQueue) {
+        let mut splitter = LineSplitter::new(MAX_LINE);
+        let mut buffer = vec![0u8; 16 * 1024];
+        let now_ms = || super::super::ack::epoch_ms(SystemTime::now());
+        loop {
+            if !self.unfinished.is_empty() && !readable(self.pipe.as_raw_fd(), PARTIAL_AFTER_MS) {
+                self.tee_unfinished();
+                if let Some(text) = splitter.flush() {
+                    queue.push(LogLine { stream: self.stream, time_ms: now_ms(), text });
+                }
+                self.holding.store(false, Ordering::SeqCst);
+                continue;
             }
-            continue;
+            let count = match self.pipe.read(&mut buffer) {
+                // We hold a write end ourselves: EOF never comes; stop if it somehow does.
+                Ok(0) => return,
+                Ok(count) => count,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            };
+            let bytes = &buffer[..count];
+            match bytes.iter().rposition(|&byte| byte == b'\n') {
+                Some(last) => {
+                    self.unfinished.extend_from_slice(&bytes[..=last]);
+                    self.tee_unfinished();
+                    self.unfinished.extend_from_slice(&bytes[last + 1..]);
+                }
+                None => self.unfinished.extend_from_slice(bytes),
+            }
+            if self.unfinished.len() >= MAX_LINE {
+                self.tee_unfinished();
+            }
+            self.holding.store(!self.unfinished.is_empty(), Ordering::SeqCst);
+            let time_ms = now_ms();
+            for text in splitter.push(bytes) {
+                queue.push(LogLine { stream: self.stream, time_ms, text });
+            }
         }
-        let count = match pipe.read(&mut buffer) {
-            // We hold a write end ourselves: EOF never comes; stop if it somehow does.
-            Ok(0) => return,
-            Ok(count) => count,
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return,
-        };
-        // The terminal first and whatever happens: a closed or broken original is the app's
-        // business, as it would have been without us; the reader keeps draining regardless.
-        let _ = tee.write_all(&buffer[..count]);
-        let time_ms = now_ms();
-        for text in splitter.push(&buffer[..count]) {
-            queue.push(LogLine { stream, time_ms, text });
-        }
+    }
+
+    fn tee_unfinished(&mut self) {
+        // Whatever happens: a closed or broken original is the app's business, as it would have
+        // been without us; the reader keeps draining regardless.
+        let _ = self.tee.write_all(&self.unfinished);
+        self.unfinished.clear();
     }
 }

@@ -62,6 +62,7 @@ impl LineSplitter {
     }
 
     /// Whether bytes of an unfinished line are waiting.
+    #[cfg(test)]
     pub(crate) fn has_partial(&self) -> bool {
         !self.partial.is_empty()
     }
