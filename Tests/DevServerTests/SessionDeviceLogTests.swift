@@ -95,16 +95,4 @@ import Testing
         #expect(try TestHTTPClient.get(port: app.port, "/api/devices/\(device)/logs?since=-1").status == 400)
         #expect(try harness.session.deviceLogs(device, since: 0).lines.count == 2, "bad bodies kept nothing")
     }
-
-    @Test func deviceLogEventsAreNotKeptForReplay() {
-        let hub = EventHub()
-        defer { hub.shutdown() }
-        let publisher = SessionEventPublisher(
-            hub: hub, json: RecordJSON(configuration: SessionConfiguration(project: URL(fileURLWithPath: "/tmp/p"), cacheDirectory: URL(fileURLWithPath: "/tmp/c"))))
-        let entry = DeviceLogEntry(seq: 1, stream: .stdout, text: "hi", time: nil, receivedAt: ManualClock.at(.seconds(1)))
-        publisher.publish(.deviceLog(device: "d1", lines: [entry]))
-        let kept = hub.publish("build.queued", ["id": "b1"])
-        #expect(kept == 2, "the log event had an id")
-        #expect(hub.events(after: 0).map(\.name) == ["build.queued"])
-    }
 }

@@ -48,11 +48,9 @@ struct SessionEventPublisher: Sendable {
             data["jumpTable"] = RecordJSON.jumpTable(link.table)
             hub.publish("jump-table", .object(data))
         case .deviceLog(let device, let lines):
-            // Not kept for Last-Event-ID replay: a chatty app would push every other event out
-            // of it. `GET /api/devices/{id}/logs?since=` is the history.
-            hub.publish(
-                "device.log", ["device": .string(device), "lines": .array(lines.map(RecordJSON.deviceLogLine))],
-                replayable: false)
+            // Replayed like every event (Last-Event-ID gets exactly what came after it); the
+            // history beyond the replay log is `GET /api/devices/{id}/logs?since=`.
+            hub.publish("device.log", ["device": .string(device), "lines": .array(lines.map(RecordJSON.deviceLogLine))])
         case .devicePatchesLinked, .stopping:
             break
         }

@@ -89,11 +89,9 @@ public final class EventHub: Sendable {
         stopHeartbeat()
     }
 
-    /// Publishes an event to every subscriber and (when `replayable`) the replay log; returns its
-    /// id. Events with a history of their own elsewhere (a device's log lines) pass `false`, so
-    /// their volume cannot push the other events out of the replay log.
+    /// Publishes an event to every subscriber and the replay log; returns its id.
     @discardableResult
-    public func publish(_ name: String, _ data: JSONValue = [:], replayable: Bool = true) -> UInt64 {
+    public func publish(_ name: String, _ data: JSONValue = [:]) -> UInt64 {
         let safeName = String(name.filter { $0 != "\n" && $0 != "\r" })
         // Serialize outside the lock; only the id line is added under it.
         let rest = ServerEvent.wireBytes(name: safeName, data: data)
@@ -101,10 +99,6 @@ public final class EventHub: Sendable {
             let event = ServerEvent(id: state.nextID, name: safeName, data: data)
             state.nextID += 1
             let logged = LoggedEvent(event: event, wire: Array("id: \(event.id)\n".utf8) + rest)
-            guard replayable else {
-                state.subscribers.removeAll { !$0.send(logged) }
-                return event.id
-            }
             state.log.append(logged)
             let limit = max(1, configuration.replayLimit)
             if state.log.count >= limit + max(1, limit / 4) {
