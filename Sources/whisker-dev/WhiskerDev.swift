@@ -17,6 +17,7 @@ struct WhiskerDev: AsyncParsableCommand {
             DiffCommand.self,
             DoctorCommand.self,
             ServeCommand.self,
+            LogsCommand.self,
         ]
     )
 

@@ -8,11 +8,12 @@
 //! `connect` is told, in code or by the environment), `session` (the protocol's state machine),
 //! `download` (getting and checking a patch library), `ack` (what is reported back),
 //! `backoff` (how long to wait after a failure), `restart` (replacing the process with a new
-//! build) and `state` (what the app keeps across that).
+//! build), `state` (what the app keeps across that) and `logs` (stdout and stderr forwarded).
 
 mod ack;
 mod backoff;
 mod download;
+mod logs;
 mod options;
 mod restart;
 mod session;
@@ -81,6 +82,11 @@ pub fn connect() {
 /// started; every later problem is logged and retried.
 pub fn connect_with(options: ConnectOptions) -> Result<JoinHandle<()>, Error> {
     let base = Url::parse(&options.server)?;
+    if options.forward_logs {
+        if let Err(err) = logs::start() {
+            (options.log)(&format!("whisker-hot: not forwarding stdout and stderr: {err}"));
+        }
+    }
     std::thread::Builder::new()
         .name("whisker-hot".to_string())
         .spawn(move || Session::new(options, base).run())

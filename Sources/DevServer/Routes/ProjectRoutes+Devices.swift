@@ -44,8 +44,13 @@ extension ProjectRoutes {
         router.post("/api/devices/{id}/logs") { request in
             let id = try request.pathParameter("id")
             _ = try session.device(id)
-            try session.recordLogs(deviceId: id, DeviceLogLine.lines(try request.jsonFields()))
+            try session.recordLogs(deviceId: id, DeviceLogBatch(try request.jsonFields()))
             return .noContent
+        }
+        router.get("/api/devices/{id}/logs") { request in
+            let id = try request.pathParameter("id")
+            let since = Int(try request.query.int("since", in: 0...Int64(Int32.max)) ?? 0)
+            return .json(RecordJSON.deviceLogs(try session.deviceLogs(id, since: since), deviceId: id))
         }
     }
 }

@@ -48,9 +48,9 @@ struct SessionEventPublisher: Sendable {
             data["jumpTable"] = RecordJSON.jumpTable(link.table)
             hub.publish("jump-table", .object(data))
         case .deviceLog(let device, let lines):
-            // Relayed as the device sent them.
-            let relayed = lines.map { (try? JSONValue.parse($0.original)) ?? .null }
-            hub.publish("device.log", ["device": .string(device), "lines": .array(relayed)])
+            // Replayed like every event (Last-Event-ID gets exactly what came after it); the
+            // history beyond the replay log is `GET /api/devices/{id}/logs?since=`.
+            hub.publish("device.log", ["device": .string(device), "lines": .array(lines.map(RecordJSON.deviceLogLine))])
         case .devicePatchesLinked, .stopping:
             break
         }

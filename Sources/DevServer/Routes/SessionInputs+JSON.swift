@@ -67,16 +67,27 @@ extension PatchLatency.DeviceTimings {
     }
 }
 
-extension DeviceLogLine {
-    /// The `lines` of `POST /api/devices/{id}/logs` (`DeviceLogs` in the spec), at most 1000.
-    static func lines(_ body: JSONFields) throws -> [DeviceLogLine] {
+extension DeviceLogBatch {
+    /// The body of `POST /api/devices/{id}/logs` (`DeviceLogs` in the spec): at most 1000 `lines`,
+    /// each `time` in Unix-epoch milliseconds, and an optional non-negative `dropped`.
+    init(_ body: JSONFields) throws {
         let lines = try body.array("lines")
         guard lines.count <= 1000 else { throw HTTPError.badRequest("at most 1000 lines per request") }
-        return try lines.enumerated().map { index, line in
+        let parsed = try lines.enumerated().map { index, line in
             let fields = try JSONFields(line, path: "lines[\(index)]")
-            let stream = try fields.oneOf("stream", as: Stream.self)
-            return DeviceLogLine(stream: stream, text: try fields.string("text"), original: line.jsonText)
+            let stream = try fields.oneOf("stream", as: DeviceLogLine.Stream.self)
+            let time = try fields.optionalDouble("time")
+            if let time, !time.isFinite || time < 0 {
+                throw HTTPError.badRequest("\(fields.fieldPath("time")) must be milliseconds since the Unix epoch")
+            }
+            return DeviceLogLine(
+                stream: stream, text: try fields.string("text"), time: time.map { Date(timeIntervalSince1970: $0 / 1000) })
         }
+        let dropped = try body.optionalInt("dropped") ?? 0
+        guard dropped >= 0, dropped <= Int64(Int32.max) else {
+            throw HTTPError.badRequest("\(body.fieldPath("dropped")) must be a non-negative count")
+        }
+        self.init(lines: parsed, dropped: Int(dropped))
     }
 }
 

@@ -149,17 +149,11 @@ extension ProjectSession {
         }
     }
 
-    /// A device's forwarded output lines, reported as `deviceLog`.
-    func recordLogs(deviceId: String, _ lines: [DeviceLogLine]) throws(SessionError) {
-        _ = try device(deviceId)
-        deviceSeen(deviceId)
-        change { $0.emit(.deviceLog(device: deviceId, lines: lines)) }
-    }
-
     func removeDevice(_ id: String) throws(SessionError) {
         try change { (state: inout SessionState) throws(SessionError) in
             guard state.visibleDevice(id) != nil else { throw .notFound("device", id: id) }
             state.update(DeviceRecord.self, id) { $0.removed = true }
+            state.deviceLogs[id] = nil
             state.emitDevice(.removed, id)
             state.journalDidChange()
         }

@@ -41,8 +41,8 @@ enum SessionEvent: Sendable {
     case jumpTable(patchId: Int, device: String, link: LinkRecord)
     /// Every succeeded patch of the device's build has a library for it now.
     case devicePatchesLinked(device: String)
-    /// Output lines a device forwarded.
-    case deviceLog(device: String, lines: [DeviceLogLine])
+    /// Output lines a device forwarded, numbered as kept.
+    case deviceLog(device: String, lines: [DeviceLogEntry])
     /// The session is shutting down: nothing it was asked for will finish any more.
     case stopping
 }

@@ -85,13 +85,24 @@ public struct DeviceLogLine: Sendable, Equatable {
 
     public var stream: Stream
     public var text: String
-    /// The line as the device sent it (JSON text, with whatever else it carried, e.g. `time`):
-    /// subscribers get it verbatim, not as re-encoded from the fields above.
-    public var original: String
+    /// The device's wall clock when it read the line, if it said.
+    public var time: Date?
 
-    public init(stream: Stream, text: String, original: String) {
+    public init(stream: Stream, text: String, time: Date? = nil) {
         self.stream = stream
         self.text = text
-        self.original = original
+        self.time = time
+    }
+}
+
+/// One `POST /api/devices/{id}/logs`: lines, and how many the device lost since its last batch.
+public struct DeviceLogBatch: Sendable, Equatable {
+    public var lines: [DeviceLogLine]
+    /// Lines the device could not deliver (its queue was full, or the server away).
+    public var dropped: Int
+
+    public init(lines: [DeviceLogLine], dropped: Int = 0) {
+        self.lines = lines
+        self.dropped = dropped
     }
 }

@@ -15,6 +15,8 @@ struct SessionState: Sendable {
     var toolchain: RustcVersion?
     /// What apps saved for their hot restarts, by device (not journaled: see ``SavedStates``).
     var savedStates = SavedStates()
+    /// The last lines of each device's output (not journaled; see `ProjectSession+Logs.swift`).
+    var deviceLogs: [String: DeviceLogRing] = [:]
     var observers: [@Sendable (SessionEvent) -> Void] = []
     /// Called after a build succeeds or a patch changes the tracked sources (the watcher follows).
     var sourcesChanged: (@Sendable () -> Void)?

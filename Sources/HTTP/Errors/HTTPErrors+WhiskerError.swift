@@ -40,3 +40,25 @@ extension HTTPServerError: WhiskerError {
         }
     }
 }
+
+extension HTTPClientError: WhiskerError {
+    public var errorKind: ErrorKind {
+        switch code {
+        case .badURL: .invalidInput
+        case .status(404): .notFound
+        case .status(401), .status(403): .forbidden
+        case .status: .invalidInput
+        case .connectFailed, .io, .timedOut, .malformedResponse: .environment
+        }
+    }
+    public var identifier: String {
+        switch code {
+        case .badURL: "bad_server_url"
+        case .connectFailed: "server_unreachable"
+        case .io: "connection_failed"
+        case .timedOut: "server_timed_out"
+        case .malformedResponse: "bad_server_answer"
+        case .status(let status): "server_status_\(status)"
+        }
+    }
+}

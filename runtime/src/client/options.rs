@@ -14,6 +14,8 @@ pub mod env {
     pub const DEVICE_NAME: &str = "WHISKER_DEVICE_NAME";
     /// Id of the fat build this executable is (set by whoever launches it; sent as `buildId`).
     pub const BUILD_ID: &str = "WHISKER_BUILD_ID";
+    /// `0`, `false`, `no` or `off`: don't forward stdout and stderr to the server.
+    pub const FORWARD_LOGS: &str = "WHISKER_FORWARD_LOGS";
 }
 
 type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -26,6 +28,7 @@ pub struct ConnectOptions {
     pub(super) device_name: String,
     pub(super) build_id: Option<String>,
     pub(super) poll_wait: Duration,
+    pub(super) forward_logs: bool,
     pub(super) log: LogSink,
 }
 
@@ -37,13 +40,14 @@ impl std::fmt::Debug for ConnectOptions {
             .field("device_name", &self.device_name)
             .field("build_id", &self.build_id)
             .field("poll_wait", &self.poll_wait)
+            .field("forward_logs", &self.forward_logs)
             .finish()
     }
 }
 
 impl ConnectOptions {
     /// Options for the server at `server` (`http://host:port`), no token, the executable's name,
-    /// no build id, 30 s long polls, log lines to stderr.
+    /// no build id, 30 s long polls, stdout and stderr forwarded, log lines to stderr.
     pub fn new(server: impl Into<String>) -> ConnectOptions {
         ConnectOptions {
             server: server.into(),
@@ -51,12 +55,14 @@ impl ConnectOptions {
             device_name: default_device_name(),
             build_id: None,
             poll_wait: Duration::from_secs(30),
+            forward_logs: true,
             log: Arc::new(|line: &str| eprintln!("{line}")),
         }
     }
 
-    /// Options from `WHISKER_DEV_SERVER`, `WHISKER_DEV_TOKEN`, `WHISKER_DEVICE_NAME` and
-    /// `WHISKER_BUILD_ID`; `None` when `WHISKER_DEV_SERVER` is unset or empty.
+    /// Options from `WHISKER_DEV_SERVER`, `WHISKER_DEV_TOKEN`, `WHISKER_DEVICE_NAME`,
+    /// `WHISKER_BUILD_ID` and `WHISKER_FORWARD_LOGS`; `None` when `WHISKER_DEV_SERVER` is unset
+    /// or empty.
     pub fn from_env() -> Option<ConnectOptions> {
         ConnectOptions::from_lookup(|name| std::env::var(name).ok())
     }
@@ -69,6 +75,9 @@ impl ConnectOptions {
             options.device_name = name;
         }
         options.build_id = present(env::BUILD_ID);
+        if let Some(value) = present(env::FORWARD_LOGS) {
+            options.forward_logs = !matches!(value.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off");
+        }
         Some(options)
     }
 
@@ -93,6 +102,14 @@ impl ConnectOptions {
     /// How long the server may hold a poll open (whole seconds, at least 1).
     pub fn poll_wait(mut self, wait: Duration) -> ConnectOptions {
         self.poll_wait = wait.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Whether the app's stdout and stderr are forwarded to the server (`device.log` events,
+    /// `GET /api/devices/{id}/logs`) while still reaching their own files; on by default, Unix only.
+    /// The first session started decides, for the whole process.
+    pub fn forward_logs(mut self, forward: bool) -> ConnectOptions {
+        self.forward_logs = forward;
         self
     }
 

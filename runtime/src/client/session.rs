@@ -92,6 +92,7 @@ impl Session {
                     Ok(device) => {
                         self.log(&format!("registered with {} as device {device}", self.options.server));
                         self.device = Some(device.clone());
+                        super::logs::device_registered(&self.base, self.options.token.as_deref(), &device);
                         device
                     }
                     Err(err) => {
@@ -115,8 +116,12 @@ impl Session {
             self.backoff.reset();
             if let Some(restart) = restart {
                 if self.restart_refused.as_deref() != Some(restart.build_id.as_str()) {
-                    // Returns only when this process was not replaced.
-                    let why = self.restart(&restart);
+                    // Returns only when this process was not replaced; the new one must find
+                    // the app's own stdout and stderr, not our pipes.
+                    let why = {
+                        let _original = super::logs::original_output_for_exec();
+                        self.restart(&restart)
+                    };
                     self.log(&why);
                     self.restart_refused = Some(restart.build_id.clone());
                 }

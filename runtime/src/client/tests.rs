@@ -69,6 +69,13 @@ fn options_come_from_the_environment_only_when_a_server_is_set() {
     assert_eq!(defaults.token, None);
     assert_eq!(defaults.build_id, None);
     assert!(!defaults.device_name.is_empty());
+    assert!(defaults.forward_logs, "stdout and stderr are forwarded unless told otherwise");
+    for off in ["0", "false", "OFF", " no "] {
+        let options = ConnectOptions::from_lookup(vars(&[(env::SERVER, "http://h:1"), (env::FORWARD_LOGS, off)])).unwrap();
+        assert!(!options.forward_logs, "{off:?}");
+    }
+    let on = ConnectOptions::from_lookup(vars(&[(env::SERVER, "http://h:1"), (env::FORWARD_LOGS, "1")])).unwrap();
+    assert!(on.forward_logs);
 }
 
 #[test]
