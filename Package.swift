@@ -54,7 +54,7 @@ let package = Package(
         // `serve`.
         .target(name: "DevServer", dependencies: ["ErrorModel", "HTTP", "Hotpatch", logging]),
 
-        .executableTarget(name: "whisker-dev", dependencies: ["ErrorModel", "Hotpatch", "DevServer", "ObjectFile", argumentParser, logging]),
+        .executableTarget(name: "whisker-dev", dependencies: ["ErrorModel", "Hotpatch", "DevServer", "HTTP", "ObjectFile", argumentParser, logging]),
         .executableTarget(name: "whisker-rustc-shim", dependencies: ["Hotpatch"]),
         .executableTarget(name: "whisker-linker-shim", dependencies: ["Hotpatch"]),
         .executableTarget(name: "whisker-bench", dependencies: ["Hotpatch", "ObjectFile", argumentParser]),

@@ -16,27 +16,18 @@ struct LogsCommand: ParsableCommand {
     @Flag(help: "Keep printing lines as they arrive (reconnects when the server restarts).")
     var follow = false
 
-    @Option(help: "URL of the server (default: $WHISKER_DEV_SERVER, else http://127.0.0.1:9630).")
-    var server: String?
-
-    @Option(help: "Bearer token of a server in LAN mode (default: $WHISKER_DEV_TOKEN).")
-    var token: String?
+    @OptionGroup var server: ServerOptions
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let url = server ?? environment["WHISKER_DEV_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:9630"
         let write: (String) -> Void = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         let notice: (String) -> Void = { line in FileHandle.standardError.write(Data(("whisker-dev logs: " + line + "\n").utf8)) }
-        do {
-            let reader = try DeviceLogReader(serverURL: url, token: token ?? environment["WHISKER_DEV_TOKEN"], device: device)
+        try reportingErrors {
+            let reader = DeviceLogReader(client: try server.client(), device: device)
             if follow {
                 try reader.follow(write, notice: notice)
             } else {
                 try reader.printKept(write, notice: notice)
             }
-        } catch {
-            printError(error)
-            throw ExitCode.failure
         }
     }
 }

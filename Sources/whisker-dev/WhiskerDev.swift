@@ -18,6 +18,8 @@ struct WhiskerDev: AsyncParsableCommand {
             DoctorCommand.self,
             ServeCommand.self,
             LogsCommand.self,
+            RevertCommand.self,
+            RestartCommand.self,
         ]
     )
 

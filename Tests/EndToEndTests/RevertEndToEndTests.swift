@@ -4,7 +4,8 @@ import Testing
 /// Issue 13's roll back against a live counter under `serve --entry-patching`: reverting patch 2
 /// brings patch 1's text back, reverting to the fat build the original — and `heartbeat`, which
 /// only entry patching reaches (main's loop calls it directly), returns to its old code with them.
-/// Same pid throughout, the counter counting on; unknown ids are JSON 404s.
+/// Same pid throughout, the counter counting on; unknown ids are JSON 404s. And `whisker-dev
+/// revert` / `restart` from the terminal.
 @Suite(.serialized) struct RevertEndToEndTests {
     @Test func revertingGoesBackToTheEarlierPatchAndToTheFatBuildInTheSameProcess() throws {
         let workspace = try CounterWorkspace()
@@ -81,6 +82,43 @@ import Testing
         #expect(late.waitForLine(timeout: 60) { $0.contains("whisker-hot: applied patch \(fatId) ") } != nil, "\(late.output.suffix(8))")
         let lateMark = late.output.count
         #expect(late.waitForLine(after: lateMark) { $0.hasSuffix(": hello from counter") } != nil, "\(late.output.suffix(5))")
+    }
+
+    /// The same from the terminal: `whisker-dev revert` rolls the newest patch back (here to the
+    /// fat build's code), `whisker-dev restart` restarts the app into a new build, and a bad id
+    /// is the server's JSON error on stderr with exit status 1.
+    @Test func theCLIRevertsTheNewestPatchAndRestartsTheApps() throws {
+        let workspace = try CounterWorkspace()
+        let server = try DevServerProcess(workspace: workspace)
+        defer { _ = server.interrupt() }
+        let build = try server.waitForBuild()
+        let (app, _) = try server.launchDevice(build: build)
+        defer { app.terminate() }
+        let pid = app.pid
+        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
+        try workspace.setMessage(from: "hello from counter", to: "text A")
+        #expect(app.waitForLine(timeout: 120) { $0.hasSuffix(": text A") } != nil, "\(app.output.suffix(5))")
+        let patch = try newestPatch(server)
+        #expect(try acked(server, patch))
+
+        var mark = app.output.count
+        let reverted = try workspace.whiskerDev(["revert", "--server", server.url])
+        #expect(reverted.succeeded, "\(reverted.stderrText)")
+        #expect(reverted.stdoutText.contains("reverts patch \(patch) → the fat build's code: succeeded"), "\(reverted.stdoutText)")
+        #expect(app.waitForLine(after: mark, timeout: 60) { $0.hasSuffix(": hello from counter") } != nil, "\(app.output.suffix(5))")
+
+        let unknown = try workspace.whiskerDev(["revert", "9999", "--server", server.url])
+        #expect(unknown.exitStatus == 1 && unknown.stderrText.contains("patch_not_found"), "\(unknown.stderrText)")
+
+        mark = app.output.count
+        let restarted = try workspace.whiskerDev(["restart", "--server", server.url])
+        #expect(restarted.succeeded, "\(restarted.stderrText)")
+        let newBuild = restarted.stdoutText.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+        #expect(restarted.stdoutText.hasPrefix("build \(newBuild) succeeded") && newBuild != build.id, "\(restarted.stdoutText)")
+        #expect(app.waitForLine(after: mark, timeout: 120) { $0.contains("whisker-hot: restarting into build \(newBuild) ") } != nil,
+                "\(app.output.suffix(5))")
+        #expect(app.waitForLine(after: mark, timeout: 60) { $0.contains("registered with") } != nil)
+        #expect(app.isRunning && app.pid == pid)
     }
 
     // MARK: - Helpers

@@ -1,5 +1,5 @@
 /// A small blocking HTTP/1.1 client for the commands that talk to a running `whisker-dev serve`
-/// (`whisker-dev logs`): plain `http://` (the server's only scheme), one connection per request,
+/// (`whisker-dev logs`, `revert`, `restart`): plain `http://` (the server's only scheme), one connection per request,
 /// bodies by length, chunked or until close, and a body read as it arrives for event streams.
 ///
 /// ```swift
@@ -50,15 +50,30 @@ public struct HTTPClient: Sendable {
         return HTTPClientResponse(status: stream.status, headers: stream.headers, body: try stream.readAll())
     }
 
-    /// `GET target`, answered as far as the headers; the body is read from the returned stream.
-    /// `timeout` bounds each read (an event stream's heartbeats keep it alive).
-    public func openStream(_ target: String, timeout: Duration = .seconds(60)) throws(HTTPClientError) -> HTTPClientStream {
+    /// `method target` with `body` (JSON when it is given), the whole answer.
+    public func send(
+        _ method: HTTPMethod, _ target: String, json body: JSONValue? = nil, timeout: Duration = .seconds(30)
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let stream = try openStream(target, method: method, body: body.map { Array($0.serialized()) }, timeout: timeout)
+        return HTTPClientResponse(status: stream.status, headers: stream.headers, body: try stream.readAll())
+    }
+
+    /// `method target` (GET by default), answered as far as the headers; the body is read from the
+    /// returned stream. `timeout` bounds each read (an event stream's heartbeats keep it alive).
+    public func openStream(
+        _ target: String, method: HTTPMethod = .get, body: [UInt8]? = nil, timeout: Duration = .seconds(60)
+    ) throws(HTTPClientError) -> HTTPClientStream {
         let connection = try HTTPClientConnection(host: host, port: port, timeout: timeout)
         let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        var head = "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nAccept: */*\r\nConnection: close\r\n"
+        var head = "\(method.rawValue) \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nAccept: */*\r\nConnection: close\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }
+        if let body {
+            head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        } else if method != .get && method != .head {
+            head += "Content-Length: 0\r\n"
+        }
         head += "\r\n"
-        try connection.send(Array(head.utf8))
+        try connection.send(Array(head.utf8) + (body ?? []))
         return try HTTPClientStream(connection: connection)
     }
 }

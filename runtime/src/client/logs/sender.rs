@@ -6,7 +6,7 @@
 use super::lines::{LogLine, LogQueue};
 use crate::client::backoff::Backoff;
 use crate::client::session::percent_encode;
-use crate::http::{self, Request, Url};
+use crate::http::{self, Body, Request, Url};
 use crate::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,7 +89,7 @@ fn post(target: &Target, body: &str) -> Result<u16, crate::error::Error> {
         method: "POST",
         url: &url,
         bearer_token: target.token.as_deref(),
-        json_body: Some(body),
+        body: Some(Body::json(body)),
         timeout: TIMEOUT,
         max_body: 64 * 1024,
     })?;
