@@ -3,8 +3,8 @@ import Testing
 
 /// Issue 13's hot restart, live: an edit the running build can't take (a new feature in
 /// Cargo.toml, with a text change) is refused, the server fat-builds it on its own, and the app
-/// replaces itself with the new binary — same pid, new build id, the new text — after which a
-/// patchable edit patches the restarted process.
+/// replaces itself with the new binary — same pid, new build id, the new text, the count it had
+/// (state saved across the restart) — after which a patchable edit patches the restarted process.
 @Suite(.serialized) struct RestartEndToEndTests {
     @Test func anUnpatchableEditRestartsTheAppIntoANewBuildThatThenTakesPatches() throws {
         try withServedCounter { workspace, server, build, app in
@@ -24,7 +24,7 @@ import Testing
             #expect(newBuild != build.id && !newBuild.isEmpty, "\(restarting ?? "")")
             let first = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": after restart") }
             #expect(first != nil, "the new binary runs: \(app.output.suffix(8))")
-            #expect(first.flatMap(tickNumber) == 1, "a fresh process image (its ticks start over): \(first ?? "")")
+            expectCountCarriedOver(app, from: mark, firstTick: first)
             #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
 
             // The refused patch says why; the new process registers as the old device's successor,
@@ -113,6 +113,7 @@ import Testing
             try #require(restarting != nil, "\(kind): no restart: \(app.output.suffix(8))")
             let line = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": \(text)") }
             #expect(line != nil, "\(kind): the new binary runs: \(app.output.suffix(8))")
+            expectCountCarriedOver(app, from: mark, firstTick: line)
             #expect(app.isRunning && app.pid == pid, "\(kind): the same process, replaced in place")
             let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
             let refused = patches.first { $0["patchable"] as? Bool == false }
@@ -133,7 +134,10 @@ import Testing
     @Test func aStructFieldAddedRestartsTheAppAndTheNextEditPatchesIt() throws {
         try withServedCounter { workspace, server, build, app in
             let pid = app.pid
-            #expect(app.waitForLine { $0.hasPrefix("tick 3:") } != nil)
+            // Bound before #expect: Swift 6.3.1 (debug) ran this closure again as the next
+            // waitForLine's predicate when it sat inside the #expect macro.
+            let third = app.waitForLine { $0.hasPrefix("tick 3:") }
+            #expect(third != nil)
 
             let mark = app.output.count
             try workspace.editMain(PatchabilityEndToEndTests.addGenerationField)
@@ -141,7 +145,8 @@ import Testing
             try #require(restarting != nil, "no restart: \(app.output.suffix(8))")
             #expect(app.output[mark...].allSatisfy { !$0.contains("applied patch") }, "no patch reached the app")
             let first = app.waitForLine(after: mark, timeout: 60) { $0.hasPrefix("tick ") && $0.hasSuffix(": hello from counter (generation 0)") }
-            #expect(first.flatMap(tickNumber) == 1, "the new binary runs from a fresh start: \(app.output.suffix(8))")
+            #expect(first != nil, "the new binary runs: \(app.output.suffix(8))")
+            expectCountCarriedOver(app, from: mark, firstTick: first)
             #expect(app.isRunning && app.pid == pid, "the same process, replaced in place")
 
             let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
@@ -158,6 +163,30 @@ import Testing
                     "\(app.output.suffix(8))")
             #expect(app.isRunning && app.pid == pid)
         }
+    }
+
+    /// The new process image (it says so at start) went on counting from where the old one was:
+    /// the counter saves its count in `whisker_hot::on_save_state`'s hook, the server keeps the
+    /// bytes, and the new process reads them with `whisker_hot::restored_state`. The hook runs
+    /// just before the process is replaced, so the count is the last one printed before the
+    /// restart, or the one before it (a tick can land between the save and the log line).
+    private func expectCountCarriedOver(_ app: RunningProcess, from mark: Int, firstTick first: String?,
+                                        sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = Array(app.output[mark...])
+        guard let restart = lines.firstIndex(where: { $0.contains("whisker-hot: restarting into build") }) else {
+            Issue.record("no restart line: \(lines.suffix(8))", sourceLocation: sourceLocation)
+            return
+        }
+        let lastBefore = (app.output[..<mark] + lines[..<restart]).compactMap(tickNumber).last ?? 0
+        #expect(lines[..<restart].contains { $0.contains("whisker-hot: saved 8 bytes of state") }, "\(lines.suffix(8))",
+                sourceLocation: sourceLocation)
+        let newImage = lines[restart...].firstIndex { $0.hasPrefix("whisker: aslr_reference=") }
+        #expect(newImage != nil, "the new binary starts from main: \(lines.suffix(8))", sourceLocation: sourceLocation)
+        let prefix = "whisker: restored state: ticks="
+        let restored = lines[restart...].first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
+        #expect(restored.map { (lastBefore - 1)...lastBefore ~= $0 } == true,
+                "restored \(restored.map(String.init) ?? "nothing"), last tick before the restart \(lastBefore)", sourceLocation: sourceLocation)
+        #expect(first.flatMap(tickNumber) == restored.map { $0 + 1 }, "it counts on: \(first ?? "no tick")", sourceLocation: sourceLocation)
     }
 
     /// A `serve` of a fresh counter workspace and the app started from its first build, registered

@@ -67,10 +67,11 @@ struct SessionEventPublisher: Sendable {
             name = "restart.completed"
             data["newDevice"] = .string(newDevice)
         case .restartLost: name = "restart.lost"
-        case .restarting(let build):
+        case .restarting(let build, let sha256):
             name = "restart.requested"
             data["buildId"] = .string(build)
             data["binaryUrl"] = .string("/api/builds/\(build)/binary")
+            data["sha256"] = .string(sha256)
         case .acknowledged(let patch, let applied, let error):
             name = applied ? "device.applied" : "device.failed"
             data["patch"] = .int(Int64(patch))

@@ -16,7 +16,7 @@ extension ProjectSession {
             else { return nil }
             if device.state != .restarting {
                 state.update(DeviceRecord.self, deviceId) { $0.state = .restarting }
-                state.emitDevice(.restarting(buildId: current.id.rawValue), deviceId)
+                state.emitDevice(.restarting(buildId: current.id.rawValue, sha256: sha256), deviceId)
                 state.journalDidChange()
             }
             return RestartOffer(buildId: current.id, binaryPath: build.binary, sha256: sha256)

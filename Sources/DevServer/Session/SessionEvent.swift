@@ -19,7 +19,7 @@ enum SessionEvent: Sendable {
         case removed
         case lost
         /// Told to restart into a newer build.
-        case restarting(buildId: String)
+        case restarting(buildId: String, sha256: String)
         /// Its process came back from a restart, registered as device `as`.
         case restarted(as: String)
         /// Told to restart, it did not come back within ``ProjectSession/restartLostAfter``.

@@ -112,7 +112,7 @@ final class SessionHarness {
             case .acknowledged(let patch, let applied, _): return "device \(device.id) \(applied ? "applied" : "failed") \(patch)"
             case .removed: return "device \(device.id) removed"
             case .lost: return "device \(device.id) lost"
-            case .restarting(let build): return "device \(device.id) restarting into \(build)"
+            case .restarting(let build, _): return "device \(device.id) restarting into \(build)"
             case .restarted(let newDevice): return "device \(device.id) restarted as \(newDevice)"
             case .restartLost: return "device \(device.id) restart lost"
             }
