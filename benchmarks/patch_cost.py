@@ -158,7 +158,7 @@ def make_large(work):
 APPS = {
     "async-service": ("src/routes.rs", '"async-service: try /hello?name=you'),
     "tui-app": ("src/ui.rs", '"build farm'),
-    "big-workspace": ("logscope/src/report/mod.rs", '"tick {}: {} lines, {} matched,'),
+    "big-workspace": ("logscope/src/report/mod.rs", '" | total {}'),
     "counter": ("src/main.rs", '"hello from counter'),
 }
 
