@@ -153,12 +153,35 @@ def make_large(work):
     return project, os.path.join(project, "src/main.rs"), '"hello from bigapp'
 
 
-def measure(name, make, whisker, edits, work, cache_dir=None):
+# `--app NAME`: a real example (examples/README.md) instead of the generated apps; the literal
+# each edit changes (the file relative to the example, the literal's start up to its first quote).
+APPS = {
+    "async-service": ("src/routes.rs", '"async-service: try /hello?name=you'),
+    "tui-app": ("src/ui.rs", '"build farm'),
+    "big-workspace": ("logscope/src/report/mod.rs", '" | total {}'),
+    "counter": ("src/main.rs", '"hello from counter'),
+}
+
+
+def make_app(name):
+    def make(work):
+        project = os.path.join(work, "examples", name)
+        if not os.path.isdir(project):
+            shutil.copytree(os.path.join(ROOT, "examples", name), project, ignore=shutil.ignore_patterns("target"))
+        source, literal = APPS[name]
+        return project, os.path.join(project, source), literal
+    return make
+
+
+def measure(name, make, whisker, edits, work, cache_dir=None, reuse_build=False):
     project, source, literal = make(work)
     env = dict(os.environ, WHISKER_CACHE_DIR=cache_dir or os.path.join(work, "cache-" + name))
     env["PATH"] = os.path.expanduser("~/.cargo/bin") + ":" + env.get("PATH", "")
-    build = json.loads(run([whisker, "build", "--project", project, "--json"], env=env).stdout)
-    symbols = build.get("symbolCount") or build.get("symbols") or "?"
+    if reuse_build:
+        symbols = "?"
+    else:
+        build = json.loads(run([whisker, "build", "--project", project, "--json"], env=env).stdout)
+        symbols = build.get("symbolCount") or build.get("symbols") or "?"
     phases = {}
     order = []
     others = []
@@ -194,23 +217,29 @@ def main():
     parser.add_argument("--only", choices=["small", "large"])
     parser.add_argument("--large-project", help="reuse this copy of the large app (its src/main.rs keeps the "
                         "literal \"hello from bigapp…\") instead of generating one; its cargo target stays warm")
+    parser.add_argument("--app", choices=sorted(APPS), help="measure this example instead of the generated apps")
+    parser.add_argument("--work", help="work directory to keep and reuse (the project copy, its cache); default: a fresh temporary one")
+    parser.add_argument("--reuse-build", action="store_true", help="patch the project's latest fat build "
+                        "(with --work: compare two whisker-dev binaries on one build)")
     parser.add_argument("--cache-dir", help="WHISKER_CACHE_DIR to use (default: a fresh one per run)")
     args = parser.parse_args()
     if not os.access(args.whisker_dev, os.X_OK):
         raise SystemExit(f"bench: {args.whisker_dev} not found; run `swift build -c release` first")
-    work = tempfile.mkdtemp(prefix="whisker-patch-cost-")
+    work = os.path.abspath(args.work) if args.work else tempfile.mkdtemp(prefix="whisker-patch-cost-")
     try:
-        shutil.copytree(os.path.join(ROOT, "runtime"), os.path.join(work, "runtime"),
-                        ignore=shutil.ignore_patterns("target"))
-        os.makedirs(os.path.join(work, "examples"))
+        if not os.path.isdir(os.path.join(work, "runtime")):
+            shutil.copytree(os.path.join(ROOT, "runtime"), os.path.join(work, "runtime"),
+                            ignore=shutil.ignore_patterns("target"))
+        os.makedirs(os.path.join(work, "examples"), exist_ok=True)
         rows = []
-        for name, make in (("small", make_small), ("large", make_large)):
+        apps = [(args.app, make_app(args.app))] if args.app else [("small", make_small), ("large", make_large)]
+        for name, make in apps:
             if args.only and args.only != name:
                 continue
             if name == "large" and args.large_project:
                 def make(_, project=os.path.abspath(args.large_project)):
                     return project, os.path.join(project, "src/main.rs"), '"hello from bigapp'
-            rows.append((name, measure(name, make, args.whisker_dev, args.edits, work, args.cache_dir)))
+            rows.append((name, measure(name, make, args.whisker_dev, args.edits, work, args.cache_dir, args.reuse_build)))
         for name, (symbols, order, phases, others, plan) in rows:
             print(f"\n{name}: {symbols} symbols in the fat binary, {len(others)} one-line edits, "
                   f"patch objects {sum(os.path.getsize(o) for o in plan['objects']) // 1024} KiB, "
@@ -220,7 +249,8 @@ def main():
                 values = others if key == "all but rustc" else phases[key]
                 print(f"{key:<18}{statistics.median(values):>11.1f}{min(values):>9.1f}{max(values):>9.1f}")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import Testing
             "-B/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/lib/rustlib/x86_64-unknown-linux-gnu/bin/gcc-ld",
             "-fuse-ld=lld", "-L", "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/lib/rustlib/x86_64-unknown-linux-gnu/lib",
             "-Ldeps", "-march=x86-64-v2",
-            "-shared", "-Wl,-soname,libwhisker-patch-3-a1b2c3.so", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic",
+            "-shared", "-Wl,-soname,libwhisker-patch-3-a1b2c3.so", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic", "-Wl,--strip-debug", "-Wl,--threads=1",
             "-o", "/p/libwhisker-patch-3-a1b2c3.so", "/p/obj/app.o", "/p/stub.o", "-lc", "-lgcc_s",
         ])
         // What the fat link did for an executable must not leak into the library's link.
@@ -42,7 +42,7 @@ import Testing
             os: .linux, linker: "/usr/bin/gcc", capturedArguments: ["-fuse-ld=bfd", "-B", "/opt/prefix"], objects: ["a.o", "b.o"],
             stubObject: nil, outputPath: "lib.so")
         #expect(plan.arguments == [
-            "-B", "/opt/prefix", "-fuse-ld=lld", "-shared", "-Wl,-soname,lib.so", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic",
+            "-B", "/opt/prefix", "-fuse-ld=lld", "-shared", "-Wl,-soname,lib.so", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic", "-Wl,--strip-debug", "-Wl,--threads=1",
             "-o", "lib.so", "a.o", "b.o", "-lc", "-lgcc_s",
         ])
         #expect(plan.commandLine.hasPrefix("/usr/bin/gcc -B /opt/prefix -fuse-ld=lld -shared"))
@@ -58,7 +58,7 @@ import Testing
         #expect(plan.os == .android)
         #expect(plan.arguments == [
             "--target=aarch64-linux-android24", "-fuse-ld=lld", "-L", "/ndk/sysroot/usr/lib",
-            "-shared", "-Wl,-soname,libwhisker-patch-1-000001.so", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic",
+            "-shared", "-Wl,-soname,libwhisker-patch-1-000001.so", "-Wl,--eh-frame-hdr", "-Wl,-z,noexecstack", "-Wl,-Bsymbolic", "-Wl,--strip-debug", "-Wl,--threads=1",
             "-Wl,-z,max-page-size=16384", "-o", "/p/libwhisker-patch-1-000001.so", "/p/obj/app.o", "/p/stub.o", "-lc", "-lm", "-ldl",
         ])
         #expect(!plan.arguments.contains("-landroid") && !plan.arguments.contains("-lgcc_s"))

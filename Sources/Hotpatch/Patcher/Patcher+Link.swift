@@ -60,7 +60,7 @@ extension Patcher {
             try LinkPlan.retainRoots(units.roots, inObjects: relocation.objects)
             linkPlan = try linkPlan.keepingOnlyRoots(versionScript: patch.root.appendingPathComponent("exports.map"))
         }
-        try LinkOutcome.run(linkPlan)
+        linkPlan = try runLink(linkPlan, inputs: objects + (stubPath.map { [$0] } ?? []), build: build, patchId: patch.id)
         phases.append(PhaseTiming(name: "link", duration: clock.now - start))
 
         start = clock.now
@@ -114,6 +114,28 @@ extension Patcher {
             createdAt: ISO8601DateFormatter().string(from: Date()))
         logger.info("patch \(patch.id) linked: \(plan.phaseSummary)")
         return LinkedPatch(plan: plan, jumpTable: jumpTable)
+    }
+
+    /// Links `plan`, calling the linker directly where the driver can be emulated
+    /// (``LinkPlan/direct(inputs:templates:)``; `WHISKER_DIRECT_LINK=0` turns it off); the plan
+    /// that ran. A direct link that fails links again through the driver (and forgets the
+    /// template), so a driver the emulation gets wrong costs time, never the patch.
+    func runLink(_ plan: LinkPlan, inputs: [String], build: FatBuild, patchId: Int) throws -> LinkPlan {
+        let templates = DirectLinkTemplate.directory(of: build, layout: layout)
+        guard ProcessInfo.processInfo.environment["WHISKER_DIRECT_LINK"] != "0",
+              let direct = plan.direct(inputs: inputs, templates: templates) else {
+            try LinkOutcome.run(plan)
+            return plan
+        }
+        do {
+            try LinkOutcome.run(direct)
+            return direct
+        } catch {
+            logger.warning("patch \(patchId): the direct link failed, linking through \(plan.linker): \(error)")
+            plan.forgetDirect(inputs: inputs, templates: templates)
+            try LinkOutcome.run(plan)
+            return plan
+        }
     }
 
     /// The table with ``JumpTable/entryPatches`` filled (``EntryPatches``) when ``entryPatching``

@@ -78,7 +78,13 @@ public struct Patcher: Sendable {
     /// when a source changed while it ran.
     @discardableResult
     public func prepareDiffBaseline(build: FatBuild, cancellation: Cancellation? = nil) throws -> DiffBaseline? {
-        try WarmUp.run(build: build, layout: layout, flags: warmUpArguments(build), logger: logger, cancellation: cancellation)?.baseline
+        let baseline = try WarmUp.run(build: build, layout: layout, flags: warmUpArguments(build), logger: logger, cancellation: cancellation)?.baseline
+        // The running build's type layouts, indexed now so that no patch reads the binary's debug
+        // info. Best effort: a patch reads it itself when the index is missing.
+        do { _ = try TypeLayoutCheck.running(build, layout: layout) } catch {
+            logger.warning("warm-up: type layouts not indexed: \(error)")
+        }
+        return baseline
     }
 
     /// The kept fat binary's sha256 (``FatBuild/keptBinaryDigest()``).

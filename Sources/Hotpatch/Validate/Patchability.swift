@@ -113,12 +113,14 @@ extension Patcher {
         let start = clock.now
         defer { compilation.phases.append(PhaseTiming(name: "layoutCheck", duration: clock.now - start)) }
         do {
-            let running = try TypeLayoutCheck.running(compilation.build)
-            guard !running.types.isEmpty else {
+            let objects = TypeLayoutCheck.objectsToCheck(compilation)
+            guard !objects.isEmpty else { return [] }
+            let running = try TypeLayoutCheck.running(compilation.build, layout: layout)
+            guard !running.isEmpty else {
                 logger.notice("patch \(compilation.patch.id): no type layouts in the build's debug info (profile debug < 2): layout check skipped")
                 return []
             }
-            return try TypeLayoutCheck.reasons(running: running, objects: compilation.objects, crates: Set(compilation.rebuiltCrates))
+            return try TypeLayoutCheck.reasons(running: running, objects: objects, crates: Set(compilation.rebuiltCrates))
         } catch {
             logger.warning("patch \(compilation.patch.id): layout check skipped: \(error)")
             return []

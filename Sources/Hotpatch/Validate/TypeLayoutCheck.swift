@@ -11,16 +11,36 @@ import ObjectFile
 /// could misread. Where the running build has no type information (a profile with
 /// `debug = 1` or less) there is nothing to compare and the check says so in the log.
 public enum TypeLayoutCheck {
-    /// The types of the running build's path crates, read once per binary per process (the fat
-    /// binary's debug info is tens of megabytes; its dependencies' units are skipped unread).
-    static func running(_ build: FatBuild) throws -> DWARFTypeLayouts {
-        let crates = Set(build.crates.filter(\.isPathPackage).map(\.crateName))
+    /// The types of the running build's path crates. Reading them from the fat binary's debug
+    /// info takes a few hundred milliseconds (tens of megabytes of DWARF, its dependencies'
+    /// units skipped unread), so it happens once per build: the warm-up writes them to the
+    /// build's directory (``RunningTypeLayouts/fileName``), a patch loads that index (lazily on
+    /// the first patch of a build made without it) and a process keeps what it loaded.
+    static func running(_ build: FatBuild, layout: ProjectLayout) throws -> RunningTypeLayouts {
         let key = build.binary
-        let identity = FileStatus(path: key)
-        if let identity, let hit = loaded.withLock({ $0[key] }), hit.identity == identity { return hit.layouts }
-        guard let elf = try ObjectFile(path: key).elf else { return DWARFTypeLayouts() }
+        guard let identity = FileStatus(path: key) else { return RunningTypeLayouts(types: [:]) }
+        if let hit = loaded.withLock({ $0[key] }), hit.identity == identity { return hit.layouts }
+        let index = layout.build(build.id).root.appendingPathComponent(RunningTypeLayouts.fileName)
+        let layouts: RunningTypeLayouts
+        if let stored = RunningTypeLayouts.load(from: index, identity: identity) {
+            layouts = stored
+        } else {
+            let types = try read(build).types
+            layouts = RunningTypeLayouts(types: types)
+            // A cache: a build whose index can't be written reads its binary again next process.
+            try? RunningTypeLayouts.write(types, identity: identity, to: index)
+        }
+        loaded.withLock { $0[key] = (identity, layouts) }
+        return layouts
+    }
+
+    /// Reads the running build's layouts from its binary (only the units of path packages, by
+    /// unit name).
+    static func read(_ build: FatBuild) throws -> DWARFTypeLayouts {
+        let crates = Set(build.crates.filter(\.isPathPackage).map(\.crateName))
+        guard let elf = try ObjectFile(path: build.binary).elf else { return DWARFTypeLayouts() }
         let directories = build.crates.compactMap(\.packageDirectory).map { $0.hasSuffix("/") ? $0 : $0 + "/" }
-        let layouts = try DWARFTypeLayouts.read(elf, namespaces: crates) { unit in
+        return try DWARFTypeLayouts.read(elf, namespaces: crates) { unit in
             // rustc names a unit `<root source>/@/<crate>.<hash>-cgu.<n>`, or with incremental
             // compilation `<root source>/@/<hash>`; the root source is relative for a workspace
             // member and absolute (registry, `/rustc/…/library`) for what isn't the user's.
@@ -30,15 +50,30 @@ public enum TypeLayoutCheck {
             let cgu = unit[range.upperBound...]
             return crates.contains(String(cgu.prefix { $0 != "." }))
         }
-        if let identity { loaded.withLock { $0[key] = (identity, layouts) } }
-        return layouts
     }
 
-    /// Binaries whose layouts were read, by path; a handful (one per build a server patches).
-    private static let loaded = Locked([String: (identity: FileStatus, layouts: DWARFTypeLayouts)]())
+    /// Binaries whose layouts were loaded, by path; a handful (one per build a server patches).
+    private static let loaded = Locked([String: (identity: FileStatus, layouts: RunningTypeLayouts)]())
+
+    /// The objects whose types can differ from the running build's: with a codegen-unit
+    /// selection only the *changed* units — a unit byte-identical to the warm-up's (the fat
+    /// build's sources compiled the patch way) has the fat build's layouts, and an earlier
+    /// patch's units were checked by that patch — else every object.
+    static func objectsToCheck(_ compilation: PatchCompilation) -> [String] {
+        guard let units = compilation.units else { return compilation.objects }
+        return units.crates.flatMap { crate in
+            let changed = Set(crate.changed)
+            return crate.objects.filter { changed.contains(CodegenUnitSelection.unitName(ofObject: $0)) }
+        }
+    }
 
     /// One reason per type of `crates` the objects lay out differently from the running build.
     public static func reasons(running: DWARFTypeLayouts, objects: [String], crates: Set<String>) throws -> [UnpatchableReason] {
+        try reasons(running: RunningTypeLayouts(types: running.types), objects: objects, crates: crates)
+    }
+
+    /// The same against the running build's index.
+    static func reasons(running: RunningTypeLayouts, objects: [String], crates: Set<String>) throws -> [UnpatchableReason] {
         var patched: [String: DWARFTypeLayout] = [:]
         for object in objects {
             guard let elf = try ObjectFile(path: object).elf else { continue }
@@ -47,7 +82,7 @@ public enum TypeLayoutCheck {
             }
         }
         return patched.keys.sorted().compactMap { name in
-            guard let new = patched[name], let old = running.types[name], !sameLayout(old, new) else { return nil }
+            guard let new = patched[name], let old = running.layout(named: name), !sameLayout(old, new) else { return nil }
             return UnpatchableReason(
                 code: "type_layout_changed",
                 message: "the layout of `\(name)` changed (\(old.byteSize) → \(new.byteSize) bytes\(details(old, new))): "

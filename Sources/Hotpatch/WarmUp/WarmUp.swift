@@ -104,7 +104,8 @@ extension WarmUp {
     /// compile: with the shared link, its code model, and full debug info (`-Cdebuginfo=2`, as a
     /// dev profile has): the types' layouts in it are what ``TypeLayoutCheck`` compares with the
     /// running build's. Incremental replays re-codegen only the edited units, so it costs little
-    /// rustc time there; backtraces through patched code keep their file:line.
+    /// rustc time there. The library is linked without it (`--strip-debug`, after the check read
+    /// the objects): a symbolised backtrace through patched code names functions, not lines.
     public static func arguments(sharedLink: Bool) -> [String] {
         sharedLink ? StaticsRelocation.largeCodeModel + ["-Cdebuginfo=2"] : []
     }
