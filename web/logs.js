@@ -47,6 +47,9 @@ class LogPane {
       className: "log-lines",
       attrs: { role: "log", "aria-live": "off", tabindex: "0", "aria-label": `Output of ${id}` },
     });
+    // Following the end until the reader scrolls up; back at the end, following again.
+    this.follow = true;
+    this.lines.addEventListener("scroll", () => { this.follow = this.atEnd(); });
     this.node = element("section", { className: "log-pane", data: { deviceId: id } },
       element("div", { className: "row log-head" }, this.title, this.info),
       element("div", { className: "row log-tools" }, this.search, this.streamSelect, this.pauseButton, clear),
@@ -110,13 +113,16 @@ class LogPane {
 
   show(lines) {
     const box = this.lines;
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
     const fragment = document.createDocumentFragment();
     for (const line of lines) fragment.append(this.lineNode(line));
     box.append(fragment);
     while (box.childElementCount > MAX_LINES) box.firstElementChild.remove();
-    if (atBottom) box.scrollTop = box.scrollHeight;
+    this.scrollToEnd();
   }
+
+  atEnd() { return this.lines.scrollHeight - this.lines.scrollTop - this.lines.clientHeight < 24; }
+
+  scrollToEnd() { if (this.follow) this.lines.scrollTop = this.lines.scrollHeight; }
 
   lineNode(line) {
     const stream = line.stream === "stderr" ? "stderr" : "stdout";
@@ -138,6 +144,7 @@ class LogPane {
 
   refilter() {
     for (const node of this.lines.children) node.hidden = !this.matches(node);
+    this.scrollToEnd();
     this.updateInfo();
   }
 
