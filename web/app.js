@@ -3,9 +3,12 @@
 // server knows, including after a reconnect.
 import { adoptTokenFromURL, eventsURL, request, setToken, APIError } from "./api.js";
 import { buildError, deviceItem, element, formatBytes, formatMs, patchItem, phases, stateBadge } from "./render.js";
+import { LogPanes } from "./logs.js";
+import { renderChart } from "./chart.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { status: null, patches: [], devices: [], statusAt: 0, source: null, reloadTimer: null };
+const logs = new LogPanes($("logs"));
 
 function setConnection(value, text) {
   const node = $("connection");
@@ -49,7 +52,9 @@ function render() {
   renderBuild(status.build);
   renderQueue(status.queue ?? []);
   renderDevices();
+  logs.render(state.devices);
   renderPatches();
+  renderChart($("chart"), state.patches);
   tick();
 }
 
@@ -145,6 +150,7 @@ function connectEvents() {
   source.onopen = () => {
     setConnection("connected");
     scheduleReload();
+    logs.catchUp();
   };
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) {
@@ -162,6 +168,10 @@ function connectEvents() {
     "replay.incomplete",
   ];
   for (const name of names) source.addEventListener(name, scheduleReload);
+  // Log lines go straight into their pane: no reload, no debounce.
+  source.addEventListener("device.log", (event) => {
+    try { logs.receive(JSON.parse(event.data)); } catch { /* a malformed event is skipped */ }
+  });
   source.addEventListener("server.shutdown", () => setConnection("reconnecting", "server restarting…"));
 }
 
@@ -180,5 +190,11 @@ $("revert-all").addEventListener("click", () => {
   if (build) act("POST", `/api/builds/${encodeURIComponent(build)}/revert`, "reverting to the fat build");
 });
 setInterval(tick, 1000);
+// The chart is drawn in pixels at its container's width: again when that changes.
+let chartWidth = 0;
+new ResizeObserver(() => {
+  const width = $("chart").clientWidth;
+  if (width !== chartWidth) { chartWidth = width; renderChart($("chart"), state.patches); }
+}).observe($("chart"));
 connectEvents();
 reload();

@@ -57,11 +57,78 @@ function errorBlock(error) {
     element("p", { className: "muted", text: `${error.code}: ${error.message}${error.hint ? ` — ${error.hint}` : ""}` }));
   const output = error.output ?? error.diagnostics;
   if (output) {
+    const located = diagnosticsList(output);
+    if (located) block.append(located);
     const pre = element("pre", { className: "output" });
     renderAnsi(pre, output);
     block.append(pre);
   }
   return block;
+}
+
+const ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+/**
+ * rustc's diagnostics with a location: each `error[E0308]: mismatched types` (or warning) line
+ * and the `--> src/main.rs:12:5` under it, as `{severity, code, message, file, line, column}`.
+ */
+export function parseDiagnostics(output) {
+  const found = [];
+  const seen = new Set();
+  let current = null;
+  for (const raw of output.replace(ESCAPES, "").split("\n")) {
+    const head = raw.match(/^(error|warning)(?:\[(\w+)\])?: (.*)$/);
+    if (head) {
+      current = { severity: head[1], code: head[2] ?? null, message: head[3].trim() };
+      continue;
+    }
+    const at = raw.match(/^\s*--> (.+?):(\d+):(\d+)\s*$/);
+    if (at && current) {
+      const entry = { ...current, file: at[1], line: Number(at[2]), column: Number(at[3]) };
+      const key = `${entry.severity} ${entry.message} ${entry.file}:${entry.line}:${entry.column}`;
+      if (!seen.has(key)) { seen.add(key); found.push(entry); }
+      current = null; // the notes' own `-->` lines are not the diagnostic's location
+    }
+  }
+  return found;
+}
+
+/** A compact list of the located diagnostics, errors first, above the full output. */
+function diagnosticsList(output) {
+  const entries = parseDiagnostics(output);
+  if (!entries.length) return null;
+  entries.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
+  const shown = entries.slice(0, 50);
+  const list = element("ul", { className: "diagnostics" }, ...shown.map((entry) =>
+    element("li", { data: { severity: entry.severity, file: entry.file, line: String(entry.line) } },
+      element("code", { className: "location", text: `${entry.file}:${entry.line}:${entry.column}` }),
+      element("span", { className: "severity", text: entry.code ? `${entry.severity}[${entry.code}]` : entry.severity }),
+      element("span", { className: "message", text: entry.message }))));
+  if (entries.length > shown.length) list.append(element("li", { className: "muted", text: `… and ${entries.length - shown.length} more` }));
+  return list;
+}
+
+/**
+ * The functions a patch changed, added and removed (demangled), and the crates it rebuilt. The
+ * list is open when short; a long one is behind a "functions" disclosure.
+ */
+function functionsBlock(patch) {
+  const diff = patch.diff;
+  const functions = diff?.functions ?? [];
+  if (!functions.length) return null;
+  const marks = { changed: "~", added: "+", removed: "−" };
+  const items = functions.map((fn) =>
+    element("li", { data: { change: fn.change }, attrs: { title: fn.name } },
+      element("span", { className: "change-mark", text: marks[fn.change] ?? "·", attrs: { "aria-label": fn.change } }),
+      element("code", { text: fn.demangled ?? fn.name })));
+  const counts = ["changed", "added", "removed"].filter((kind) => diff[kind]).map((kind) => `${diff[kind]} ${kind}`).join(", ");
+  const crates = (patch.cratesRebuilt ?? []).join(", ");
+  const details = element("details", { className: "functions" },
+    element("summary", { text: `functions: ${counts || "none"}${crates ? ` · crates rebuilt: ${crates}` : ""}` }),
+    element("ul", {}, ...items),
+    diff.functionsTruncated ? element("p", { className: "muted", text: "Only the first 200 of each kind are listed." }) : null);
+  details.open = functions.length <= 8;
+  return details;
 }
 
 /** Save → applied per device: the total, then each segment of the path (from `patch.latency`). */
@@ -126,6 +193,7 @@ export function patchItem(patch, deviceNames, onRevert) {
       onRevert && patch.state === "succeeded" ? revertButton(patch, onRevert) : null),
     patch.phases?.length ? phases(patch.phases) : null,
     applied.length ? element("p", { className: "muted applied", text: `applied by ${applied.join(", ")}` }) : null,
+    functionsBlock(patch),
     latencyBlock(patch.latency, deviceNames),
     reasonsBlock(patch),
     errorBlock(patch.error));

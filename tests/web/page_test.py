@@ -4,7 +4,7 @@
 Standard library only: Chromium's DevTools protocol is spoken over a minimal WebSocket client.
 
     page_test.py URL --expect 'JS expression' [--expect …] [--screenshot out.png]
-                 [--width 1280] [--height 900] [--timeout 60] [--then-expect …]
+                 [--width 1280] [--height 900] [--timeout 60] [--interactive]
 
 Every --expect must become truthy (polled) within --timeout seconds; exit 0 then, else 1 with
 the failing expressions and the page's text. --screenshot is taken once all hold.
@@ -137,6 +137,17 @@ def serve_commands(page):
                 print("fail: " + " ; ".join(pending) + " -- page: " + text, flush=True)
             else:
                 print("ok", flush=True)
+        elif "evaluate" in command:
+            print("value " + json.dumps(page.evaluate(command["evaluate"])), flush=True)
+        elif "viewport" in command:
+            size = command["viewport"]
+            page.call("Emulation.setDeviceMetricsOverride", width=size["width"], height=size["height"],
+                      deviceScaleFactor=1, mobile=size["width"] < 500)
+            print("ok", flush=True)
+        elif "colorScheme" in command:
+            page.call("Emulation.setEmulatedMedia",
+                      features=[{"name": "prefers-color-scheme", "value": command["colorScheme"]}])
+            print("ok", flush=True)
         elif "screenshot" in command:
             shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
             with open(command["screenshot"], "wb") as out:
@@ -164,7 +175,9 @@ def main():
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("--interactive", action="store_true",
                         help="after the --expect checks, read JSON commands from stdin: "
-                             '{"expect": [js…], "timeout": s} or {"screenshot": path}; answers "ok" or "fail: …"')
+                             '{"expect": [js…], "timeout": s}, {"screenshot": path}, '
+                             '{"viewport": {"width": w, "height": h}}, {"colorScheme": "dark"|"light"} '
+                             '(answers "ok" or "fail: …") or {"evaluate": js} (answers "value <JSON>")')
     args = parser.parse_args()
 
     profile = tempfile.mkdtemp(prefix="whisker-chromium-")

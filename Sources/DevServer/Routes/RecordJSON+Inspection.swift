@@ -14,13 +14,19 @@ extension RecordJSON {
         ]
     }
 
-    /// Changed, then added, then removed functions, each with its demangled name.
-    static func functions(changed: [String], added: [String], removed: [String]) -> JSONValue {
+    /// Changed, then added, then removed functions, each with its demangled name; at most
+    /// `limit` of each kind when one is given (the counts stay exact).
+    static func functions(changed: [String], added: [String], removed: [String], limit: Int? = nil) -> JSONValue {
         func entries(_ names: [String], _ change: JSONValue) -> [JSONValue] {
-            names.map { ["name": .string($0), "demangled": .string(RustDemangler.demangle($0) ?? $0), "change": change] }
+            names.prefix(limit ?? names.count).map {
+                ["name": .string($0), "demangled": .string(RustDemangler.demangle($0) ?? $0), "change": change]
+            }
         }
         return .array(entries(changed, "changed") + entries(added, "added") + entries(removed, "removed"))
     }
+
+    /// How many functions of each kind a patch's `diff.functions` lists at most.
+    static let patchFunctionLimit = 200
 
     /// `GET /api/symbols`'s answer (`Symbol`s and their count).
     static func symbols(_ listing: SymbolListing) -> JSONValue {

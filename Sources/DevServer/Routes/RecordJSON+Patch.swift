@@ -70,6 +70,8 @@ extension RecordJSON {
                     "executableReferences": .int(Int64(statics.executableReferences)),
                 ]
             }
+            let limit = Self.patchFunctionLimit
+            let truncated = [plan.diff.changed, plan.diff.added, plan.diff.removed].contains { $0.count > limit }
             object["diff"] = [
                 "added": .int(Int64(plan.diff.added.count)),
                 "removed": .int(Int64(plan.diff.removed.count)),
@@ -78,7 +80,8 @@ extension RecordJSON {
                 "summary": .string(plan.diff.summary),
                 "baseline": .string(plan.diff.baseline),
                 "codeCompared": .bool(plan.diff.codeCompared),
-                "functions": Self.functions(changed: plan.diff.changed, added: plan.diff.added, removed: plan.diff.removed),
+                "functions": Self.functions(changed: plan.diff.changed, added: plan.diff.added, removed: plan.diff.removed, limit: limit),
+                "functionsTruncated": .bool(truncated),
             ]
             object["jumpTable"] = Self.jumpTable(link.table)
             object["routedFunctions"] = .int(Int64(plan.library.routedFunctions))

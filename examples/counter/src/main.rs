@@ -6,13 +6,16 @@
 //! - `whisker: aslr_reference=0x<hex>` and `whisker: pid=<pid>` at start;
 //! - `tick <n>: <message>` per tick;
 //! - `heartbeat <round>: <text>` every `COUNTER_HEARTBEAT_EVERY` rounds (default: never);
+//! - on **stderr**, `note <round>` every `COUNTER_STDERR_EVERY` rounds (default: never), for the
+//!   tests of forwarded device logs (both streams);
 //! - `whisker: applied patch <patchId>` / `whisker: patch failed: <error>` per JumpTable path
 //!   read from stdin;
 //! - `whisker: tick panicked: <message>` when patched code panics (the app keeps running);
 //! - `whisker: restored state: ticks=<n>` at start after a hot restart (the count goes on).
 //!
 //! Environment: `COUNTER_INTERVAL_MS` (default 500), `COUNTER_MAX_TICKS` (exit 0 after that many
-//! ticks), `COUNTER_HEARTBEAT_EVERY`, plus whisker-hot's `WHISKER_DEV_SERVER` & co. for `connect()`.
+//! ticks), `COUNTER_HEARTBEAT_EVERY`, `COUNTER_STDERR_EVERY`, plus whisker-hot's
+//! `WHISKER_DEV_SERVER` & co. for `connect()`.
 //!
 //! Two things a patch must keep or reach, for the device tests: `TICKS_SEEN`, a static `tick`
 //! counts in (a patch that prints it shows whether it kept the executable's static or started a
@@ -56,6 +59,15 @@ fn say(line: &str) {
 fn heartbeat(round: u64, every: u64) {
     if every != 0 && round % every == 0 {
         say(&format!("heartbeat {round}: steady"));
+    }
+}
+
+/// `note <round>` on stderr every `every` rounds (see the module doc).
+fn note(round: u64, every: u64) {
+    if every != 0 && round % every == 0 {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "note {round}");
+        let _ = err.flush();
     }
 }
 
@@ -110,6 +122,7 @@ fn main() {
     let interval = Duration::from_millis(env_number("COUNTER_INTERVAL_MS").unwrap_or(500));
     let max_ticks = env_number("COUNTER_MAX_TICKS");
     let heartbeat_every = env_number("COUNTER_HEARTBEAT_EVERY").unwrap_or(0);
+    let stderr_every = env_number("COUNTER_STDERR_EVERY").unwrap_or(0);
     let mut state = State { ticks: 0 };
     // A hot restart (an edit no patch can carry) replaces this process with a new build: the count
     // goes on from where the old process was, as 8 little-endian bytes both builds agree on.
@@ -129,6 +142,7 @@ fn main() {
         TICKS_TO_KEEP.store(state.ticks, Ordering::Relaxed);
         rounds += 1;
         heartbeat(rounds, heartbeat_every);
+        note(rounds, stderr_every);
         if max_ticks.map_or(false, |max| rounds >= max) {
             return;
         }
