@@ -12,47 +12,28 @@ final class HTTPClientConnection {
     private var start = 0
 
     init(host: String, port: UInt16, timeout: Duration) throws(HTTPClientError) {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_flags = AI_NUMERICSERV
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
-        var results: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &results)
-        guard status == 0, let first = results else {
-            throw HTTPClientError(.connectFailed, "cannot resolve \(host): \(String(cString: gai_strerror(status)))")
-        }
-        defer { freeaddrinfo(results) }
-        var lastError = "no address"
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let info = candidate {
-            candidate = info.pointee.ai_next
-            let descriptor = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-            guard descriptor >= 0 else {
-                lastError = String(cString: strerror(errno))
-                continue
-            }
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        let attempt = StreamAddresses.openFirst(host: host, port: port, passive: false) { descriptor, address -> Result<Int32, StreamAddresses.Failure> in
             #if canImport(Darwin)
             // A server that went away must be an error here, not a SIGPIPE.
             var one: Int32 = 1
             _ = setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
             #endif
-            guard connect(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-                lastError = String(cString: strerror(errno))
-                close(descriptor)
-                continue
+            guard connect(descriptor, address.ai_addr, address.ai_addrlen) == 0 else {
+                return StreamAddresses.fail(descriptor)
             }
+            return .success(descriptor)
+        }
+        switch attempt {
+        case .opened(let descriptor):
             self.descriptor = descriptor
             setTimeout(timeout)
-            return
+        case .unresolved(let reason):
+            throw HTTPClientError(.connectFailed, "cannot resolve \(host): \(reason)")
+        case .failed(let lastError):
+            throw HTTPClientError(
+                .connectFailed, "cannot connect to \(host):\(port): \(lastError)",
+                hint: "is `whisker-dev serve` running there? pass its URL with --server")
         }
-        throw HTTPClientError(
-            .connectFailed, "cannot connect to \(host):\(port): \(lastError)",
-            hint: "is `whisker-dev serve` running there? pass its URL with --server")
     }
 
     deinit { close(descriptor) }

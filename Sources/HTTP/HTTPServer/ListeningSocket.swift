@@ -14,58 +14,30 @@ struct ListeningSocket {
     let port: UInt16
 
     static func bind(host: String, port: UInt16, backlog: Int32 = 512) throws(HTTPServerError) -> ListeningSocket {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
-        var results: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &results)
-        guard status == 0, let first = results else {
-            let reason = String(cString: gai_strerror(status))
-            throw HTTPServerError(.resolveFailed, "cannot resolve host '\(host)': \(reason)", hint: "pass --host 127.0.0.1, 0.0.0.0 or ::")
-        }
-        defer { freeaddrinfo(results) }
-
-        var lastError = "no address"
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let info = candidate {
-            candidate = info.pointee.ai_next
-            let descriptor = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-            guard descriptor >= 0 else {
-                lastError = "socket: \(String(cString: strerror(errno)))"
-                continue
-            }
+        let attempt = StreamAddresses.openFirst(host: host, port: port, passive: true) { descriptor, address -> Result<ListeningSocket, StreamAddresses.Failure> in
             var one: Int32 = 1
             _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
             // Several polling threads may race on accept(); a blocking socket would stall the losers.
             _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
-            guard Glibc_bind(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-                lastError = "bind: \(String(cString: strerror(errno)))"
-                close(descriptor)
-                continue
+            guard Glibc_bind(descriptor, address.ai_addr, address.ai_addrlen) == 0 else {
+                return StreamAddresses.fail(descriptor, "bind")
             }
-            guard listen(descriptor, backlog) == 0 else {
-                lastError = "listen: \(String(cString: strerror(errno)))"
-                close(descriptor)
-                continue
-            }
-            guard let bound = boundPort(descriptor) else {
-                lastError = "getsockname: \(String(cString: strerror(errno)))"
-                close(descriptor)
-                continue
-            }
-            return ListeningSocket(descriptor: descriptor, port: bound)
+            guard listen(descriptor, backlog) == 0 else { return StreamAddresses.fail(descriptor, "listen") }
+            guard let bound = boundPort(descriptor) else { return StreamAddresses.fail(descriptor, "getsockname") }
+            return .success(ListeningSocket(descriptor: descriptor, port: bound))
         }
-        throw HTTPServerError(
-            .bindFailed,
-            "cannot listen on \(host):\(port): \(lastError)",
-            hint: "pick another --port (0 picks a free one) or stop the process using it"
-        )
+        switch attempt {
+        case .opened(let listening):
+            return listening
+        case .unresolved(let reason):
+            throw HTTPServerError(.resolveFailed, "cannot resolve host '\(host)': \(reason)", hint: "pass --host 127.0.0.1, 0.0.0.0 or ::")
+        case .failed(let lastError):
+            throw HTTPServerError(
+                .bindFailed,
+                "cannot listen on \(host):\(port): \(lastError)",
+                hint: "pick another --port (0 picks a free one) or stop the process using it"
+            )
+        }
     }
 
     private static func boundPort(_ descriptor: Int32) -> UInt16? {
