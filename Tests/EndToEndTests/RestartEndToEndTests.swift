@@ -188,20 +188,4 @@ import Testing
                 "restored \(restored.map(String.init) ?? "nothing"), last tick before the restart \(lastBefore)", sourceLocation: sourceLocation)
         #expect(first.flatMap(tickNumber) == restored.map { $0 + 1 }, "it counts on: \(first ?? "no tick")", sourceLocation: sourceLocation)
     }
-
-    /// A `serve` of a fresh counter workspace and the app started from its first build, registered
-    /// with it; both stopped when `body` returns.
-    private func withServedCounter(
-        _ body: (CounterWorkspace, DevServerProcess, (id: String, binary: String), RunningProcess) throws -> Void
-    ) throws {
-        let workspace = try CounterWorkspace()
-        let server = try DevServerProcess(workspace: workspace)
-        defer { _ = server.interrupt() }
-        let build = try server.waitForBuild()
-        let (app, _) = try workspace.launch(
-            binary: build.binary, environment: ["WHISKER_DEV_SERVER": server.url, "WHISKER_BUILD_ID": build.id])
-        defer { app.terminate() }
-        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
-        try body(workspace, server, build, app)
-    }
 }

@@ -88,37 +88,32 @@ import Testing
     /// fat build's code), `whisker-dev restart` restarts the app into a new build, and a bad id
     /// is the server's JSON error on stderr with exit status 1.
     @Test func theCLIRevertsTheNewestPatchAndRestartsTheApps() throws {
-        let workspace = try CounterWorkspace()
-        let server = try DevServerProcess(workspace: workspace)
-        defer { _ = server.interrupt() }
-        let build = try server.waitForBuild()
-        let (app, _) = try server.launchDevice(build: build)
-        defer { app.terminate() }
-        let pid = app.pid
-        #expect(app.waitForLine { $0.contains("registered with") } != nil, "\(app.output.suffix(5))")
-        try workspace.setMessage(from: "hello from counter", to: "text A")
-        #expect(app.waitForLine(timeout: 120) { $0.hasSuffix(": text A") } != nil, "\(app.output.suffix(5))")
-        let patch = try newestPatch(server)
-        #expect(try acked(server, patch))
+        try withServedCounter { workspace, server, build, app in
+            let pid = app.pid
+            try workspace.setMessage(from: "hello from counter", to: "text A")
+            #expect(app.waitForLine(timeout: 120) { $0.hasSuffix(": text A") } != nil, "\(app.output.suffix(5))")
+            let patch = try newestPatch(server)
+            #expect(try acked(server, patch))
 
-        var mark = app.output.count
-        let reverted = try workspace.whiskerDev(["revert", "--server", server.url])
-        #expect(reverted.succeeded, "\(reverted.stderrText)")
-        #expect(reverted.stdoutText.contains("reverts patch \(patch) → the fat build's code: succeeded"), "\(reverted.stdoutText)")
-        #expect(app.waitForLine(after: mark, timeout: 60) { $0.hasSuffix(": hello from counter") } != nil, "\(app.output.suffix(5))")
+            var mark = app.output.count
+            let reverted = try workspace.whiskerDev(["revert", "--server", server.url])
+            #expect(reverted.succeeded, "\(reverted.stderrText)")
+            #expect(reverted.stdoutText.contains("reverts patch \(patch) → the fat build's code: succeeded"), "\(reverted.stdoutText)")
+            #expect(app.waitForLine(after: mark, timeout: 60) { $0.hasSuffix(": hello from counter") } != nil, "\(app.output.suffix(5))")
 
-        let unknown = try workspace.whiskerDev(["revert", "9999", "--server", server.url])
-        #expect(unknown.exitStatus == 1 && unknown.stderrText.contains("patch_not_found"), "\(unknown.stderrText)")
+            let unknown = try workspace.whiskerDev(["revert", "9999", "--server", server.url])
+            #expect(unknown.exitStatus == 1 && unknown.stderrText.contains("patch_not_found"), "\(unknown.stderrText)")
 
-        mark = app.output.count
-        let restarted = try workspace.whiskerDev(["restart", "--server", server.url])
-        #expect(restarted.succeeded, "\(restarted.stderrText)")
-        let newBuild = restarted.stdoutText.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-        #expect(restarted.stdoutText.hasPrefix("build \(newBuild) succeeded") && newBuild != build.id, "\(restarted.stdoutText)")
-        #expect(app.waitForLine(after: mark, timeout: 120) { $0.contains("whisker-hot: restarting into build \(newBuild) ") } != nil,
-                "\(app.output.suffix(5))")
-        #expect(app.waitForLine(after: mark, timeout: 60) { $0.contains("registered with") } != nil)
-        #expect(app.isRunning && app.pid == pid)
+            mark = app.output.count
+            let restarted = try workspace.whiskerDev(["restart", "--server", server.url])
+            #expect(restarted.succeeded, "\(restarted.stderrText)")
+            let newBuild = restarted.stdoutText.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+            #expect(restarted.stdoutText.hasPrefix("build \(newBuild) succeeded") && newBuild != build.id, "\(restarted.stdoutText)")
+            #expect(app.waitForLine(after: mark, timeout: 120) { $0.contains("whisker-hot: restarting into build \(newBuild) ") } != nil,
+                    "\(app.output.suffix(5))")
+            #expect(app.waitForLine(after: mark, timeout: 60) { $0.contains("registered with") } != nil)
+            #expect(app.isRunning && app.pid == pid)
+        }
     }
 
     // MARK: - Helpers

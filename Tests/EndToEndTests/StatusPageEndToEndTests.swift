@@ -152,31 +152,26 @@ import Testing
     /// device then shows whom it restarted from), and an edit no patch can carry shows why.
     @Test(.enabled(if: hasBrowser || ProcessInfo.processInfo.environment["CI"] != nil, "needs Debian's chromium"))
     func pageRestartsTheAppsAndSaysWhyAnEditIsNotPatchable() throws {
-        let workspace = try CounterWorkspace()
-        let server = try DevServerProcess(workspace: workspace)
-        defer { _ = server.interrupt() }
-        let build = try server.waitForBuild()
-        let (app, _) = try server.launchDevice(build: build)
-        defer { app.terminate() }
-        #expect(app.waitForLine { $0.contains("registered with") } != nil)
-        let page = try PageDriver(url: server.url)
-        #expect(page.expect(["#devices [data-device-id][data-state=\"connected\"]", "#build[data-state=\"succeeded\"]"]) == nil)
+        try withServedCounter { workspace, server, _, app in
+            let page = try PageDriver(url: server.url)
+            #expect(page.expect(["#devices [data-device-id][data-state=\"connected\"]", "#build[data-state=\"succeeded\"]"]) == nil)
 
-        var mark = app.output.count
-        #expect(page.click("#hot-restart") == nil)
-        #expect(app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") } != nil,
-                "\(app.output.suffix(5))")
-        #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil)
-        let restarted = page.expect(["#devices [data-device-id] .restarted"])
-        #expect(restarted == nil, "\(restarted ?? "")")
+            var mark = app.output.count
+            #expect(page.click("#hot-restart") == nil)
+            #expect(app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") } != nil,
+                    "\(app.output.suffix(5))")
+            #expect(app.waitForLine(after: mark, timeout: 30) { $0.contains("registered with") } != nil)
+            let restarted = page.expect(["#devices [data-device-id] .restarted"])
+            #expect(restarted == nil, "\(restarted ?? "")")
 
-        mark = app.output.count
-        let manifest = workspace.project.appendingPathComponent("Cargo.toml")
-        try (try String(contentsOf: manifest, encoding: .utf8) + "\n[features]\nloud = []\n").write(to: manifest, atomically: false, encoding: .utf8)
-        let refused = page.expect(["#patches [data-state=\"failed\"] .reasons [data-code=\"manifest_changed\"]"], timeout: 120)
-        #expect(refused == nil, "\(refused ?? "")")
-        #expect(app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") } != nil,
-                "and the app restarts into the build that has it: \(app.output.suffix(5))")
+            mark = app.output.count
+            let manifest = workspace.project.appendingPathComponent("Cargo.toml")
+            try (try String(contentsOf: manifest, encoding: .utf8) + "\n[features]\nloud = []\n").write(to: manifest, atomically: false, encoding: .utf8)
+            let refused = page.expect(["#patches [data-state=\"failed\"] .reasons [data-code=\"manifest_changed\"]"], timeout: 120)
+            #expect(refused == nil, "\(refused ?? "")")
+            #expect(app.waitForLine(after: mark, timeout: 240) { $0.contains("whisker-hot: restarting into build") } != nil,
+                    "and the app restarts into the build that has it: \(app.output.suffix(5))")
+        }
     }
 
     /// Issue 15 item 2, the page as a console: the counter prints ticks on stdout and `note <n>`

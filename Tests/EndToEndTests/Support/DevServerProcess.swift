@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Hotpatch
 
 /// `whisker-dev serve` on a free port over a `CounterWorkspace`, plus a small HTTP client for it.
@@ -100,6 +101,22 @@ final class DevServerProcess: @unchecked Sendable {
     }
 
     deinit { if process.isRunning { process.terminate() } }
+}
+
+/// A `serve` of a fresh counter workspace and the app started from its first build, registered
+/// with it; both stopped when `body` returns.
+func withServedCounter(
+    _ body: (CounterWorkspace, DevServerProcess, (id: String, binary: String), RunningProcess) throws -> Void
+) throws {
+    let workspace = try CounterWorkspace()
+    let server = try DevServerProcess(workspace: workspace)
+    defer { _ = server.interrupt() }
+    let build = try server.waitForBuild()
+    let (app, _) = try server.launchDevice(build: build)
+    defer { app.terminate() }
+    let registered = app.waitForLine { $0.contains("registered with") }
+    #expect(registered != nil, "\(app.output.suffix(5))")
+    try body(workspace, server, build, app)
 }
 
 /// Reads a server-sent-event stream with curl into a list of (id, event, data) as they arrive.
