@@ -82,8 +82,7 @@ public struct DeviceLogReader: Sendable {
         _ id: String, printed: inout [String: Int], _ write: (String) -> Void, _ notice: (String) -> Void
     ) throws(HTTPClientError) {
         let since = printed[id] ?? 0
-        let encoded = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? id
-        let response = try client.get("/api/devices/\(encoded)/logs?since=\(since)")
+        let response = try client.get("/api/devices/\(HTTPClient.pathSegment(id))/logs?since=\(since)")
         // A device that went away since it was listed has nothing to show.
         if response.status == 404 && device == nil { return }
         guard response.status == 200 else { throw response.error() }

@@ -25,8 +25,7 @@ public struct ServerActions: Sendable {
     public func revertToFatBuild(_ build: String?, wait: Bool) throws(HTTPClientError) -> String {
         let id: String
         if let build { id = build } else { id = try currentBuild() }
-        let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? id
-        return try finishRevert(client.send(.post, "/api/builds/\(encoded)/revert\(wait ? "?wait=true" : "")", timeout: .seconds(300)),
+        return try finishRevert(client.send(.post, "/api/builds/\(HTTPClient.pathSegment(id))/revert\(wait ? "?wait=true" : "")", timeout: .seconds(300)),
                                 what: "build \(id)")
     }
 

@@ -53,12 +53,11 @@ extension ProjectSession {
     /// `GET /api/devices/{id}/state`: what device `id` saved before its restart — also once it
     /// has been replaced by the process it restarted into, which is who asks.
     func savedState(ofDevice deviceId: String) throws(SessionError) -> [UInt8] {
-        try change { (state: inout SessionState) throws(SessionError) -> [UInt8] in
-            if let bytes = state.savedStates[deviceId] { return bytes }
-            guard state.journal.record(DeviceRecord.self, deviceId) != nil else { throw .notFound("device", id: deviceId) }
-            throw SessionError(.notFound, "state_not_found", "device \(deviceId) saved no state",
-                               hint: "the app saves it with whisker_hot::on_save_state, just before a hot restart")
-        }
+        let (bytes, known) = read { ($0.savedStates[deviceId], $0.journal.record(DeviceRecord.self, deviceId) != nil) }
+        if let bytes { return bytes }
+        guard known else { throw .notFound("device", id: deviceId) }
+        throw SessionError(.notFound, "state_not_found", "device \(deviceId) saved no state",
+                           hint: "the app saves it with whisker_hot::on_save_state, just before a hot restart")
     }
 
     /// The kept binary of build `id`, for `GET /api/builds/{id}/binary`.

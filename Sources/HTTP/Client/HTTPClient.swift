@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small blocking HTTP/1.1 client for the commands that talk to a running `whisker-dev serve`
 /// (`whisker-dev logs`, `revert`, `restart`): plain `http://` (the server's only scheme), one connection per request,
 /// bodies by length, chunked or until close, and a body read as it arrives for event streams.
@@ -48,6 +50,12 @@ public struct HTTPClient: Sendable {
     public func get(_ target: String, timeout: Duration = .seconds(30)) throws(HTTPClientError) -> HTTPClientResponse {
         let stream = try openStream(target, timeout: timeout)
         return HTTPClientResponse(status: stream.status, headers: stream.headers, body: try stream.readAll())
+    }
+
+    /// `text` as one segment of a request target: what would end or split it (`/ ? #`, spaces,
+    /// non-ASCII) percent-encoded.
+    public static func pathSegment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? text
     }
 
     /// `method target` with `body` (JSON when it is given), the whole answer.
