@@ -74,14 +74,16 @@ enum ServeStatusLines {
         }
         if let error = patch.error { return "patch \(patch.id) \(patch.state.rawValue): \(error.logLine)" }
         guard !patch.phases.isEmpty else { return "patch \(patch.id) \(patch.state.rawValue)" }
-        var text = "patch \(patch.id): " + patch.phases.map { "\($0.name) \(Int($0.durationMs.rounded()))" }.joined(separator: ", ") + " ms"
+        // Save → applied first: it is the figure that matters, and a narrow terminal cuts the end.
+        var text = "patch \(patch.id): "
         if let latency = patch.latency {
             let applied = latency.devices.compactMap { latency.saveToAppliedMs($0) }
             if let worst = applied.max() {
                 let from = latency.savedAt == nil ? "queued" : "save"
-                text += " · \(from) → applied \(milliseconds(worst)) on \(applied.count) device\(applied.count == 1 ? "" : "s")"
+                text += "\(from) → applied \(milliseconds(worst)) on \(applied.count) device\(applied.count == 1 ? "" : "s") · "
             }
         }
+        text += patch.phases.map { "\($0.name) \(Int($0.durationMs.rounded()))" }.joined(separator: ", ") + " ms"
         return text
     }
 
