@@ -57,7 +57,7 @@ import Testing
         let buildsAfter = try Self.json(url, "/api/builds")["builds"] as? [[String: Any]] ?? []
         let ids = buildsAfter.compactMap { $0["id"] as? String }
         #expect(ids.count == buildsBefore.count + 1, "\(ids)")
-        let restartTrigger = buildsAfter.last?["trigger"] as? String
+        let restartTrigger = buildsAfter.first?["trigger"] as? String  // newest first
         #expect(restartTrigger == "api", "\(ids)")
 
         // o: the page's URL goes to xdg-open (the pane's PATH has a fake one that notes it).
@@ -132,8 +132,47 @@ final class TerminalSession: @unchecked Sendable {
 
             """.utf8).write(to: wrapper)
         for file in [fakeOpener, wrapper] { try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path) }
-        let started = try tmux(["new-session", "-d", "-s", "serve", "-x", "160", "-y", "40", wrapper.path])
-        guard started.succeeded else { throw CounterWorkspaceError("tmux new-session failed: \(started.stderrText)") }
+        let status = try Self.spawnDetached(
+            Tmux.path ?? "/usr/bin/tmux", ["-L", socket, "new-session", "-d", "-s", "serve", "-x", "160", "-y", "40", wrapper.path])
+        guard status == 0 else { throw CounterWorkspaceError("tmux new-session failed: exit status \(status)") }
+    }
+
+    /// Runs `executable` to its exit, with /dev/null for stdin, stdout and stderr, an empty signal
+    /// mask and default signal actions; returns its exit status (0 when someone else reaped it).
+    ///
+    /// Not through CommandRunner or Foundation's Process: the tmux server `new-session` starts
+    /// inherits the command's stdout and stderr (a reader waiting for their end waits as long as the
+    /// server lives) and the spawning thread's signal mask — the test runner's threads block
+    /// nearly every signal, and a tmux server started with them blocked never ends (not on
+    /// `kill-server`, not on SIGTERM).
+    static func spawnDetached(_ executable: String, _ arguments: [String]) throws -> Int32 {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var files = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&files)
+        defer { posix_spawn_file_actions_destroy(&files) }
+        posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &files, &attributes, argv, environ)
+        guard spawned == 0 else { throw CounterWorkspaceError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno == EINTR { continue }
+            return 0  // ECHILD: reaped by someone else (Foundation reaps what it did not start, too)
+        }
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     @discardableResult
