@@ -9,6 +9,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Debian packages: the two C libraries the server is built on, pkg-config to find them, and the
 # LLVM tools the tests compare against (llvm-nm, llvm-objdump) plus lld for linking patches.
 APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl python3)
+# tmux: the terminal UI test runs `whisker-dev serve` in a tmux pane (send-keys, capture-pane).
+APT_PACKAGES+=(tmux)
 if [[ "${WHISKER_WITH_BROWSER:-0}" == 1 ]]; then APT_PACKAGES+=(chromium); fi
 
 # Debian's rustc 1.63 and cargo (at /usr/bin; rustup's stay first on PATH): the runtime crate's

@@ -21,6 +21,7 @@ struct DoctorCommand: AsyncParsableCommand {
     func run() async throws {
         toolchain.apply()
         let checks = EnvironmentCheck.run(projectDirectory: project.map { URL(fileURLWithPath: $0) }, target: toolchain.target)
+            + [Self.serverBuildCheck]
         if json {
             FileHandle.standardOutput.write(try JSONFile.encode(checks) + Data("\n".utf8))
         } else {
@@ -31,5 +32,19 @@ struct DoctorCommand: AsyncParsableCommand {
             }
         }
         if checks.contains(where: { $0.required && !$0.passed }) { throw ExitCode.failure }
+    }
+
+    /// Whether this whisker-dev is the release build: a warning, not a failure — the debug build
+    /// works (the tests use it), but the server's own share of every patch (relocate, jump table,
+    /// function diff, object symbols) takes about four times as long in it.
+    static var serverBuildCheck: EnvironmentCheck {
+        #if DEBUG
+        EnvironmentCheck(
+            name: "whisker-dev build", required: false, passed: false,
+            detail: "this is a debug build: the server's part of each patch takes about 4× as long as in the release build",
+            fix: "swift build -c release and run .build/release/whisker-dev (./scripts/dev.sh does)")
+        #else
+        EnvironmentCheck(name: "whisker-dev build", required: false, passed: true, detail: "release build")
+        #endif
     }
 }

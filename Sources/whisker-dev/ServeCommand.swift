@@ -42,6 +42,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Patch edits the patchability checks refuse (a changed type layout, static type or manifest) instead of restarting the apps: the running code may misbehave.")
     var allowUnpatchable = false
 
+    @Flag(
+        name: .customLong("no-tui"),
+        help: "Plain log lines even on a terminal: no status lines, no keys (r patch now, R hot restart, o open the page, l device logs, q quit).")
+    var noTUI = false
+
     @OptionGroup var cache: CacheOptions
 
     func run() async throws {
@@ -51,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
             package: selection.package, release: selection.release, target: toolchain.target,
             host: host ?? (lan ? "0.0.0.0" : "127.0.0.1"), port: port, lan: lan, token: token, watch: !noWatch,
             cacheDirectory: URL(fileURLWithPath: cache.resolvedDirectory), webRoot: webRoot, entryPatching: entryPatching,
-            allowUnpatchable: allowUnpatchable)
+            allowUnpatchable: allowUnpatchable, terminalUI: !noTUI)
         do {
             try await ServeRunner.run(options)
         } catch {

@@ -57,6 +57,18 @@ import Hotpatch
         }
     }
 
+    /// The tests run the debug build: doctor warns about it (`!`, not `✗`) and still passes.
+    @Test func doctorWarnsThatThisIsADebugBuild() throws {
+        let result = try runTool(BuiltProducts.whiskerDev, ["doctor"])
+        #expect(result.exitStatus == 0, "\(result.stdoutText)")
+        #if DEBUG
+        #expect(result.stdoutText.contains("! whisker-dev build: this is a debug build"), "\(result.stdoutText)")
+        #expect(result.stdoutText.contains("fix: swift build -c release"), "\(result.stdoutText)")
+        #else
+        #expect(result.stdoutText.contains("✓ whisker-dev build: release build"), "\(result.stdoutText)")
+        #endif
+    }
+
     @Test func doctorFailsWithFixesWhenToolsAreMissing() throws {
         let env = ["PATH": "/nonexistent", "HOME": "/nonexistent"]
         let result = try runTool(BuiltProducts.whiskerDev, ["doctor"], environment: env)

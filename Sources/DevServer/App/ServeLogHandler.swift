@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,10 @@ public struct ServeLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     private let label: String
 
+    /// Where lines go instead of stderr while `serve`'s terminal UI keeps its status lines at the
+    /// bottom of the terminal (they must be written above those); nil: stderr.
+    static let redirect = Mutex<(@Sendable (Logger.Level, String) -> Void)?>(nil)
+
     public init(label: String) {
         self.label = label
     }
@@ -27,6 +32,10 @@ public struct ServeLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let details = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let text = "\(Self.timestamp()) \(event.level) \(label) :\(details) \(event.message)\n"
+        if let redirect = Self.redirect.withLock({ $0 }) {
+            redirect(event.level, text)
+            return
+        }
         // One write(2) per line, so lines from several threads never interleave.
         var bytes = Array(text.utf8)
         _ = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }

@@ -22,12 +22,16 @@ public struct ServeOptions: Sendable {
     public var entryPatching: Bool
     /// Patch what the patchability checks refuse (`--allow-unpatchable`).
     public var allowUnpatchable: Bool
+    /// The terminal UI (status lines and keys) when stdin and stdout are a terminal; false
+    /// (`--no-tui`) keeps the plain log lines there too.
+    public var terminalUI: Bool
 
     public init(
         project: URL, bin: String? = nil, package: String? = nil, release: Bool = false, target: String? = nil,
         host: String = "127.0.0.1",
         port: UInt16 = 9630, lan: Bool = false, token: String? = nil, watch: Bool = true, cacheDirectory: URL,
-        webRoot: String? = nil, entryPatching: Bool = false, allowUnpatchable: Bool = false
+        webRoot: String? = nil, entryPatching: Bool = false, allowUnpatchable: Bool = false,
+        terminalUI: Bool = true
     ) {
         self.project = project
         self.bin = bin
@@ -43,6 +47,7 @@ public struct ServeOptions: Sendable {
         self.webRoot = webRoot
         self.entryPatching = entryPatching
         self.allowUnpatchable = allowUnpatchable
+        self.terminalUI = terminalUI
     }
 }
 
@@ -53,8 +58,8 @@ public struct ServeError: HotpatchError {
     public var hint: String?
 }
 
-/// Runs the dev server until SIGINT/SIGTERM: validate, build unless a kept build is current,
-/// serve, watch, then shut down cleanly.
+/// Runs the dev server until SIGINT/SIGTERM (or `q` in its terminal UI): validate, build unless a
+/// kept build is current, serve, watch, then shut down cleanly.
 public enum ServeRunner {
     public static func run(_ options: ServeOptions, logger: Logger = Logger(label: "whisker.serve")) async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -100,6 +105,13 @@ public enum ServeRunner {
         if let token { banner += "  token        \(token)   (Authorization: Bearer <token>, or ?token=)\n" }
         FileHandle.standardOutput.write(Data(banner.utf8))
 
+        // From here on every way out (a throw included) must put the terminal back.
+        let quit = TerminationTrigger()
+        var pageURL = "\(app.url)/"
+        if let token { pageURL += "?token=\(token)" }
+        let console = options.terminalUI ? ServeConsole.start(session: session, pageURL: pageURL, logger: logger, quit: quit) : nil
+        defer { console?.stop() }
+
         if session.hasUpToDateBuild(), let current = session.currentBuild {
             logger.info("using kept build \(current.id.rawValue): sources unchanged since it or its last patch")
         } else {
@@ -112,7 +124,8 @@ public enum ServeRunner {
         reaper.setEventHandler { session.reapLostDevices() }
         reaper.resume()
 
-        let signal = await app.waitForTerminationSignal()
+        let signal = await app.waitForTerminationSignal(trigger: quit)
+        console?.stop()
         logger.info("signal \(signal): shutting down")
         reaper.cancel()
         watcher?.stop()
