@@ -62,7 +62,7 @@ import Testing
         let ids = buildsAfter.compactMap { $0["id"] as? String }
         #expect(ids.count == buildsBefore.count + 1, "\(ids)")
         let restartTrigger = buildsAfter.first?["trigger"] as? String  // newest first
-        #expect(restartTrigger == "api", "\(ids)")
+        #expect(restartTrigger == "cli", "a key in the terminal is the CLI: \(ids)")
 
         // o: the page's URL goes to xdg-open (the pane's PATH has a fake one that notes it).
         pane.send("o")

@@ -23,11 +23,11 @@ extension ProjectSession {
         }
     }
 
-    /// `POST /api/restart`: a fat build; once it succeeds every device of an older build is told
-    /// to restart into it.
-    func requestRestart() throws(SessionError) -> BuildID {
+    /// `POST /api/restart` (trigger `api`) or the serve terminal's `R` key (`cli`): a fat build;
+    /// once it succeeds every device of an older build is told to restart into it.
+    func requestRestart(trigger: JobTrigger = .api) throws(SessionError) -> BuildID {
         logger.info("restart requested: building, then every app restarts into the new build")
-        return try enqueueBuild(trigger: .api)
+        return try enqueueBuild(trigger: trigger)
     }
 
     /// A patch refused as not patchable: build what the edit needs, and restart the apps into it.

@@ -118,7 +118,7 @@ final class ServeConsole: Sendable {
 
     private func hotRestart() {
         do {
-            let build = try session.requestRestart()
+            let build = try session.requestRestart(trigger: .cli)
             logger.info("R: hot restart: build \(build.rawValue) queued; every app of an older build restarts into it once it succeeds")
         } catch {
             logger.warning("R: no restart: \(error.message)\(error.hint.map { " (\($0))" } ?? "")")
