@@ -3,6 +3,8 @@
 // (`rustc`, `link`, …; what the phases do not cover is `job other`), `commit`, then the slowest
 // applying device's `wakeUp`, `transit`, `parse`, `fetch`, `load`, `apply`. Drawn in pixels at
 // the container's width (so text stays readable on a phone), with an HTML legend that wraps.
+// Failed patches (a compile error, a refused edit) get a faded bar up to where they stopped and
+// a ✗, so a run of failures shows in the timeline instead of vanishing from it.
 import { element, formatMs } from "./render.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -69,7 +71,7 @@ export function patchSegments(patch) {
 /** Draws the chart of `patches` into `container` (an element holding the svg and the legend). */
 export function renderChart(container, patches) {
   const rows = patches
-    .filter((patch) => patch.state === "succeeded")
+    .filter((patch) => patch.state === "succeeded" || patch.state === "failed")
     .sort((a, b) => a.id - b.id)
     .slice(-MAX_BARS)
     .map((patch) => ({ patch, data: patchSegments(patch) }))
@@ -96,8 +98,9 @@ export function renderChart(container, patches) {
   const used = new Set();
   rows.forEach(({ patch, data }, index) => {
     const y = top + index * rowHeight;
-    const group = svg("g", { class: "bar", "data-patch-id": patch.id, transform: `translate(0 ${y})` });
-    group.append(svg("text", { x: 0, y: barHeight - 2, class: "chart-label" }, `#${patch.id}${patch.revertOf !== undefined ? "↶" : ""}`));
+    const failed = patch.state === "failed";
+    const group = svg("g", { class: failed ? "bar failed" : "bar", "data-patch-id": patch.id, "data-state": patch.state, transform: `translate(0 ${y})` });
+    group.append(svg("text", { x: 0, y: barHeight - 2, class: "chart-label" }, `#${patch.id}${patch.revertOf !== undefined ? "↶" : ""}${failed ? "✗" : ""}`));
     let x = label;
     for (const segment of data.segments) {
       const w = Math.max(1, segment.ms * scale);
@@ -106,8 +109,9 @@ export function renderChart(container, patches) {
         svg("title", {}, `#${patch.id} ${segment.name} ${formatMs(segment.ms)}`)));
       x += w;
     }
-    const total = svg("text", { x: (label + plot + 4).toFixed(1), y: barHeight - 2, class: "chart-value" }, formatMs(data.total));
-    total.append(svg("title", {}, `#${patch.id}: ${data.saved ? "save" : "queued"} → ${data.device ? "applied" : "finished"} ${formatMs(data.total)}`));
+    const total = svg("text", { x: (label + plot + 4).toFixed(1), y: barHeight - 2, class: "chart-value" }, `${failed ? "✗ " : ""}${formatMs(data.total)}`);
+    const end = failed ? "failed" : data.device ? "applied" : "finished";
+    total.append(svg("title", {}, `#${patch.id}: ${data.saved ? "save" : "queued"} → ${end} ${formatMs(data.total)}`));
     group.append(total);
     chart.append(group);
   });

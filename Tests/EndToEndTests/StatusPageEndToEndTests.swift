@@ -179,7 +179,8 @@ import Testing
     /// within 200 ms of being printed (the line's `time`, stamped by the runtime as it reads the
     /// line, against `Date.now()` when a MutationObserver sees it inserted); the pane filters and
     /// pauses. A one-function edit lists `counter::message`, a failing edit its `file:line`, and
-    /// after three applied patches the chart has one bar per patch, split by phase. Screenshots:
+    /// after three applied patches and the failed one the chart has one bar per patch, split by phase
+    /// (the failed one marked). Screenshots:
     /// docs/status-page-console.png (desktop), docs/status-page-console-phone.png (phone, dark).
     @Test(.enabled(if: hasBrowser || ProcessInfo.processInfo.environment["CI"] != nil, "needs Debian's chromium"))
     func pageIsAConsoleWithLogsFunctionsDiagnosticsAndAChart() throws {
@@ -286,8 +287,12 @@ import Testing
         #expect(app.waitForLine(timeout: 60) { $0.hasSuffix(": third patch") } != nil)
         let bars = "[...document.querySelectorAll('#patch-chart g.bar')]"
         let chart = page.expectTrue([
-            "\(bars).map((bar) => bar.dataset.patchId).join(',') === '1,3,4'",
-            "\(bars).every((bar) => bar.querySelectorAll('rect[data-segment]').length >= 3 && bar.querySelector('rect[data-segment=\"rustc\"]'))",
+            "\(bars).map((bar) => bar.dataset.patchId).join(',') === '1,2,3,4'",
+            "\(bars).filter((bar) => bar.dataset.state === 'succeeded').every((bar) => bar.querySelectorAll('rect[data-segment]').length >= 3 && bar.querySelector('rect[data-segment=\"rustc\"]'))",
+            // The failing edit stays in the timeline, marked, up to where it stopped.
+            "document.querySelector('#patch-chart g.bar.failed').querySelectorAll('rect[data-segment]').length >= 1",
+            "\(bars).filter((bar) => bar.classList.contains('failed')).map((bar) => bar.dataset.patchId).join(',') === '2'",
+            "document.querySelector('#patch-chart g.bar.failed .chart-value').textContent.startsWith('✗ ')",
             "document.querySelector('#chart .chart-legend [data-segment=\"rustc\"]')",
         ])
         #expect(chart == nil, "\(chart ?? "")")
