@@ -45,7 +45,7 @@ import Testing
                          state: state, registeredAt: now, lastSeenAt: now)
         }
         #expect(ServeStatusLines.devices([device("d1", .up_to_date), device("d2", .lost), device("d3", .up_to_date)])
-            == "3 devices: 2 up_to_date, 1 lost")
+            == "3 devices: 2 up to date, 1 lost")
         var patch = PatchRecord(id: 4, buildId: build, state: .succeeded, trigger: .cli, createdAt: now,
                                 startedAt: now, finishedAt: now.addingTimeInterval(0.412))
         patch.phases = [PhaseTiming(name: "rustc counter", durationMs: 230.4), PhaseTiming(name: "link", durationMs: 40.6)]

@@ -49,7 +49,9 @@ enum ServeStatusLines {
             }
         }
         let noun = devices.count == 1 ? "device" : "devices"
-        return "\(devices.count) \(noun): " + counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+        // Words as the page shows them (`up to date`), not the API's `up_to_date`.
+        return "\(devices.count) \(noun): " + counts.map { "\($0.1) \($0.0.rawValue.replacingOccurrences(of: "_", with: " "))" }
+            .joined(separator: ", ")
     }
 
     /// `patch 3 succeeded in 412 ms`.
