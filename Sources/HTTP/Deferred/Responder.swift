@@ -27,16 +27,18 @@ public final class Responder: Sendable {
 
     /// Answers with `response`; `false` if the request was already answered.
     ///
-    /// `response` must not itself be deferred (that becomes a 500).
+    /// A deferred `response` hands the request on: its `start` gets this responder (and its
+    /// timeout starts now), so deferred answers compose — work run off the HTTP thread may end in
+    /// a long poll, and a long poll's `ready` may hand its answer to `Response.offThread`.
     @discardableResult
     public func respond(_ response: Response) -> Bool {
-        var response = response
-        if case .deferred = response.body {
-            response = Response(error: HTTPError(
-                .internalServerError,
-                code: "internal_error",
-                message: "a deferred request was answered with another deferred response"
-            ))
+        if case .deferred(let next) = response.body {
+            guard !isResolved else { return false }
+            if let timeout = next.timeout {
+                respond(after: timeout) { Response(error: HTTPError.deferredTimeout(timeout)) }
+            }
+            next.start(self)
+            return true
         }
         return state.withLock { state in
             guard case .pending(let connection) = state else { return false }

@@ -120,14 +120,7 @@ extension ServerCore {
         }
         context.phase = .waiting(responder)
         if let timeout = deferred.timeout {
-            responder.respond(after: timeout) {
-                Response(error: HTTPError(
-                    .gatewayTimeout,
-                    code: "timeout",
-                    message: "no answer within \(timeout)",
-                    hint: "the work may still finish; look it up by id"
-                ))
-            }
+            responder.respond(after: timeout) { Response(error: HTTPError.deferredTimeout(timeout)) }
         }
         deferred.start(responder)
         guard let ready = responder.suspendOrTake(connection) else { return MHD_Result.YES }
