@@ -172,6 +172,21 @@ import Testing
         return (patch, answered.at, try #require(eventAt, "no patch.succeeded event for patch \(patch)"))
     }
 
+    /// The routes whose work can take more than a millisecond or two — files read, binaries
+    /// parsed, the linker run, the patch counter written — and only those run off the thread.
+    static let offThreadRoutes: Set<String> = [
+        "POST /api/diffs", "GET /api/symbols", "GET /api/builds/{id}/binary", "GET /api/builds/{id}/log",
+        "POST /api/builds/{id}/revert", "POST /api/patches", "POST /api/patches/{id}/revert",
+        "GET /api/patches/{id}/library", "GET /api/patches/{id}/jump-table", "POST /api/devices",
+    ]
+
+    @Test func theSlowRoutesAreTheOnesRunOffTheThread() throws {
+        let harness = try SessionHarness()
+        let router = DevServerApp.makeRouter(configuration: DevServerConfiguration(port: 0), routes: [ProjectRoutes(session: harness.session)])
+        let registered = Set(router.routes.filter { $0.execution == .offThread }.map { "\($0.method) \($0.pattern.text)" })
+        #expect(registered == Self.offThreadRoutes)
+    }
+
     static func ms(_ duration: Duration) -> String {
         let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         return String(format: "%6.2f ms", value)

@@ -47,6 +47,22 @@ struct TestRoutes: RouteCollection {
             pollWaiters.notify(key)
             return .noContent
         }
+        router.get("/api/test/off-thread", runs: .offThread) { _ in
+            .json(["onWorker": .bool(WorkerThreads.shared.ownsCurrentThread)])
+        }
+        router.get("/api/test/off-thread-fails", runs: .offThread) { _ in
+            throw HTTPError(.conflict, code: "busy", message: "thrown on a worker thread")
+        }
+        // Off the thread first, then parked like a long poll: the deferred answer hands on.
+        router.get("/api/test/off-thread-poll/{key}", runs: .offThread) { [pollWaiters, mailbox] request in
+            let key = try request.pathParameter("key")
+            return pollWaiters.wait(
+                for: key, timeout: .seconds(30), onTimeout: { .json(["message": nil]) },
+                ready: { mailbox.values.withLock { $0.removeValue(forKey: key) }.map { .json(["message": .string($0)]) } })
+        }
+        router.get("/api/test/on-worker") { _ in
+            .json(["onWorker": .bool(WorkerThreads.shared.ownsCurrentThread)])
+        }
         router.get("/api/test/etag") { request in
             Response.text("library bytes").withETag("abc123", for: request)
         }
