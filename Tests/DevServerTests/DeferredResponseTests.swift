@@ -94,34 +94,20 @@ import Testing
 
     @Test func offThreadWorkMayEndInALongPoll() throws {
         try withTestApp { app, routes in
-            let port = app.port
-            let done = DispatchSemaphore(value: 0)
-            let result = Mutex<TestResponse?>(nil)
-            Thread.detachNewThread {
-                result.withLock { $0 = try? TestHTTPClient.get(port: port, "/api/test/off-thread-poll/k1") }
-                done.signal()
-            }
+            let poll = BackgroundGet(port: app.port, "/api/test/off-thread-poll/k1")
             #expect(eventually { routes.pollWaiters.count == 1 }, "the poll was not parked after its off-thread part")
-            #expect(try TestHTTPClient.post(port: port, "/api/test/poll/k1", json: #"{"message":"hello"}"#).status == 204)
-            #expect(done.wait(timeout: .now() + 5) == .success)
-            let response = try #require(result.withLock { $0 })
+            #expect(try TestHTTPClient.post(port: app.port, "/api/test/poll/k1", json: #"{"message":"hello"}"#).status == 204)
+            let response = try #require(poll.wait()?.response)
             #expect(try response.json() == ["message": "hello"])
         }
     }
 
     @Test func responderAnswersOnlyOnce() throws {
         try withTestApp { app, routes in
-            let port = app.port
-            let done = DispatchSemaphore(value: 0)
-            let result = Mutex<TestResponse?>(nil)
-            Thread.detachNewThread {
-                result.withLock { $0 = try? TestHTTPClient.get(port: port, "/api/test/parked") }
-                done.signal()
-            }
+            let parked = BackgroundGet(port: app.port, "/api/test/parked")
             #expect(eventually { routes.parked.count == 1 })
             routes.parked.releaseAll(with: ["first": true])
-            #expect(done.wait(timeout: .now() + 5) == .success)
-            let response = try #require(result.withLock { $0 })
+            let response = try #require(parked.wait()?.response)
             #expect(try response.json() == ["first": true])
         }
     }

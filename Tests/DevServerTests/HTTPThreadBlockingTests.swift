@@ -150,13 +150,7 @@ import Testing
     static func patchAndPoll(
         harness: SessionHarness, port: UInt16, device: String, subscriber: SSETestClient, routes: ProjectRoutes, after: Int
     ) throws -> (patch: Int, pollAt: ContinuousClock.Instant, eventAt: ContinuousClock.Instant) {
-        let poll = Mutex<(response: TestResponse?, at: ContinuousClock.Instant)?>(nil)
-        let pollDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            let response = try? TestHTTPClient.get(port: port, "/api/devices/\(device)/patches?after=\(after)&wait=30")
-            poll.withLock { $0 = (response, ContinuousClock.now) }
-            pollDone.signal()
-        }
+        let poll = BackgroundGet(port: port, "/api/devices/\(device)/patches?after=\(after)&wait=30")
         #expect(eventually { routes.parked.devicePolls.count == 1 }, "the long poll was not parked")
         let patch = try harness.session.enqueuePatch(trigger: .api)
         var eventAt: ContinuousClock.Instant?
@@ -165,8 +159,7 @@ import Testing
                 eventAt = ContinuousClock.now
             }
         }
-        #expect(pollDone.wait(timeout: .now() + 10) == .success, "the long poll was not answered")
-        let answered = try #require(poll.withLock { $0 })
+        let answered = try #require(poll.wait(timeout: 10), "the long poll was not answered")
         #expect(answered.response?.status == 200)
         #expect(try answered.response?.json()["patches"]?[0]?["id"]?.intValue == Int64(patch), "the poll got patch \(patch)")
         return (patch, answered.at, try #require(eventAt, "no patch.succeeded event for patch \(patch)"))

@@ -398,27 +398,33 @@ mod tests {
         assert!(parse(&eof_body, 100).unwrap_err().message().contains("exceeds"));
     }
 
-    #[test]
-    fn talks_to_a_real_socket_with_token_and_body() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
+    /// Accepts one request on `listener`: its head and `body_length` bytes of body, answered
+    /// with `reply`.
+    fn serve_one(listener: TcpListener, body_length: usize, reply: &'static [u8]) -> std::thread::JoinHandle<(String, Vec<u8>)> {
+        std::thread::spawn(move || {
             let (stream, _) = listener.accept().unwrap();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut head = String::new();
             loop {
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
-                if line == "\r\n" {
+                if line == "\r\n" || line.is_empty() {
                     break;
                 }
                 head.push_str(&line);
             }
-            let mut body = [0u8; 7];
+            let mut body = vec![0u8; body_length];
             reader.read_exact(&mut body).unwrap();
-            (&stream).write_all(b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").unwrap();
+            (&stream).write_all(reply).unwrap();
             (head, body)
-        });
+        })
+    }
+
+    #[test]
+    fn talks_to_a_real_socket_with_token_and_body() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = serve_one(listener, 7, b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
         let url = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap().join("/api/devices");
         let request = Request {
             method: "POST",
@@ -435,26 +441,7 @@ mod tests {
         assert!(head.contains(&format!("Host: 127.0.0.1:{port}\r\n")), "{head}");
         assert!(head.contains("Authorization: Bearer s3cret\r\n"), "{head}");
         assert!(head.contains("Content-Length: 7\r\n"), "{head}");
-        assert_eq!(&body, b"{\"a\":1}");
-    }
-
-    /// The head of the one request a listener on `listener` receives.
-    fn head_received(listener: TcpListener) -> std::thread::JoinHandle<String> {
-        std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if line == "\r\n" || line.is_empty() {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            (&stream).write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").unwrap();
-            head
-        })
+        assert_eq!(body, b"{\"a\":1}");
     }
 
     #[test]
@@ -464,11 +451,11 @@ mod tests {
         // Another port on the same host, and the same port under another name, are other origins.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let other = head_received(listener);
+        let other = serve_one(listener, 0, b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
         let url = Url::parse(&format!("http://127.0.0.1:{port}/cdn/lib.so")).unwrap();
         let request = Request { method: "GET", url: &url, credential: Some(credential), body: None, timeout: Duration::from_secs(5), max_body: 10 };
         assert_eq!(send(&request).unwrap().status, 204);
-        let head = other.join().unwrap();
+        let (head, _) = other.join().unwrap();
         assert!(head.starts_with("GET /cdn/lib.so HTTP/1.1\r\n"), "{head}");
         assert!(!head.to_ascii_lowercase().contains("authorization"), "{head}");
         assert!(!head.contains("s3cret"), "{head}");

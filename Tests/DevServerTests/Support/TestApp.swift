@@ -72,6 +72,27 @@ struct TestRoutes: RouteCollection {
     }
 }
 
+/// A GET sent from a thread of its own, for requests that wait (parked requests, long polls).
+final class BackgroundGet: Sendable {
+    private let result = Mutex<(response: TestResponse?, at: ContinuousClock.Instant)?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(port: UInt16, _ target: String) {
+        Thread.detachNewThread { [self] in
+            let response = try? TestHTTPClient.get(port: port, target)
+            result.withLock { $0 = (response, .now) }
+            done.signal()
+        }
+    }
+
+    /// The response (`nil` inside when the request failed) and when it arrived; `nil` when it
+    /// did not come within `timeout` seconds.
+    func wait(timeout: TimeInterval = 5) -> (response: TestResponse?, at: ContinuousClock.Instant)? {
+        guard done.wait(timeout: .now() + timeout) == .success else { return nil }
+        return result.withLock { $0 }
+    }
+}
+
 /// Messages posted to `/api/test/poll/{key}`.
 final class Mailbox: Sendable {
     let values = Mutex<[String: String]>([:])
