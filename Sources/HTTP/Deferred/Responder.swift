@@ -15,9 +15,13 @@ public final class Responder: Sendable {
 
     private let state = Mutex(State.pending(connection: nil))
     private let errorMapping: ErrorMapping
+    /// Told of every error that becomes a 5xx, as the server logs a handler's (off-thread work and
+    /// parked waits fail here, not in the handler).
+    private let serverError: @Sendable (any Error) -> Void
 
-    init(errorMapping: ErrorMapping) {
+    init(errorMapping: ErrorMapping, serverError: @escaping @Sendable (any Error) -> Void = { _ in }) {
         self.errorMapping = errorMapping
+        self.serverError = serverError
     }
 
     /// `true` once an answer has been given.
@@ -53,7 +57,9 @@ public final class Responder: Sendable {
     /// Answers with the error response for `error`; `false` if already answered.
     @discardableResult
     public func fail(_ error: any Error) -> Bool {
-        respond(errorMapping.response(for: error))
+        let mapped = errorMapping.httpError(for: error)
+        if mapped.status.code >= 500, !isResolved { serverError(error) }
+        return respond(Response(error: mapped))
     }
 
     /// Answers with `response()` after `delay` unless answered before (long-poll timeouts).

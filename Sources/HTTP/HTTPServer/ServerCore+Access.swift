@@ -114,7 +114,9 @@ extension ServerCore {
     }
 
     private func wait(for deferred: DeferredResponse, _ connection: OpaquePointer, _ context: ConnectionContext) -> MHD_Result {
-        let responder = Responder(errorMapping: errorMapping)
+        let responder = Responder(errorMapping: errorMapping) { [logger, method = context.method, path = context.path] error in
+            logger.error("\(method) \(path) failed: \(String(describing: error))")
+        }
         guard register(responder) else {
             return deliver(Response(error: HTTPError.shuttingDown), to: connection, context)
         }
