@@ -165,6 +165,51 @@ import Testing
         return (patch, answered.at, try #require(eventAt, "no patch.succeeded event for patch \(patch)"))
     }
 
+    /// `POST /api/patches?wait=true` for a process the patch job did not link: its library is
+    /// linked once the patch is done, off the session's event executor — which woke the wait, and
+    /// which every SSE event passes through. While that link is held, events still flow.
+    @Test func aWaitedPatchForAnotherProcessLinksWithoutHoldingUpEvents() throws {
+        let harness = try SessionHarness(linkMode: .perDevice)
+        try harness.build()
+        let events = EventHub()
+        harness.session.observe(SessionEventPublisher(hub: events, json: RecordJSON(configuration: harness.configuration)).publish)
+        let routes = ProjectRoutes(session: harness.session)
+        let app = DevServerApp(configuration: DevServerConfiguration(port: 0), events: events, routes: [routes])
+        try app.start()
+        defer { app.shutdown() }
+        let subscriber = try SSETestClient(port: app.port)
+
+        let reference: UInt64 = 0x5555_0000_2000
+        let held = harness.pipeline.hold(.link(patch: 1, aslrReference: reference))
+        defer { held.open() }  // whatever fails below, the link (and so the shutdown) can end
+        let answer = Mutex<TestResponse?>(nil)
+        let answered = DispatchSemaphore(value: 0)
+        let port = app.port
+        Thread.detachNewThread {
+            let body = #"{"aslrReference":"0x555500002000"}"#
+            let response = try? TestHTTPClient.post(port: port, "/api/patches?wait=true", json: body)
+            answer.withLock { $0 = response }
+            answered.signal()
+        }
+        #expect(held.waitUntilReached(timeout: .seconds(10)), "the library for that process was never linked")
+        // The link waits at the gate; a device's log line still becomes an event at once.
+        let device = try harness.register("logger", at: 0x5555_0000_1000).id
+        try harness.session.recordLogs(deviceId: device, DeviceLogBatch(lines: [DeviceLogLine(stream: .stdout, text: "still here")]))
+        var logged = false
+        while !logged, let event = try subscriber.next(timeout: .seconds(5)) {
+            logged = event.name == "device.log" && event.data.contains("still here")
+        }
+        #expect(logged, "no device.log event while the link was held")
+        let early = answer.withLock { $0 }
+        #expect(early == nil, "answered before its library was linked")
+        held.open()
+
+        #expect(answered.wait(timeout: .now() + 10) == .success)
+        let response = try #require(answer.withLock { $0 })
+        #expect(response.status == 200, "\(response.text.prefix(300))")
+        #expect(try response.json()["library"]?["aslrReference"]?.stringValue == "0x555500002000", "the answer is for that process")
+    }
+
     /// The routes whose work can take more than a millisecond or two — files read, binaries
     /// parsed, the linker run, the patch counter written — and only those run off the thread.
     static let offThreadRoutes: Set<String> = [
