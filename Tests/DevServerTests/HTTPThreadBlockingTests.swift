@@ -210,6 +210,30 @@ import Testing
         #expect(try response.json()["library"]?["aslrReference"]?.stringValue == "0x555500002000", "the answer is for that process")
     }
 
+    /// A build's binary is sent from the file as the client reads it (no copy of tens of MB in
+    /// memory, none on the HTTP thread): the bytes arrive whole, and a removed file is a 410.
+    @Test func aBuildsBinaryIsSentFromDisk() throws {
+        let harness = try SessionHarness()
+        let build = try harness.build()
+        let binary = try #require(harness.session.buildRecord(build.rawValue)?.build?.binary)
+        try FileManager.default.createDirectory(atPath: (binary as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        #expect(FileManager.default.createFile(atPath: binary, contents: Data(bytes)))
+        let app = DevServerApp(configuration: DevServerConfiguration(port: 0), routes: [ProjectRoutes(session: harness.session)])
+        try app.start()
+        defer { app.shutdown() }
+
+        let response = try TestHTTPClient.get(port: app.port, "/api/builds/\(build.rawValue)/binary")
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == MediaType.octetStream)
+        #expect(response.header("Content-Disposition") == "attachment; filename=\"app\"")
+        #expect(response.body == bytes, "\(response.body.count) of \(bytes.count) bytes")
+        try FileManager.default.removeItem(atPath: binary)
+        let gone = try TestHTTPClient.get(port: app.port, "/api/builds/\(build.rawValue)/binary")
+        #expect(gone.status == 410)
+        #expect(gone.errorCode == "binary_missing")
+    }
+
     /// The routes whose work can take more than a millisecond or two — files read, binaries
     /// parsed, the linker run, the patch counter written — and only those run off the thread.
     static let offThreadRoutes: Set<String> = [
