@@ -80,19 +80,34 @@ import Testing
         #expect(throws: (any Error).self) { try TestSocket(port: port) }
     }
 
+    @Test func offThreadRoutesRunOnTheWorkerThreadsAndAnswerWithTheirResultOrError() throws {
+        try withTestApp { app, _ in
+            let answer = try TestHTTPClient.get(port: app.port, "/api/test/off-thread")
+            #expect(answer.status == 200)
+            #expect(try answer.json()["onWorker"] == true, "\(answer.text)")
+            #expect(try TestHTTPClient.get(port: app.port, "/api/test/on-worker").json()["onWorker"] == false, "others run on the server's thread")
+            let failed = try TestHTTPClient.get(port: app.port, "/api/test/off-thread-fails")
+            #expect(failed.status == 409)
+            #expect(failed.errorCode == "busy")
+        }
+    }
+
+    @Test func offThreadWorkMayEndInALongPoll() throws {
+        try withTestApp { app, routes in
+            let poll = BackgroundGet(port: app.port, "/api/test/off-thread-poll/k1")
+            #expect(eventually { routes.pollWaiters.count == 1 }, "the poll was not parked after its off-thread part")
+            #expect(try TestHTTPClient.post(port: app.port, "/api/test/poll/k1", json: #"{"message":"hello"}"#).status == 204)
+            let response = try #require(poll.wait()?.response)
+            #expect(try response.json() == ["message": "hello"])
+        }
+    }
+
     @Test func responderAnswersOnlyOnce() throws {
         try withTestApp { app, routes in
-            let port = app.port
-            let done = DispatchSemaphore(value: 0)
-            let result = Mutex<TestResponse?>(nil)
-            Thread.detachNewThread {
-                result.withLock { $0 = try? TestHTTPClient.get(port: port, "/api/test/parked") }
-                done.signal()
-            }
+            let parked = BackgroundGet(port: app.port, "/api/test/parked")
             #expect(eventually { routes.parked.count == 1 })
             routes.parked.releaseAll(with: ["first": true])
-            #expect(done.wait(timeout: .now() + 5) == .success)
-            let response = try #require(result.withLock { $0 })
+            let response = try #require(parked.wait()?.response)
             #expect(try response.json() == ["first": true])
         }
     }

@@ -57,6 +57,21 @@ import Testing
         }
     }
 
+    @Test func accessIsTheMatchedRoutesAndOpenOnlyWhenEveryRouteOfAPathIs() {
+        var router = Self.router()
+        router.get("/healthz", access: .open) { _ in .noContent }
+        router.get("/page", access: .open) { _ in .noContent }
+        router.post("/page") { _ in .noContent }
+        #expect(router.access(.get, "/healthz") == .open)
+        #expect(router.access(.head, "/healthz") == .open)
+        #expect(router.access(.post, "/healthz") == .open, "a 405 on an open path tells nothing")
+        #expect(router.access(.get, "/page") == .open)
+        #expect(router.access(.post, "/page") == .token)
+        #expect(router.access(.put, "/page") == .token, "a 405 where some route needs the token needs it too")
+        #expect(router.access(.get, "/api/builds/b1") == .token, "routes need the token unless registered open")
+        #expect(router.access(.get, "/nothing/here") == .open, "the fallback's (the auth still guards /api)")
+    }
+
     @Test func routeListShowsWhatIsRegistered() {
         let list = Self.router().routeList.map { "\($0.method) \($0.pattern)" }
         #expect(list.contains("GET /api/builds/{id}/log"))

@@ -60,7 +60,8 @@ impl Url {
         }
     }
 
-    /// Same host (case-insensitive) and port: where a credential for `other` may go.
+    /// Same origin — scheme, host (case-insensitive) and port; the scheme is always `http://`,
+    /// the only one this client speaks: where a credential for `other` may go.
     pub(crate) fn same_origin(&self, other: &Url) -> bool {
         self.port == other.port && self.host.eq_ignore_ascii_case(&other.host)
     }
@@ -86,11 +87,39 @@ impl std::fmt::Display for Url {
     }
 }
 
+/// A bearer token and the one origin it belongs to (the `WHISKER_DEV_SERVER` it was given for).
+///
+/// `send` writes `Authorization: Bearer <token>` only for a URL of that origin, so no caller can
+/// leak it: a patch's `libraryUrl` or a restart's `binaryUrl` naming another host or port gets
+/// the request without it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Credential<'a> {
+    pub(crate) token: &'a str,
+    pub(crate) origin: &'a Url,
+}
+
+impl<'a> Credential<'a> {
+    /// `token` (if any) for the server at `origin`.
+    pub(crate) fn for_server(token: Option<&'a str>, origin: &'a Url) -> Option<Credential<'a>> {
+        token.map(|token| Credential { token, origin })
+    }
+
+    /// The token when `url` is of the credential's origin.
+    fn token_for(&self, url: &Url) -> Option<&'a str> {
+        if url.same_origin(self.origin) {
+            Some(self.token)
+        } else {
+            None
+        }
+    }
+}
+
 /// A request to send.
 pub(crate) struct Request<'a> {
     pub(crate) method: &'a str,
     pub(crate) url: &'a Url,
-    pub(crate) bearer_token: Option<&'a str>,
+    /// Sent only to its own origin.
+    pub(crate) credential: Option<Credential<'a>>,
     /// A body, if any: its media type and bytes.
     pub(crate) body: Option<Body<'a>>,
     /// Applies to connecting-after-resolution, each read and each write.
@@ -179,7 +208,7 @@ fn write_request(mut stream: &TcpStream, request: &Request<'_>) -> std::io::Resu
         request.url.authority(),
         env!("CARGO_PKG_VERSION")
     );
-    if let Some(token) = request.bearer_token {
+    if let Some(token) = request.credential.and_then(|credential| credential.token_for(request.url)) {
         head.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
     if let Some(body) = request.body {
@@ -369,32 +398,38 @@ mod tests {
         assert!(parse(&eof_body, 100).unwrap_err().message().contains("exceeds"));
     }
 
-    #[test]
-    fn talks_to_a_real_socket_with_token_and_body() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
+    /// Accepts one request on `listener`: its head and `body_length` bytes of body, answered
+    /// with `reply`.
+    fn serve_one(listener: TcpListener, body_length: usize, reply: &'static [u8]) -> std::thread::JoinHandle<(String, Vec<u8>)> {
+        std::thread::spawn(move || {
             let (stream, _) = listener.accept().unwrap();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut head = String::new();
             loop {
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
-                if line == "\r\n" {
+                if line == "\r\n" || line.is_empty() {
                     break;
                 }
                 head.push_str(&line);
             }
-            let mut body = [0u8; 7];
+            let mut body = vec![0u8; body_length];
             reader.read_exact(&mut body).unwrap();
-            (&stream).write_all(b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").unwrap();
+            (&stream).write_all(reply).unwrap();
             (head, body)
-        });
+        })
+    }
+
+    #[test]
+    fn talks_to_a_real_socket_with_token_and_body() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = serve_one(listener, 7, b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
         let url = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap().join("/api/devices");
         let request = Request {
             method: "POST",
             url: &url,
-            bearer_token: Some("s3cret"),
+            credential: Some(Credential { token: "s3cret", origin: &url }),
             body: Some(Body::json("{\"a\":1}")),
             timeout: Duration::from_secs(5),
             max_body: 1024,
@@ -406,7 +441,27 @@ mod tests {
         assert!(head.contains(&format!("Host: 127.0.0.1:{port}\r\n")), "{head}");
         assert!(head.contains("Authorization: Bearer s3cret\r\n"), "{head}");
         assert!(head.contains("Content-Length: 7\r\n"), "{head}");
-        assert_eq!(&body, b"{\"a\":1}");
+        assert_eq!(body, b"{\"a\":1}");
+    }
+
+    #[test]
+    fn a_credential_goes_to_its_own_origin_only() {
+        let server = Url::parse("http://127.0.0.1:9/").unwrap();
+        let credential = Credential { token: "s3cret", origin: &server };
+        // Another port on the same host, and the same port under another name, are other origins.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let other = serve_one(listener, 0, b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/cdn/lib.so")).unwrap();
+        let request = Request { method: "GET", url: &url, credential: Some(credential), body: None, timeout: Duration::from_secs(5), max_body: 10 };
+        assert_eq!(send(&request).unwrap().status, 204);
+        let (head, _) = other.join().unwrap();
+        assert!(head.starts_with("GET /cdn/lib.so HTTP/1.1\r\n"), "{head}");
+        assert!(!head.to_ascii_lowercase().contains("authorization"), "{head}");
+        assert!(!head.contains("s3cret"), "{head}");
+        assert_eq!(credential.token_for(&Url::parse("http://localhost:9/x").unwrap()), None);
+        assert_eq!(credential.token_for(&server.join("/api/devices")), Some("s3cret"));
+        assert_eq!(credential.token_for(&server.resolve("http://127.0.0.1:9/api/patches/1/library").unwrap()), Some("s3cret"));
     }
 
     #[test]
@@ -424,7 +479,7 @@ mod tests {
     fn a_silent_server_times_out_and_a_closed_port_is_refused() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let request = Request { method: "GET", url: &url, bearer_token: None, body: None, timeout: Duration::from_millis(200), max_body: 10 };
+        let request = Request { method: "GET", url: &url, credential: None, body: None, timeout: Duration::from_millis(200), max_body: 10 };
         let err = send(&request).unwrap_err();
         assert!(err.message().contains("timed out"), "{err}");
         drop(listener);

@@ -97,6 +97,11 @@ struct LivePipeline: PatchPipeline {
     }
 
     func diff(oldPath: String, newPath: String) throws -> DiffReport {
+        try Self.diff(oldPath: oldPath, newPath: newPath)
+    }
+
+    /// The diff itself, needing nothing of a pipeline (the tests' fake runs the same one).
+    static func diff(oldPath: String, newPath: String) throws -> DiffReport {
         // Objects are compared function by function (masked relocations); linked binaries by name.
         if FunctionDiff.isRelocatableELF(oldPath), FunctionDiff.isRelocatableELF(newPath) {
             return try DiffReport.make(oldObjects: [oldPath], newObjects: [newPath])

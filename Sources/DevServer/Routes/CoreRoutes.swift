@@ -9,7 +9,7 @@ struct CoreRoutes: RouteCollection {
     let serverInfo: @Sendable () -> HTTPServer?
 
     func register(on router: inout Router) {
-        router.get("/healthz") { _ in
+        router.get("/healthz", access: .open) { _ in
             .json(["status": "ok"])
         }
 

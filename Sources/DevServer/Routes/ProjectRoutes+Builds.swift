@@ -14,9 +14,9 @@ extension ProjectRoutes {
             headers.set("Location", "/api/builds/\(key)")
             return .json(session.buildRecord(key).map(json.build) ?? .null, status: .accepted, headers: headers)
         }
-        router.get("/api/builds/{id}/binary") { request in
-            let binary = try session.binaryContents(ofBuild: try request.pathParameter("id"))
-            var response = Response.bytes(binary.bytes, contentType: MediaType.octetStream)
+        router.get("/api/builds/{id}/binary", runs: .offThread) { request in
+            let binary = try session.binaryFile(ofBuild: try request.pathParameter("id"))
+            var response = Response.file(path: binary.path, contentType: MediaType.octetStream)
             response.headers.set("Content-Disposition", "attachment; filename=\"\(binary.name)\"")
             return binary.sha256.map { response.withETag($0, for: request) } ?? response
         }
@@ -37,10 +37,10 @@ extension ProjectRoutes {
             try session.cancelBuild(id)
             return .json(session.buildRecord(id).map(json.build) ?? .null, status: .accepted)
         }
-        router.post("/api/builds/{id}/revert") { request in
+        router.post("/api/builds/{id}/revert", runs: .offThread) { request in
             try revertAnswer(request, id: try session.enqueueRevertToFatBuild(try request.pathParameter("id")))
         }
-        router.get("/api/builds/{id}/log") { request in
+        router.get("/api/builds/{id}/log", runs: .offThread) { request in
             .text(try session.buildLog(try request.pathParameter("id")))
         }
     }

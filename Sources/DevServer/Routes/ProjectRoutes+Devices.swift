@@ -2,7 +2,7 @@ import HTTP
 
 extension ProjectRoutes {
     func registerDevices(on router: inout Router) {
-        router.post("/api/devices") { request in
+        router.post("/api/devices", runs: .offThread) { request in
             let device = try session.registerDevice(DeviceRegistration(try request.jsonFields()))
             var headers = HTTPHeaders()
             headers.set("Location", "/api/devices/\(device.id)")

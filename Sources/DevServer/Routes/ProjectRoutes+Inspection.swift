@@ -2,12 +2,12 @@ import HTTP
 
 extension ProjectRoutes {
     func registerInspection(on router: inout Router) {
-        router.post("/api/diffs") { request in
+        router.post("/api/diffs", runs: .offThread) { request in
             let body = try request.jsonFields()
             let diff = try session.diff(old: try body.nonEmptyString("old"), new: try body.nonEmptyString("new"))
             return .json(RecordJSON.diff(diff))
         }
-        router.get("/api/symbols") { request in
+        router.get("/api/symbols", runs: .offThread) { request in
             let limit = Int(try request.query.int("limit", in: 1...100_000) ?? 200)
             let listing = try session.symbols(build: request.query["build"], matching: request.query["match"], limit: limit)
             return .json(RecordJSON.symbols(listing))

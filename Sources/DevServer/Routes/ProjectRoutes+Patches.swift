@@ -4,14 +4,16 @@ import Hotpatch
 
 extension ProjectRoutes {
     func registerPatches(on router: inout Router) {
-        router.post("/api/patches") { request in
+        router.post("/api/patches", runs: .offThread) { request in
             let body = try request.jsonFields(emptyIsObject: true)
             let patchRequest = try PatchRequest(body)
             // The process the answer is for: with `?wait=true` it gets its own library first.
             let reference = try body.optionalHexAddress("aslrReference")
             let id = try session.enqueuePatch(patchRequest, trigger: .api)
             if try request.query.bool("wait") == true {
-                return waitForJob(key: String(id), kind: "patch") {
+                // Linking for that process may take seconds: not on the thread that wakes the wait.
+                let finished: @Sendable () -> Bool = { session.patchRecord(id)?.state.isFinished ?? false }
+                return waitForJob(key: String(id), kind: "patch", finished: reference == nil ? nil : finished) {
                     guard let record = session.patchRecord(id) else { return nil }
                     if record.state == .succeeded, let reference, record.link(for: reference) == nil {
                         do {
@@ -29,7 +31,7 @@ extension ProjectRoutes {
             headers.set("Location", "/api/patches/\(id)")
             return .json(session.patchRecord(id).map { json.patch($0) } ?? .null, status: .accepted, headers: headers)
         }
-        router.post("/api/patches/{id}/revert") { request in
+        router.post("/api/patches/{id}/revert", runs: .offThread) { request in
             let record = try patch(request)
             return try revertAnswer(request, id: try session.enqueueRevert(of: record.id))
         }
@@ -46,7 +48,7 @@ extension ProjectRoutes {
             try session.cancelPatch(record.id)
             return .json(session.patchRecord(record.id).map { json.patch($0) } ?? .null, status: .accepted)
         }
-        router.get("/api/patches/{id}/library") { request in
+        router.get("/api/patches/{id}/library", runs: .offThread) { request in
             let record = try patch(request)
             let link = try session.library(
                 patchId: record.id, deviceId: request.query["device"], aslrReference: try Self.optionalHex(request, "aslrReference"))
@@ -54,7 +56,7 @@ extension ProjectRoutes {
             response.headers.set("Content-Disposition", "attachment; filename=\"\(URL(fileURLWithPath: link.libraryPath).lastPathComponent)\"")
             return response.withETag(link.sha256, for: request)
         }
-        router.get("/api/patches/{id}/jump-table") { request in
+        router.get("/api/patches/{id}/jump-table", runs: .offThread) { request in
             let record = try patch(request)
             let format = request.query["format"] ?? "whisker"
             guard ["whisker", "subsecond"].contains(format) else {

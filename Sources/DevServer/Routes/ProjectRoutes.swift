@@ -46,21 +46,37 @@ public struct ProjectRoutes: RouteCollection, Sendable {
 
     /// `?wait=true`: answers when the job has finished — its resource, or 422 when it did not
     /// succeed. `state` reads the job's state, its resource and its failure; `nil` while unknown.
+    /// With `finished`, `state` may be slow (it links): it runs off the HTTP thread and off the
+    /// session's event executor (which wakes the wait) once `finished` says the job is done.
     func waitForJob(
-        key: String, kind: String, state: @escaping @Sendable () -> (JobState, JSONValue, JobFailure?)?
+        key: String, kind: String, finished: (@Sendable () -> Bool)? = nil,
+        state: @escaping @Sendable () -> (JobState, JSONValue, JobFailure?)?
     ) -> Response {
         parked.jobs.wait(
             for: key, timeout: .seconds(3600),
             onTimeout: { Response(error: HTTPError(.gatewayTimeout, code: "timeout", message: "\(kind) \(key) did not finish within an hour")) },
             ready: {
-                guard let (jobState, resource, failure) = state(), jobState.isFinished else { return nil }
-                if jobState == .succeeded { return .json(resource) }
-                let output = failure?.diagnostics.map { "\n\($0)" } ?? ""
-                return Response(error: HTTPError(
-                    .unprocessableContent, code: "\(kind)_\(jobState.rawValue)",
-                    message: (failure?.message ?? "\(kind) \(key) was \(jobState.rawValue)") + output,
-                    hint: "\(kind) \(key); GET /api/\(kind)es/\(key) for details".replacingOccurrences(of: "buildes", with: "builds")))
+                if let finished {
+                    guard finished() else { return nil }
+                    return .offThread {
+                        guard let answer = state() else { throw HTTPError.notFound(kind, id: key) }
+                        return Self.jobAnswer(answer, key: key, kind: kind)
+                    }
+                }
+                guard let answer = state(), answer.0.isFinished else { return nil }
+                return Self.jobAnswer(answer, key: key, kind: kind)
             })
+    }
+
+    /// A finished job's answer: its resource, or 422 with its failure.
+    private static func jobAnswer(_ answer: (JobState, JSONValue, JobFailure?), key: String, kind: String) -> Response {
+        let (jobState, resource, failure) = answer
+        if jobState == .succeeded { return .json(resource) }
+        let output = failure?.diagnostics.map { "\n\($0)" } ?? ""
+        return Response(error: HTTPError(
+            .unprocessableContent, code: "\(kind)_\(jobState.rawValue)",
+            message: (failure?.message ?? "\(kind) \(key) was \(jobState.rawValue)") + output,
+            hint: "\(kind) \(key); GET /api/\(kind)es/\(key) for details".replacingOccurrences(of: "buildes", with: "builds")))
     }
 
     /// The patch named by the `{id}` path parameter; `patch_not_found` when it is no patch number.

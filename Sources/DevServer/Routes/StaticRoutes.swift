@@ -26,8 +26,8 @@ struct StaticRoutes: RouteCollection {
             }
             return try files.response(for: request)
         }
-        router.get("/", serve)
-        router.get("/web/{path...}", serve)
+        router.get("/", access: .open, serve)
+        router.get("/web/{path...}", access: .open, serve)
         router.fallback = serve
     }
 }

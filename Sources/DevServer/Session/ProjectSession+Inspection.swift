@@ -49,19 +49,7 @@ extension ProjectSession {
         guard reference.hasPrefix("/") || reference.hasPrefix(".") || reference.contains("/") else {
             throw .notFound("build", id: reference)
         }
-        let base = reference.hasPrefix("/") ? URL(fileURLWithPath: reference) : configuration.project.appendingPathComponent(reference)
-        let resolved = base.standardizedFileURL.resolvingSymlinksInPath().path
-        let roots = [configuration.project, configuration.cacheDirectory, layout.targetDirectory].map {
-            $0.standardizedFileURL.resolvingSymlinksInPath().path
-        }
-        guard roots.contains(where: { resolved == $0 || resolved.hasPrefix($0 + "/") }) else {
-            throw SessionError(
-                .forbidden, "path_outside_project", "\(reference) is outside the project, its target dir and the cache dir",
-                hint: "pass a build id or a path inside \(configuration.project.path)")
-        }
-        guard FileManager.default.fileExists(atPath: resolved) else {
-            throw SessionError(.notFound, "file_not_found", "no file at \(reference)")
-        }
-        return resolved
+        let confinement = PathConfinement(roots: [configuration.project, layout.targetDirectory, configuration.cacheDirectory])
+        return try confinement.resolve(reference, relativeTo: configuration.project)
     }
 }

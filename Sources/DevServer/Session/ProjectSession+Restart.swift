@@ -60,15 +60,17 @@ extension ProjectSession {
                            hint: "the app saves it with whisker_hot::on_save_state, just before a hot restart")
     }
 
-    /// The kept binary of build `id`, for `GET /api/builds/{id}/binary`.
-    func binaryContents(ofBuild id: String) throws(SessionError) -> (bytes: [UInt8], sha256: String?, name: String) {
+    /// The kept binary of build `id`, for `GET /api/builds/{id}/binary`: its path (the server
+    /// sends the file from disk as the client reads it: a real app's binary is tens of MB).
+    func binaryFile(ofBuild id: String) throws(SessionError) -> (path: String, sha256: String?, name: String) {
         let record = try build(id, hint: "GET /api/builds lists the builds")
         guard let build = record.build, record.state == .succeeded else {
             throw .conflict("build_not_ready", "build \(id) is \(record.state.rawValue); only a succeeded build has a binary")
         }
-        guard let bytes = FileManager.default.contents(atPath: build.binary) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: build.binary, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw SessionError(.gone, "binary_missing", "the binary of build \(id) is no longer on disk")
         }
-        return (Array(bytes), record.binarySha256, URL(fileURLWithPath: build.binary).lastPathComponent)
+        return (build.binary, record.binarySha256, URL(fileURLWithPath: build.binary).lastPathComponent)
     }
 }

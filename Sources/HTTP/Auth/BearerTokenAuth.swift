@@ -1,11 +1,12 @@
-/// LAN-mode access control: requests under the protected prefixes need the token, given as
-/// `Authorization: Bearer <token>` or, for tiny device clients, `?token=<token>`.
-///
-/// `/healthz` and the static status page stay open so a browser can load the page and ask for
-/// the token.
+/// LAN-mode access control: every request needs the token, given as `Authorization: Bearer
+/// <token>` or, for tiny device clients, `?token=<token>` — except routes registered
+/// `Router.Access.open` (`/healthz`, the status page's static files, so a browser can load the
+/// page and ask for the token) and the router's fallback, and those only outside the protected
+/// prefixes.
 public struct BearerTokenAuth: Sendable {
     public let token: String
-    /// Path prefixes that need the token; `/api` covers every API route and the SSE stream.
+    /// Path prefixes that always need the token, whatever a route there was registered as (and
+    /// an unknown path there is a 401, not a 404): `/api` covers every API route and the SSE stream.
     public let protectedPrefixes: [String]
 
     public init(token: String, protectedPrefixes: [String] = ["/api"]) {
@@ -13,15 +14,20 @@ public struct BearerTokenAuth: Sendable {
         self.protectedPrefixes = protectedPrefixes
     }
 
+    /// Whether `path` lies under a protected prefix, segment by segment as the router matches:
+    /// `//api/status` and `/api/` are under `/api`, `/apis` is not.
     public func isProtected(_ path: String) -> Bool {
-        protectedPrefixes.contains { prefix in
-            path == prefix || path.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return protectedPrefixes.contains { prefix in
+            let prefixSegments = prefix.split(separator: "/", omittingEmptySubsequences: true)
+            return segments.count >= prefixSegments.count && zip(segments, prefixSegments).allSatisfy { $0 == $1 }
         }
     }
 
-    /// `nil` when `request` may pass, else the 401 to answer with.
-    public func check(_ request: Request) -> HTTPError? {
-        guard isProtected(request.path) else { return nil }
+    /// `nil` when `request` may pass, else the 401 to answer with. `routeAccess`: what the
+    /// router says of the route the request leads to (`Router.access`).
+    public func check(_ request: Request, routeAccess: Router.Access = .token) -> HTTPError? {
+        guard routeAccess == .token || isProtected(request.path) else { return nil }
         let header = request.headers["Authorization"]
         let presented: String?
         if let header, header.lowercased().hasPrefix("bearer ") {
@@ -48,15 +54,18 @@ public struct BearerTokenAuth: Sendable {
         )
     }
 
-    /// Compares without an early exit so response timing does not leak the token's prefix.
-    static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        var difference = UInt8(left.count == right.count ? 0 : 1)
-        for index in 0..<max(left.count, right.count) {
-            let a = index < left.count ? left[index] : 0
-            let b = index < right.count ? right[index] : 0
-            difference |= a ^ b
+    /// Whether `presented` is `expected`, in time that depends only on `expected`'s length: every
+    /// byte of the expected token is compared (against 0 past the end of a shorter guess) with
+    /// no early exit, so timing reveals neither how much of a guess was right nor its length.
+    static func constantTimeEquals(_ presented: String, _ expected: String) -> Bool {
+        let guess = Array(presented.utf8)
+        let secret = Array(expected.utf8)
+        var difference: UInt8 = guess.count == secret.count ? 0 : 1
+        for index in secret.indices {
+            // A branch-free read of the guess: its index is clamped, the mask zeroes what lies past it.
+            let inside = index < guess.count
+            let byte = guess.isEmpty ? 0 : guess[min(index, guess.count - 1)]
+            difference |= (byte & (inside ? 0xFF : 0)) ^ secret[index]
         }
         return difference == 0
     }

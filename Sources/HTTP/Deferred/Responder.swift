@@ -15,9 +15,13 @@ public final class Responder: Sendable {
 
     private let state = Mutex(State.pending(connection: nil))
     private let errorMapping: ErrorMapping
+    /// Told of every error that becomes a 5xx, as the server logs a handler's (off-thread work and
+    /// parked waits fail here, not in the handler).
+    private let serverError: @Sendable (any Error) -> Void
 
-    init(errorMapping: ErrorMapping) {
+    init(errorMapping: ErrorMapping, serverError: @escaping @Sendable (any Error) -> Void = { _ in }) {
         self.errorMapping = errorMapping
+        self.serverError = serverError
     }
 
     /// `true` once an answer has been given.
@@ -27,16 +31,18 @@ public final class Responder: Sendable {
 
     /// Answers with `response`; `false` if the request was already answered.
     ///
-    /// `response` must not itself be deferred (that becomes a 500).
+    /// A deferred `response` hands the request on: its `start` gets this responder (and its
+    /// timeout starts now), so deferred answers compose — work run off the HTTP thread may end in
+    /// a long poll, and a long poll's `ready` may hand its answer to `Response.offThread`.
     @discardableResult
     public func respond(_ response: Response) -> Bool {
-        var response = response
-        if case .deferred = response.body {
-            response = Response(error: HTTPError(
-                .internalServerError,
-                code: "internal_error",
-                message: "a deferred request was answered with another deferred response"
-            ))
+        if case .deferred(let next) = response.body {
+            guard !isResolved else { return false }
+            if let timeout = next.timeout {
+                respond(after: timeout) { Response(error: HTTPError.deferredTimeout(timeout)) }
+            }
+            next.start(self)
+            return true
         }
         return state.withLock { state in
             guard case .pending(let connection) = state else { return false }
@@ -51,7 +57,9 @@ public final class Responder: Sendable {
     /// Answers with the error response for `error`; `false` if already answered.
     @discardableResult
     public func fail(_ error: any Error) -> Bool {
-        respond(errorMapping.response(for: error))
+        let mapped = errorMapping.httpError(for: error)
+        if mapped.status.code >= 500, !isResolved { serverError(error) }
+        return respond(Response(error: mapped))
     }
 
     /// Answers with `response()` after `delay` unless answered before (long-poll timeouts).

@@ -20,7 +20,9 @@ import Synchronization
 /// ```
 /// `ready` is evaluated once when the request arrives and again on every `notify` of its key;
 /// the first non-`nil` response (or a thrown error) answers the request. No wake-up is lost:
-/// a waiter is registered before `ready` is first evaluated.
+/// a waiter is registered before `ready` is first evaluated. `ready` runs on whichever thread
+/// notifies, so it must be quick; when the answer is slow to make, it returns
+/// `Response.offThread { … }`, which then answers the request from a worker thread.
 public final class Waiters<Key: Hashable & Sendable>: Sendable {
     /// Produces the answer when it is ready, `nil` while it is not.
     public typealias Ready = @Sendable () throws -> Response?

@@ -29,6 +29,16 @@ public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible {
         HTTPError(.notFound, code: "\(kind)_not_found", message: "no \(kind) with id '\(id)'", hint: hint)
     }
 
+    /// 504 for a deferred request not answered within its `timeout`.
+    public static func deferredTimeout(_ timeout: Duration) -> HTTPError {
+        HTTPError(
+            .gatewayTimeout,
+            code: "timeout",
+            message: "no answer within \(timeout)",
+            hint: "the work may still finish; look it up by id"
+        )
+    }
+
     /// 503 while the server shuts down.
     public static let shuttingDown = HTTPError(
         .serviceUnavailable,

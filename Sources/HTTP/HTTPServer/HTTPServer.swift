@@ -78,6 +78,9 @@ public final class HTTPServer: Sendable {
     /// Open response streams (SSE subscribers and the like).
     public var openStreamCount: Int { core.openStreamCount }
 
+    /// The routing table this server answers with (a test enumerates its routes).
+    public var router: Router { core.router }
+
     /// Stops accepting new connections; requests on open connections still complete.
     public func stopAccepting() {
         state.withLock { state in

@@ -114,20 +114,15 @@ extension ServerCore {
     }
 
     private func wait(for deferred: DeferredResponse, _ connection: OpaquePointer, _ context: ConnectionContext) -> MHD_Result {
-        let responder = Responder(errorMapping: errorMapping)
+        let responder = Responder(errorMapping: errorMapping) { [logger, method = context.method, path = context.path] error in
+            logger.error("\(method) \(path) failed: \(String(describing: error))")
+        }
         guard register(responder) else {
             return deliver(Response(error: HTTPError.shuttingDown), to: connection, context)
         }
         context.phase = .waiting(responder)
         if let timeout = deferred.timeout {
-            responder.respond(after: timeout) {
-                Response(error: HTTPError(
-                    .gatewayTimeout,
-                    code: "timeout",
-                    message: "no answer within \(timeout)",
-                    hint: "the work may still finish; look it up by id"
-                ))
-            }
+            responder.respond(after: timeout) { Response(error: HTTPError.deferredTimeout(timeout)) }
         }
         deferred.start(responder)
         guard let ready = responder.suspendOrTake(connection) else { return MHD_Result.YES }

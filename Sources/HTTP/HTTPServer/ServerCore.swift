@@ -78,7 +78,7 @@ final class ServerCore: Sendable {
 
     /// Runs the handler for a fully received request; never throws, never traps on input.
     func respond(to request: Request) -> Response {
-        if let auth = configuration.auth, let denied = auth.check(request) {
+        if let auth = configuration.auth, let denied = auth.check(request, routeAccess: router.access(request.method, request.path)) {
             return Response(error: denied)
         }
         switch router.resolve(request.method, request.path) {

@@ -79,6 +79,10 @@ final class FakePipeline: PatchPipeline {
         var builds: [BuildID: FatBuild] = [:]
         var lastPatch = 0
         var sourcesUnchanged: Bool?
+        /// The files each diff was asked to compare, in order.
+        var diffs: [(old: String, new: String)] = []
+        /// Diffs started and not yet finished.
+        var diffsRunning = 0
         /// Steps that saw their job's cancellation.
         var cancelled: [Step] = []
     }
@@ -212,9 +216,21 @@ final class FakePipeline: PatchPipeline {
         throw ScriptedFailure(code: "not_scripted", message: "the fake pipeline has no symbol tables")
     }
 
+    /// The real diff (the live pipeline's), recorded: which files a request got compared.
     func diff(oldPath: String, newPath: String) throws -> DiffReport {
-        throw ScriptedFailure(code: "not_scripted", message: "the fake pipeline compares nothing")
+        script.withLock {
+            $0.diffs.append((oldPath, newPath))
+            $0.diffsRunning += 1
+        }
+        defer { script.withLock { $0.diffsRunning -= 1 } }
+        return try LivePipeline.diff(oldPath: oldPath, newPath: newPath)
     }
+
+    /// The files every diff so far compared.
+    var diffs: [(old: String, new: String)] { script.withLock { $0.diffs } }
+
+    /// Diffs under way now.
+    var diffsRunning: Int { script.withLock { $0.diffsRunning } }
 
     /// Records `step`, waits at its gate, spends its cost and throws its scripted failure.
     private func perform(_ step: Step, _ cancellation: Cancellation?) throws {

@@ -47,12 +47,49 @@ struct TestRoutes: RouteCollection {
             pollWaiters.notify(key)
             return .noContent
         }
+        router.get("/api/test/off-thread", runs: .offThread) { _ in
+            .json(["onWorker": .bool(WorkerThreads.shared.ownsCurrentThread)])
+        }
+        router.get("/api/test/off-thread-fails", runs: .offThread) { _ in
+            throw HTTPError(.conflict, code: "busy", message: "thrown on a worker thread")
+        }
+        // Off the thread first, then parked like a long poll: the deferred answer hands on.
+        router.get("/api/test/off-thread-poll/{key}", runs: .offThread) { [pollWaiters, mailbox] request in
+            let key = try request.pathParameter("key")
+            return pollWaiters.wait(
+                for: key, timeout: .seconds(30), onTimeout: { .json(["message": nil]) },
+                ready: { mailbox.values.withLock { $0.removeValue(forKey: key) }.map { .json(["message": .string($0)]) } })
+        }
+        router.get("/api/test/on-worker") { _ in
+            .json(["onWorker": .bool(WorkerThreads.shared.ownsCurrentThread)])
+        }
         router.get("/api/test/etag") { request in
             Response.text("library bytes").withETag("abc123", for: request)
         }
         router.get("/api/test/query") { request in
             .json(["since": JSONValue(try request.query.int("since") ?? -1), "wait": .bool(try request.query.bool("wait") ?? false)])
         }
+    }
+}
+
+/// A GET sent from a thread of its own, for requests that wait (parked requests, long polls).
+final class BackgroundGet: Sendable {
+    private let result = Mutex<(response: TestResponse?, at: ContinuousClock.Instant)?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(port: UInt16, _ target: String) {
+        Thread.detachNewThread { [self] in
+            let response = try? TestHTTPClient.get(port: port, target)
+            result.withLock { $0 = (response, .now) }
+            done.signal()
+        }
+    }
+
+    /// The response (`nil` inside when the request failed) and when it arrived; `nil` when it
+    /// did not come within `timeout` seconds.
+    func wait(timeout: TimeInterval = 5) -> (response: TestResponse?, at: ContinuousClock.Instant)? {
+        guard done.wait(timeout: .now() + timeout) == .success else { return nil }
+        return result.withLock { $0 }
     }
 }
 

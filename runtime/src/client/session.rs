@@ -9,7 +9,7 @@ use super::options::ConnectOptions;
 use super::restart::RestartRequest;
 use super::target_triple;
 use crate::error::{Error, ErrorKind};
-use crate::http::{self, Body, Request, Url};
+use crate::http::{self, Body, Credential, Request, Url};
 use crate::json::{self, Value};
 use crate::table::{apply, JumpTable};
 use std::path::PathBuf;
@@ -179,8 +179,8 @@ impl Session {
         http::send(&Request {
             method,
             url,
-            // The token is the server's: a library URL naming another host never gets it.
-            bearer_token: self.options.token.as_deref().filter(|_| url.same_origin(&self.base)),
+            // The token is the server's: a library URL naming another origin never gets it.
+            credential: Credential::for_server(self.options.token.as_deref(), &self.base),
             body,
             timeout,
             max_body,

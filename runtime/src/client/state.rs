@@ -7,7 +7,7 @@
 
 use super::options::ConnectOptions;
 use super::session::{percent_encode, Session};
-use crate::http::{self, Body, Request, Url};
+use crate::http::{self, Body, Credential, Request, Url};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -61,7 +61,7 @@ fn fetch() -> Result<Option<Vec<u8>>, String> {
     let response = http::send(&Request {
         method: "GET",
         url: &url,
-        bearer_token: options.token.as_deref(),
+        credential: Credential::for_server(options.token.as_deref(), &base),
         body: None,
         timeout: STATE_TIMEOUT,
         max_body: MAX_STATE_BYTES,

@@ -6,7 +6,7 @@
 use super::lines::{LogLine, LogQueue};
 use crate::client::backoff::Backoff;
 use crate::client::session::percent_encode;
-use crate::http::{self, Body, Request, Url};
+use crate::http::{self, Body, Credential, Request, Url};
 use crate::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -88,7 +88,7 @@ fn post(target: &Target, body: &str) -> Result<u16, crate::error::Error> {
     let response = http::send(&Request {
         method: "POST",
         url: &url,
-        bearer_token: target.token.as_deref(),
+        credential: Credential::for_server(target.token.as_deref(), &target.base),
         body: Some(Body::json(body)),
         timeout: TIMEOUT,
         max_body: 64 * 1024,
