@@ -39,9 +39,10 @@ public final class ProjectSession: Sendable {
     /// encode the whole journal 16 times on the HTTP thread.
     let journalExecutor = DispatchQueue(label: "whisker.journal")
 
-    /// Loads the journal of an earlier run, if any; its unfinished jobs are `cancelled` and its
-    /// devices `lost` until they poll again. Throws what reading the journal throws.
-    /// `pipeline` and `clock` default to the real ones.
+    /// Loads the journal of an earlier run, if any, with the job a killed server had started
+    /// and not yet journaled (``RunningJob``); its unfinished jobs are `failed`
+    /// (`server_stopped`) and its devices `lost` until they poll again. Throws what reading the
+    /// journal throws. `pipeline` and `clock` default to the real ones.
     init(
         configuration: SessionConfiguration, logger: Logger = Logger(label: "whisker.serve"),
         lastEventID: @escaping @Sendable () -> UInt64,
@@ -55,12 +56,12 @@ public final class ProjectSession: Sendable {
         self.lastEventID = lastEventID
         self.pipeline = pipeline
         self.clock = clock
-        var journal = Journal()
-        if let loaded = try Journal.load(layout) {
-            journal = loaded
-            journal.markInterrupted()
-        }
+        var journal = try Journal.load(layout) ?? Journal()
+        let marked = RunningJob.load(layout)
+        for running in marked { journal.adopt(running) }
+        let interrupted = journal.markInterrupted()
         var initial = SessionState(journal: journal)
+        initial.markedJobs = marked.map { ($0.kind, $0.key) }
         do {
             initial.toolchain = try pipeline.toolchain()
         } catch {
@@ -69,6 +70,11 @@ public final class ProjectSession: Sendable {
         }
         state = Mutex(initial)
         jobs.start { [weak self] in self?.runNextJob() ?? false }
+        // The failures just recorded, and the adopted jobs, are journaled (and their markers
+        // dropped) without waiting for a change.
+        if interrupted || !marked.isEmpty {
+            journalExecutor.async { [self] in writeJournal() }
+        }
     }
 
     deinit {
@@ -135,29 +141,67 @@ public final class ProjectSession: Sendable {
                 }
             }
         }
-        if effects.journal, !state.journalWriteScheduled, !state.journalClosed {
+        if effects.urgent, !state.journalClosed {
+            // A job ended: written now (a write already scheduled still runs, and finds less).
+            journalExecutor.async { [self] in writeJournal() }
+        } else if effects.journal, !state.journalWriteScheduled, !state.journalClosed {
             // One write, 50 ms after the first change, carries every change made until it starts.
             state.journalWriteScheduled = true
             journalExecutor.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in writeJournal() }
         }
     }
 
-    /// Writes the journal now (temp file + rename), on the journal executor; `last`: the final
-    /// write of `shutdown`, after which none is made. A failure is logged: the records stay served
-    /// from memory, and the next change tries again.
-    private func writeJournal(last: Bool = false) {
-        let taken = state.withLock { state -> Journal? in
+    /// Writes the journal now, on the journal executor, durably: first the files its records
+    /// name and the store's other records are synced (written on the patch's critical path
+    /// without `fsync`, which costs 5–70 ms a file), then the journal goes to a temporary file,
+    /// is synced and renamed over the old one. `last`: the final write of `shutdown`, after which
+    /// none is made. A failure (a full disk) is logged and leaves the previous journal whole: the
+    /// records stay served from memory, and the next change tries again.
+    func writeJournal(last: Bool = false) {
+        let taken = state.withLock { state -> (Journal, [String], [(kind: JobQueue.Kind, key: String)])? in
             guard !state.journalClosed else { return nil }
             state.journalClosed = last
             state.journalWriteScheduled = false
-            return state.journal
+            defer { state.unsyncedFiles = [] }
+            return (state.journal, state.unsyncedFiles, state.markedJobs)
         }
-        guard var snapshot = taken else { return }
+        guard let (journal, unsynced, marked) = taken else { return }
+        var snapshot = journal
         snapshot.lastEventId = lastEventID()
+        JSONFile.sync(unsynced + ProjectStore(layout).recordFiles.filter { $0 != Journal.file(in: layout).path })
         do {
-            try snapshot.save(layout)
+            try snapshot.save(layout, durable: true)
         } catch {
+            change { $0.unsyncedFiles.append(contentsOf: unsynced) }
             logger.error("cannot write the journal \(Journal.file(in: layout).path): \(error)")
+            return
         }
+        // The journal now carries these jobs: their markers have done their work.
+        let carried = marked.filter { job in
+            let state = job.kind == .build
+                ? snapshot.record(BuildRecord.self, job.key)?.state : snapshot.record(PatchRecord.self, job.key)?.state
+            return state != nil && state != .queued
+        }
+        for job in carried { RunningJob.remove(kind: job.kind, key: job.key, layout: layout) }
+        if !carried.isEmpty {
+            change { state in
+                state.markedJobs.removeAll { job in carried.contains { $0.kind == job.kind && $0.key == job.key } }
+            }
+        }
+    }
+
+    /// Writes the ``RunningJob`` marker of a job that has just started (its record says
+    /// `running`), on the job thread, before the job does any work: a server killed before the
+    /// next journal write still knows, when it restarts, which job it was running. Throws what
+    /// the write throws (a full disk): the job then fails before it starts anything.
+    func markStarted(_ kind: JobQueue.Kind, _ key: String) throws {
+        let running = read { state in
+            kind == .build
+                ? state.journal.record(BuildRecord.self, key).map { RunningJob(build: $0) }
+                : state.journal.record(PatchRecord.self, key).map { RunningJob(patch: $0) }
+        }
+        guard let running else { return }
+        try running.save(layout)
+        change { $0.markedJobs.append((kind, key)) }
     }
 }
