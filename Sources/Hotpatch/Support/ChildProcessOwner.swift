@@ -53,8 +53,9 @@ public enum ChildProcessOwner {
             else { continue }
             let parts = owner.dropFirst(prefix.count).split(separator: "|")
             guard parts.count == 2, let ownerPid = Int32(parts[0]) else { continue }
-            // The owner still running (its pid with the same start time) keeps its children.
-            if ownerPid == me || startTime(of: ownerPid) == String(parts[1]) { continue }
+            // The owner still running (its pid with the same start time: this server's own
+            // children too) keeps its children; a reused pid has another start time.
+            if startTime(of: ownerPid) == String(parts[1]) { continue }
             let name = (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             if kill(pid, SIGKILL) == 0 { stopped.append((pid, name)) }

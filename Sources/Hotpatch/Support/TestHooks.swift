@@ -7,21 +7,21 @@ import Foundation
 ///
 /// Protocol (all files in that directory):
 /// - the test arms a point by creating an empty file named after it (`rustc`, `link`, …);
-/// - the first time the process reaches an armed point it removes that file (one shot), stops
-///   the point's child process group with SIGSTOP when there is one (so the child is mid-run for
-///   as long as the pause lasts), writes `<point>.paused` holding the child's pid (or nothing),
-///   prints `whisker test hook: paused at <point>` on stderr, and waits;
-/// - the test resumes it by creating `<point>.resume` (removed on the way; the child gets
-///   SIGCONT), or kills the process.
+/// - the first time the process reaches an armed point it removes that file (one shot), writes
+///   `<point>.paused` holding the pid of the point's child when there is one (which runs on: a
+///   killed server's children do), prints `whisker test hook: paused at <point>` on stderr, and
+///   waits;
+/// - the test resumes it by creating `<point>.resume` (removed on the way), or kills the process.
 public enum TestHooks {
     /// Where a job can be paused.
     public enum Point: String, Sendable, CaseIterable {
-        /// The fat build's `cargo build`, just started (child: cargo).
+        /// The fat build's `cargo build`, just started (child: cargo), before its output is read.
         case cargo
         /// A patch's rustc replay, just started (child: rustc). The build's warm-up replays too:
         /// arm it after the warm-up.
         case rustc
-        /// A patch's link, the linker just started (child: the linker or its driver).
+        /// A patch's link, the linker just started (child: the linker or its driver), before the
+        /// session records the library.
         case link
         /// A patch's commit, before any store record is written.
         case commit
@@ -41,12 +41,9 @@ public enum TestHooks {
         let armed = "\(directory)/\(point.rawValue)"
         // unlink succeeds for exactly one caller: the point fires once per arming.
         guard unlink(armed) == 0 else { return }
-        let group = child.map { getpgid($0) == $0 ? -$0 : $0 }
-        if let group { kill(group, SIGSTOP) }
         FileManager.default.createFile(atPath: armed + ".paused", contents: Data((child.map(String.init) ?? "").utf8))
-        FileHandle.standardError.write(Data("whisker test hook: paused at \(point.rawValue)\(child.map { " (child \($0) stopped)" } ?? "")\n".utf8))
+        FileHandle.standardError.write(Data("whisker test hook: paused at \(point.rawValue)\(child.map { " (child \($0))" } ?? "")\n".utf8))
         let resume = armed + ".resume"
         while unlink(resume) != 0 { usleep(10_000) }
-        if let group { kill(group, SIGCONT) }
     }
 }

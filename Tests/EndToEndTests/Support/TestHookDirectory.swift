@@ -47,3 +47,25 @@ func processEnded(_ pid: Int32) -> Bool {
     let state = stat[stat.index(after: close)...].split(separator: " ").first
     return state == "Z" || state == "X"
 }
+
+/// Processes marked as children of the server with pid `server` (`WHISKER_SERVE_OWNER`, see
+/// `ChildProcessOwner`), still running: `<pid> <command>` each.
+func processesMarked(by server: Int32) -> [String] {
+    var found: [String] = []
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = Int32(entry), !processEnded(pid),
+              let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ")
+        else { continue }
+        let marked = environ.split(separator: 0).contains { variable in
+            let text = String(decoding: variable, as: UTF8.self)
+            guard text.hasPrefix("WHISKER_SERVE_OWNER=") else { return false }
+            let parts = text.split(separator: "|")
+            return parts.count == 3 && parts[1] == "\(server)"
+        }
+        if marked {
+            let name = (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            found.append("\(pid) \(name)")
+        }
+    }
+    return found
+}
