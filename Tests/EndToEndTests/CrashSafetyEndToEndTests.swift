@@ -145,15 +145,22 @@ import Testing
             #expect(device.output.contains { $0.contains("retrying") }, "the cut download was retried: \(device.output.suffix(8))")
             #expect(device.waitForLine(timeout: 30) { $0.hasSuffix(": before the crash") } != nil, "\(device.output.suffix(6))")
         }
+        // Every device is back (polling again: `connected`, or `up_to_date` after an ack) and
+        // has applied the newest succeeded patch.
+        let patches = try server.request("GET", "/api/patches").json?["patches"] as? [[String: Any]] ?? []
+        let newest = patches.filter { $0["state"] as? String == "succeeded" }.compactMap { $0["id"] as? Int }.max()
         let deadline = Date().addingTimeInterval(30)
-        var states: [String] = []
+        var devices: [(state: String, applied: Int?)] = []
+        func caughtUp() -> Bool {
+            !devices.isEmpty && devices.allSatisfy { ["connected", "up_to_date"].contains($0.state) && $0.applied == newest }
+        }
         repeat {
-            let devices = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
-            states = devices.compactMap { $0["state"] as? String }
-            if !states.isEmpty, states.allSatisfy({ $0 == "up_to_date" }) { break }
+            let listed = try server.request("GET", "/api/devices").json?["devices"] as? [[String: Any]] ?? []
+            devices = listed.map { ($0["state"] as? String ?? "?", $0["lastAppliedPatch"] as? Int) }
+            if caughtUp() { break }
             Thread.sleep(forTimeInterval: 0.2)
         } while Date() < deadline
-        #expect(!states.isEmpty && states.allSatisfy { $0 == "up_to_date" }, "every device is back: \(states)")
+        #expect(caughtUp(), "every device is back on patch \(newest ?? 0): \(devices)")
         #expect(app.isRunning)
         try Self.expectOnlySucceededLibrariesServed(server)
     }
