@@ -126,4 +126,16 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: store.directory.path)
         #expect(names == ["project-state.json"], "\(names)")
     }
+
+    @Test func temporariesOfAKilledWriterAreRemovedAndThoseOfALiveOneKept() throws {
+        let disk = try SmallDisk()
+        let store = ProjectStore(disk.layout)
+        try store.write(ProjectState(project: disk.layout.projectDirectory.path), for: .projectState)
+        let dead = store.directory.appendingPathComponent("journal.json\(AtomicFile.temporaryMarker)4194399-0a1b2c3d")
+        let live = store.directory.appendingPathComponent("journal.json\(AtomicFile.temporaryMarker)\(getpid())-0a1b2c3d")
+        for file in [dead, live] { try Data("{\"format\": 1, \"val".utf8).write(to: file) }
+        store.removeAbandonedWrites()
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: store.directory.path))
+        #expect(names == ["project-state.json", live.lastPathComponent], "\(names)")
+    }
 }

@@ -56,6 +56,7 @@ public final class ProjectSession: Sendable {
         self.lastEventID = lastEventID
         self.pipeline = pipeline
         self.clock = clock
+        ProjectStore(layout).removeAbandonedWrites()
         var journal = try Journal.load(layout) ?? Journal()
         let marked = RunningJob.load(layout)
         for running in marked { journal.adopt(running) }

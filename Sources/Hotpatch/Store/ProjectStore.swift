@@ -61,6 +61,12 @@ public struct ProjectStore: Sendable {
         try JSONFile.encode(Envelope(format: Self.format, value: value))
     }
 
+    /// Removes what writers killed before their rename left in the store (temporaries of
+    /// processes that no longer run); the records themselves are whole either way.
+    public func removeAbandonedWrites() {
+        AtomicFile.removeTemporariesOfEndedWriters(in: directory.path)
+    }
+
     /// Every record file in the store, for ``JSONFile/sync(_:)``.
     public var recordFiles: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []

@@ -106,6 +106,18 @@ enum AtomicFile {
         return Failure(path: path, reason: "\(what): \(String(cString: strerror(code)))", errno: code)
     }
 
+    /// Removes temporary files in `directory` whose writer no longer runs (the pid in the name):
+    /// what a process killed between its write and its rename left behind.
+    static func removeTemporariesOfEndedWriters(in directory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            guard let marker = name.range(of: temporaryMarker),
+                  let pid = name[marker.upperBound...].split(separator: "-").first.flatMap({ Int32($0) }),
+                  kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            unlink("\(directory)/\(name)")
+        }
+    }
+
     /// Removes temporary files in `directory` that a writer killed before its rename left behind
     /// (older than `age` seconds, so a write in progress is never touched).
     static func removeAbandonedTemporaries(in directory: String, olderThan age: Int = 600) {
