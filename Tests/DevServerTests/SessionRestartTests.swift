@@ -4,11 +4,11 @@ import HTTP
 @testable import Hotpatch
 import Testing
 
-/// A session started on the journal of an earlier run: what was half done is cancelled with
+/// A session started on the journal of an earlier run: what was half done failed with
 /// `server_stopped`, what was done is kept and served; journals that kept jump tables as text
 /// still read.
 @Suite struct SessionRestartTests {
-    @Test func halfFinishedJobsAreCancelledAndFinishedOnesKeptAndServed() throws {
+    @Test func halfFinishedJobsFailAndFinishedOnesAreKeptAndServed() throws {
         let root = URL(fileURLWithPath: "/unused")
         let old = try #require(BuildID("b20270101-000000-aaaaaa"))
         let current = try #require(BuildID("b20270102-000000-bbbbbb"))
@@ -34,12 +34,15 @@ import Testing
         let harness = try SessionHarness(journal: journal)
         let session = harness.session
 
-        // Unfinished: cancelled, and why.
+        // Unfinished: failed, and why.
         let stoppedBuild = try #require(session.buildRecord(unfinished.rawValue))
-        #expect(stoppedBuild.state == .cancelled && stoppedBuild.error?.code == "server_stopped")
-        #expect(session.buildRecord(current.rawValue)?.warmUp?.state == .cancelled)
-        #expect(session.patches(after: 1).map(\.state) == [.cancelled, .cancelled])
+        #expect(stoppedBuild.state == .failed && stoppedBuild.error?.code == "server_stopped")
+        #expect(session.buildRecord(current.rawValue)?.warmUp?.state == .failed)
+        #expect(session.patches(after: 1).map(\.state) == [.failed, .failed])
         #expect(session.patches(after: 1).map(\.error?.code) == ["server_stopped", "server_stopped"])
+        #expect(session.patches(after: 1).map(\.error?.message) == [
+            "the server stopped while the patch compiled", "the server stopped before the patch started",
+        ])
         #expect(session.visibleDevices.map(\.state) == [.lost])
         #expect(session.status().queue.isEmpty)
         #expect(harness.pipeline.calls.isEmpty, "nothing runs again by itself")

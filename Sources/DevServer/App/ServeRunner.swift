@@ -62,6 +62,15 @@ public struct ServeError: HotpatchError {
 /// kept build is current, serve, watch, then shut down cleanly.
 public enum ServeRunner {
     public static func run(_ options: ServeOptions, logger: Logger = Logger(label: "whisker.serve")) async throws {
+        let layout = ProjectLayout(project: options.project, cacheDirectory: options.cacheDirectory)
+        // Before any job: what a killed server on this project left running (cargo, rustc, the
+        // linker) would go on writing where the new jobs write. Then this server marks its own
+        // children, through the environment they inherit.
+        let orphans = ChildProcessOwner.stopOrphans(root: layout.root)
+        if !orphans.isEmpty {
+            logger.warning("stopped \(orphans.count) process(es) an earlier server of this project left running: \(orphans.map { "\($0.name) (\($0.pid))" }.joined(separator: ", "))")
+        }
+        ChildProcessOwner.claim(root: layout.root)
         let environment = ProcessInfo.processInfo.environment
         guard FileManager.default.fileExists(atPath: options.project.appendingPathComponent("Cargo.toml").path) else {
             throw ServeError(code: "no_cargo_toml", message: "\(options.project.path) has no Cargo.toml", hint: "pass the directory of a cargo project with --project")
@@ -79,7 +88,6 @@ public enum ServeRunner {
         }
 
         let token: String? = options.lan ? (options.token ?? Self.randomToken()) : options.token
-        let layout = ProjectLayout(project: options.project, cacheDirectory: options.cacheDirectory)
         let events = EventHub(firstEventID: Journal.lastEventID(in: layout) + 1)
         let session = try ProjectSession(
             configuration: SessionConfiguration(
@@ -112,10 +120,13 @@ public enum ServeRunner {
         let console = options.terminalUI ? ServeConsole.start(session: session, pageURL: pageURL, logger: logger, quit: quit) : nil
         defer { console?.stop() }
 
-        if session.hasUpToDateBuild(), let current = session.currentBuild {
-            logger.info("using kept build \(current.id.rawValue): sources unchanged since it or its last patch")
-        } else {
-            try session.enqueueBuild(trigger: .startup)
+        switch try session.startup() {
+        case .keptBuild(let build):
+            logger.info("using kept build \(build.rawValue): sources unchanged since it or its last patch")
+        case .patch(let id, let build):
+            logger.info("using kept build \(build.rawValue): sources changed since it or its last patch, patch \(id) queued")
+        case .build:
+            break
         }
 
         let watcher = options.watch ? SourceWatching.start(session: session, logger: logger) : nil

@@ -50,13 +50,14 @@ struct LivePipeline: PatchPipeline {
     }
 
     func isUpToDate(_ build: FatBuild) -> Bool {
-        // A build an older whisker-dev made may lack what patches now rely on (whole rlibs linked).
         // Sources that cannot be compared count as changed: the answer only decides to build again.
-        guard build.pipelineVersion == FatBuild.currentPipelineVersion,
-              FileManager.default.isExecutableFile(atPath: build.binary),
-              let unchanged = try? sourcesUnchanged()
-        else { return false }
+        guard isPatchable(build), let unchanged = try? sourcesUnchanged() else { return false }
         return unchanged
+    }
+
+    func isPatchable(_ build: FatBuild) -> Bool {
+        // A build an older whisker-dev made may lack what patches now rely on (whole rlibs linked).
+        build.pipelineVersion == FatBuild.currentPipelineVersion && FileManager.default.isExecutableFile(atPath: build.binary)
     }
 
     func sourcesUnchanged() throws -> Bool? {

@@ -36,6 +36,10 @@ protocol PatchPipeline: Sendable {
     /// binary still there, and no tracked source changed since it or its last patch.
     func isUpToDate(_ build: FatBuild) -> Bool
 
+    /// Whether patches can still be made against `build`: made by this pipeline version and its
+    /// binary still there (the sources may have changed since).
+    func isPatchable(_ build: FatBuild) -> Bool
+
     /// Whether the tracked sources are as the last build or patch left them; nil when no sources
     /// are tracked yet (nothing to compare).
     func sourcesUnchanged() throws -> Bool?

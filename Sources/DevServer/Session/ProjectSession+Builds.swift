@@ -3,11 +3,30 @@ import Hotpatch
 
 /// Fat builds: queueing, cancelling, the build job and the warm-up that follows it.
 extension ProjectSession {
-    /// Whether a kept build of the current sources exists (nothing changed since it or the last
-    /// patch), so `serve` can start without building again.
-    public func hasUpToDateBuild() -> Bool {
-        guard let build = currentBuild?.build else { return false }
-        return pipeline.isUpToDate(build)
+    /// What a starting server does about the project's sources (``startup()``).
+    public enum Startup: Sendable, Equatable {
+        /// The kept build is current: nothing to do.
+        case keptBuild(BuildID)
+        /// The sources changed since the kept build or its last patch — saved while no server
+        /// ran, or the edit of a patch a killed server never finished: patch `id` was queued,
+        /// and the devices of the kept build catch up with it.
+        case patch(id: Int, build: BuildID)
+        /// No build can be patched (none yet, made by an older whisker-dev, its binary gone, or
+        /// the patch could not be queued): fat build `id` was queued.
+        case build(BuildID)
+    }
+
+    /// Queues what the sources need at startup: nothing, a patch of the kept build, or a fat build.
+    public func startup() throws(SessionError) -> Startup {
+        if let build = currentBuild?.build, pipeline.isPatchable(build) {
+            if pipeline.isUpToDate(build) { return .keptBuild(build.id) }
+            do {
+                return .patch(id: try enqueuePatch(trigger: .startup), build: build.id)
+            } catch {
+                logger.warning("cannot patch kept build \(build.id.rawValue) at startup (\(error.message)): building instead")
+            }
+        }
+        return .build(try enqueueBuild(trigger: .startup))
     }
 
     /// Queues a fat build with the server's settings, which `request` may only confirm.
@@ -50,6 +69,7 @@ extension ProjectSession {
         }
         logger.info("build \(key) started")
         do {
+            try markStarted(.build, key)
             let build = try pipeline.fatBuild(id: id, cancellation: cancellation) { [self] timing in
                 change { state in
                     state.update(BuildRecord.self, key) { $0.phases.append(timing) }
@@ -63,6 +83,7 @@ extension ProjectSession {
                     $0.build = build; $0.phases = build.phases; $0.binarySize = size; $0.binarySha256 = digest
                     $0.warmUp = WarmUpRecord(state: .queued)
                 }
+                state.unsyncedFiles += [build.binary, layout.build(id).buildRecord.path]
                 // The binary is ready to start now: the warm-up below is for patches, not for running it.
                 state.finish(BuildRecord.self, key, .succeeded, error: nil, at: clock.now())
             }

@@ -46,6 +46,7 @@ extension ProjectSession {
             size: plan.library.size, table: linked.jumpTable, plan: plan)
         change { state in
             state.update(PatchRecord.self, key) { $0.links.append(record) }
+            state.unsyncedFiles.append(record.libraryPath)
             for device in state.liveDevices(of: compilation.buildId) where record.isShared || device.aslrReference == aslrReference {
                 state.emit(.jumpTable(patchId: patchId, device: device.id, link: record.resliding(to: device.aslrReference)))
             }
@@ -75,35 +76,51 @@ extension ProjectSession {
     /// patch job did not know that process; the first link when neither is named.
     func library(patchId: Int, deviceId: String?, aslrReference: UInt64?) throws(SessionError) -> LinkRecord {
         let record = try patch(patchId)
+        guard record.state == .succeeded else {
+            // Linked but not committed (still running, or failed after its link): not the patch yet.
+            throw .conflict("no_library", "patch \(patchId) has no library (it \(record.state == .running ? "is running" : record.state.rawValue))",
+                            hint: "libraries exist for succeeded patches")
+        }
         var reference = aslrReference
         if let deviceId {
             reference = try device(deviceId).aslrReference
         }
         if let reference {
             if let link = record.link(for: reference) { return link }
-            if record.state == .succeeded, let reverted = record.revertOf {
+            if let reverted = record.revertOf {
                 // A revert serves the earlier patch's library: that one linked for this process.
                 let source = try library(patchId: record.revertTo ?? reverted, deviceId: nil, aslrReference: reference)
                 change { $0.addRevertLink(source, patchId: patchId, revertOf: reverted, target: record.revertTo) }
                 if let link = patchRecord(patchId)?.link(for: reference) { return link }
             }
-            if record.state == .succeeded, let stored = record.compilation {
+            if let stored = record.compilation {
                 return try SessionError.wrapping { try linkStored(stored, patchId: patchId, aslrReference: reference) }
             }
         } else if let first = record.links.first {
             return first
         }
         throw .conflict(
-            "no_library", "patch \(patchId) has no library\(record.state == .succeeded ? " for that process" : " (it \(record.state.rawValue))")",
+            "no_library", "patch \(patchId) has no library for that process",
             hint: "libraries exist for succeeded patches; name a registered device with ?device=ID")
     }
 
-    /// The bytes of a linked library; `library_missing` once its file was removed.
+    /// The bytes of a linked library, exactly those its record describes: `library_missing` once
+    /// its file was removed, `library_corrupt` when the file no longer has the recorded size and
+    /// sha256 (cut short by a crash or a full disk, changed by hand) — a device is never sent
+    /// bytes that are not the patch. Both are 410: the runtime then gives the patch up rather than
+    /// retrying it forever.
     func libraryContents(_ link: LinkRecord, patchId: Int) throws(SessionError) -> [UInt8] {
-        guard let bytes = FileManager.default.contents(atPath: link.libraryPath) else {
+        TestHooks.pause(at: .download)
+        guard let data = FileManager.default.contents(atPath: link.libraryPath) else {
             throw SessionError(.gone, "library_missing", "the library of patch \(patchId) is no longer on disk")
         }
-        return Array(bytes)
+        let bytes = Array(data)
+        guard bytes.count == link.size, HotpatchModuleCache.sha256(of: bytes) == link.sha256 else {
+            logger.error("patch \(patchId): \(link.libraryPath) is \(bytes.count) bytes that do not match the recorded \(link.size) bytes and sha256 \(link.sha256); not served")
+            throw SessionError(.gone, "library_corrupt", "the library of patch \(patchId) on disk is not the one that was linked (\(bytes.count) of \(link.size) bytes, sha256 differs)",
+                               hint: "make a new patch: save the source again, or POST /api/patches")
+        }
+        return bytes
     }
 
     /// Links, on the link executor, every succeeded patch of the device's build that has no

@@ -87,6 +87,7 @@ extension ProjectSession {
         }
         guard let build else { return }
         do {
+            try markStarted(.patch, key)
             let compilation = try pipeline.compile(build, patch: layout.patch(id), cancellation: cancellation)
             let stored = compilation.stored
             change { state in
@@ -126,11 +127,16 @@ extension ProjectSession {
         } catch {
             // A save that changed nothing (same bytes written again) is not a failure.
             let nothingChanged = (error as? ThinBuildError).map { if case .nothingChanged = $0 { true } else { false } } ?? false
-            let state: JobState = cancellation.isCancelled || nothingChanged ? .cancelled : .failed
+            let jobState: JobState = cancellation.isCancelled || nothingChanged ? .cancelled : .failed
             let failure = JobFailure(error)
-            change { $0.finish(PatchRecord.self, key, state, error: failure, at: clock.now()) }
-            logger.error("patch \(id) \(state.rawValue): \(failure.logLine)")
-            if state == .failed { restartAfterUnpatchableEdit(patchId: id, failure: failure) }
+            change { state in
+                // A library linked before the failure (a commit the full disk refused) was never
+                // the patch: no record lists it, nothing serves it.
+                state.update(PatchRecord.self, key) { $0.links = [] }
+                state.finish(PatchRecord.self, key, jobState, error: failure, at: clock.now())
+            }
+            logger.error("patch \(id) \(jobState.rawValue): \(failure.logLine)")
+            if jobState == .failed { restartAfterUnpatchableEdit(patchId: id, failure: failure) }
         }
     }
 

@@ -67,6 +67,7 @@ extension ProjectSession {
         }
         guard let started else { return }
         do {
+            try markStarted(.patch, key)
             // Every process the earlier patch was linked for, and every live device of the build.
             let references = read { state in
                 (state.journal.record(PatchRecord.self, String(started.source))?.links.map(\.aslrReference) ?? [])
@@ -102,7 +103,11 @@ extension ProjectSession {
         } catch {
             let state: JobState = cancellation.isCancelled ? .cancelled : .failed
             let failure = JobFailure(error)
-            change { $0.finish(PatchRecord.self, key, state, error: failure, at: clock.now()) }
+            change { session in
+                // Only a succeeded record lists libraries (see `runPatch`).
+                session.update(PatchRecord.self, key) { $0.links = [] }
+                session.finish(PatchRecord.self, key, state, error: failure, at: clock.now())
+            }
             logger.error("patch \(id) (revert of \(reverted)) \(state.rawValue): \(failure.logLine)")
         }
     }

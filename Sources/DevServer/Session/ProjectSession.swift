@@ -39,9 +39,10 @@ public final class ProjectSession: Sendable {
     /// encode the whole journal 16 times on the HTTP thread.
     let journalExecutor = DispatchQueue(label: "whisker.journal")
 
-    /// Loads the journal of an earlier run, if any; its unfinished jobs are `cancelled` and its
-    /// devices `lost` until they poll again. Throws what reading the journal throws.
-    /// `pipeline` and `clock` default to the real ones.
+    /// Loads the journal of an earlier run, if any, with the job a killed server had started
+    /// and not yet journaled (``RunningJob``); its unfinished jobs are `failed`
+    /// (`server_stopped`) and its devices `lost` until they poll again. Throws what reading the
+    /// journal throws. `pipeline` and `clock` default to the real ones.
     init(
         configuration: SessionConfiguration, logger: Logger = Logger(label: "whisker.serve"),
         lastEventID: @escaping @Sendable () -> UInt64,
@@ -55,12 +56,13 @@ public final class ProjectSession: Sendable {
         self.lastEventID = lastEventID
         self.pipeline = pipeline
         self.clock = clock
-        var journal = Journal()
-        if let loaded = try Journal.load(layout) {
-            journal = loaded
-            journal.markInterrupted()
-        }
+        ProjectStore(layout).removeAbandonedWrites()
+        var journal = try Journal.load(layout) ?? Journal()
+        let marked = RunningJob.load(layout)
+        for running in marked { journal.adopt(running) }
+        let interrupted = journal.markInterrupted()
         var initial = SessionState(journal: journal)
+        initial.markedJobs = marked.map { ($0.kind, $0.key) }
         do {
             initial.toolchain = try pipeline.toolchain()
         } catch {
@@ -69,6 +71,11 @@ public final class ProjectSession: Sendable {
         }
         state = Mutex(initial)
         jobs.start { [weak self] in self?.runNextJob() ?? false }
+        // The failures just recorded, and the adopted jobs, are journaled (and their markers
+        // dropped) without waiting for a change.
+        if interrupted || !marked.isEmpty {
+            journalExecutor.async { [self] in writeJournal() }
+        }
     }
 
     deinit {
@@ -135,29 +142,13 @@ public final class ProjectSession: Sendable {
                 }
             }
         }
-        if effects.journal, !state.journalWriteScheduled, !state.journalClosed {
+        if effects.urgent, !state.journalClosed {
+            // A job ended: written now (a write already scheduled still runs, and finds less).
+            journalExecutor.async { [self] in writeJournal() }
+        } else if effects.journal, !state.journalWriteScheduled, !state.journalClosed {
             // One write, 50 ms after the first change, carries every change made until it starts.
             state.journalWriteScheduled = true
             journalExecutor.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in writeJournal() }
-        }
-    }
-
-    /// Writes the journal now (temp file + rename), on the journal executor; `last`: the final
-    /// write of `shutdown`, after which none is made. A failure is logged: the records stay served
-    /// from memory, and the next change tries again.
-    private func writeJournal(last: Bool = false) {
-        let taken = state.withLock { state -> Journal? in
-            guard !state.journalClosed else { return nil }
-            state.journalClosed = last
-            state.journalWriteScheduled = false
-            return state.journal
-        }
-        guard var snapshot = taken else { return }
-        snapshot.lastEventId = lastEventID()
-        do {
-            try snapshot.save(layout)
-        } catch {
-            logger.error("cannot write the journal \(Journal.file(in: layout).path): \(error)")
         }
     }
 }

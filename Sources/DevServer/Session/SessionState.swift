@@ -25,11 +25,20 @@ struct SessionState: Sendable {
     /// `shutdown` wrote the last journal: nothing is written after it (the process is ending, or
     /// a test removes the directory).
     var journalClosed = false
+    /// Jobs whose ``RunningJob`` marker is in the store: each is removed once a journal write
+    /// carries the job.
+    var markedJobs: [(kind: JobQueue.Kind, key: String)] = []
+    /// Files a record now names (libraries, kept binaries, build records) that were written
+    /// without `fsync`: the next journal write syncs them first, so a journal on disk never
+    /// names bytes a power loss could take.
+    var unsyncedFiles: [String] = []
 
     /// Events of the change in progress, handed to the observers when it ends.
     private(set) var outbox: [SessionEvent] = []
     /// Whether the change in progress changed something the journal keeps.
     private(set) var journalChanged = false
+    /// Whether that change should be written at once rather than coalesced (a job ended).
+    private(set) var journalUrgent = false
 
     init(journal: Journal) {
         self.journal = journal
@@ -40,18 +49,22 @@ struct SessionState: Sendable {
         outbox.append(event)
     }
 
-    /// The journal must be written (soon, coalesced with other changes).
-    mutating func journalDidChange() {
+    /// The journal must be written (soon, coalesced with other changes); `urgent`: now, because
+    /// a job ended — the window in which a killed server would forget how it ended stays as
+    /// short as one write.
+    mutating func journalDidChange(urgent: Bool = false) {
         journalChanged = true
+        journalUrgent = journalUrgent || urgent
     }
 
-    /// What the change left to do after it: its events, and whether to write the journal.
-    mutating func takeEffects() -> (events: [SessionEvent], journal: Bool) {
+    /// What the change left to do after it: its events, and whether to write the journal (now).
+    mutating func takeEffects() -> (events: [SessionEvent], journal: Bool, urgent: Bool) {
         defer {
             outbox = []
             journalChanged = false
+            journalUrgent = false
         }
-        return (outbox, journalChanged)
+        return (outbox, journalChanged, journalUrgent)
     }
 
     // MARK: records
@@ -70,7 +83,7 @@ struct SessionState: Sendable {
     ) {
         guard let record = update(type, key, { $0.finish(state, error: error, at: date) }) else { return }
         emit(Record.event(.finished, record))
-        journalDidChange()
+        journalDidChange(urgent: true)
     }
 
     /// Ends the record of `job` (a build or a patch) in `state` and reports it.

@@ -154,6 +154,11 @@ public struct HotpatchModuleCache: Sendable {
         return hasher.finalize().lowercaseHex
     }
 
+    /// Lowercase hex sha256 of `bytes` (what a served patch library is checked against).
+    public static func sha256(of bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).lowercaseHex
+    }
+
     /// sha256 of the file at `path`.
     public static func sha256(ofFileAt path: String) throws(ObjectFileError) -> String {
         sha256(of: try MappedFile(path: path))

@@ -57,7 +57,8 @@ struct CargoBuild {
             stderrLine: { line in
                 log.write(line)
                 progress(.output(line))
-            }
+            },
+            started: { TestHooks.pause(at: .cargo, child: $0) }
         )
         log.write("[exit] \(result.exitStatus) after \(result.duration.milliseconds) ms")
         return Outcome(crates: crates.withLock { $0 }, result: result)

@@ -56,10 +56,10 @@ struct BaselineRecord: Codable, Equatable, Sendable {
 }
 
 extension DiffBaseline {
-    /// Records `patch`'s objects as the baseline of the next patch of the same build (the project
-    /// store's `function-baseline`). Called when the patch is committed: a failed or cancelled
-    /// patch must not become the baseline.
-    public static func record(_ patch: PatchObjects, buildId: BuildID, patchId: Int, layout: ProjectLayout) throws {
+    /// The project store's `function-baseline` record with `patch`'s objects as the baseline of
+    /// the next patch of the same build. Written by the patcher's commit, with the other records
+    /// (``ProjectStore/Batch``): a failed or cancelled patch must not become the baseline.
+    static func recording(_ patch: PatchObjects, buildId: BuildID, patchId: Int, layout: ProjectLayout) throws -> BaselineRecord {
         let store = ProjectStore(layout)
         var record = try store.read(.functionBaseline) ?? BaselineRecord(buildId: buildId, patches: [])
         if record.buildId != buildId { record = BaselineRecord(buildId: buildId, patches: []) }
@@ -67,7 +67,7 @@ extension DiffBaseline {
         record.patches.append(.init(patchId: patchId, crates: patch.objectsByCrate))
         record.patches.sort { $0.patchId < $1.patchId }
         record.patches = Array(record.patches.suffix(BaselineRecord.kept))
-        try store.write(record, for: .functionBaseline)
+        return record
     }
 
     /// The baseline stage: the best baseline for one rebuilt `crate` of patch `patchId` of

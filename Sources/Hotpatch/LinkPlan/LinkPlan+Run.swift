@@ -23,7 +23,7 @@ extension LinkOutcome {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = plan.arguments
         if !plan.environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(plan.environment) { _, new in new }
+            process.environment = ChildProcessOwner.marking(ProcessInfo.processInfo.environment.merging(plan.environment) { _, new in new })
         }
         if let workingDirectory = plan.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         // One pipe for both streams, read to EOF before waiting: the linker can't block on a
@@ -40,6 +40,7 @@ extension LinkOutcome {
         } catch {
             throw .linkerNotFound("\(linker) (\(error.localizedDescription))")
         }
+        TestHooks.pause(at: .link, child: process.processIdentifier)
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let duration = clock.now - start

@@ -51,16 +51,28 @@ public struct Patcher: Sendable {
     /// Records the sources the compilation saw as the new baseline, so the next patch rebuilds
     /// only what changes after it.
     /// `libraryPath`: the shared library linked from it, which exports the statics the patch added.
+    ///
+    /// All or nothing: the project state, the function baseline and the statics record are
+    /// staged first and renamed into place together (``ProjectStore/Batch``), so a full disk
+    /// (``FileError/diskFull(path:reason:)``) fails the commit with every record as it was.
     public func commit(_ compilation: PatchCompilation, libraryPath: String? = nil) throws {
+        TestHooks.pause(at: .commit)
+        let batch = ProjectStore(layout).batch()
         if let relocation = compilation.relocation, !relocation.exportedStatics.isEmpty, let libraryPath {
-            try PatchStaticsRecord.record(
-                relocation.exportedStatics, library: libraryPath, layout: layout, buildId: compilation.build.id.rawValue)
+            try batch.stage(
+                PatchStaticsRecord.adding(
+                    relocation.exportedStatics, library: libraryPath, layout: layout, buildId: compilation.build.id.rawValue),
+                for: .patchStatics)
         }
         let state = try ProjectState.load(layout)
-        try state.recordingThinRebuild(
-            compilation.thinPlan, result: compilation.thinResult, build: compilation.build, units: compilation.units).save(layout)
-        try DiffBaseline.record(
-            compilation.patchObjects, buildId: compilation.build.id, patchId: compilation.patch.id, layout: layout)
+        try batch.stage(
+            state.recordingThinRebuild(
+                compilation.thinPlan, result: compilation.thinResult, build: compilation.build, units: compilation.units),
+            for: .projectState)
+        try batch.stage(
+            DiffBaseline.recording(compilation.patchObjects, buildId: compilation.build.id, patchId: compilation.patch.id, layout: layout),
+            for: .functionBaseline)
+        try batch.commit()
     }
 
     /// Rebuilds a `PatchCompilation` from what was stored: the build record and the objects on disk.

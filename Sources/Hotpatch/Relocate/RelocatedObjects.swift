@@ -50,10 +50,12 @@ struct PatchStaticsRecord: Codable, Sendable {
         return record.libraries.filter { FileManager.default.fileExists(atPath: $0.value) }
     }
 
-    static func record(_ statics: [String], library: String, layout: ProjectLayout, buildId: String) throws {
+    /// The record with `statics` of `library` added (those already exported keep their library),
+    /// for the patcher's commit to write.
+    static func adding(_ statics: [String], library: String, layout: ProjectLayout, buildId: String) throws -> PatchStaticsRecord {
         var libraries = try load(layout, buildId: buildId)
         for name in statics where libraries[name] == nil { libraries[name] = library }
-        try ProjectStore(layout).write(PatchStaticsRecord(buildId: buildId, libraries: libraries), for: .patchStatics)
+        return PatchStaticsRecord(buildId: buildId, libraries: libraries)
     }
 }
 

@@ -49,8 +49,28 @@ public struct ProjectStore: Sendable {
         return value
     }
 
-    public func write<Value>(_ value: Value, for key: Key<Value>) throws {
-        try JSONFile.writeAtomically(try JSONFile.encode(Envelope(format: Self.format, value: value)), to: file(key))
+    /// Replaces the record (temporary file + rename: a kill leaves the old record or the new one,
+    /// a full disk the old one, ``FileError/diskFull(path:reason:)``). `durable`: synced to the
+    /// disk too (see ``AtomicFile``: costly, so not on a patch's critical path).
+    public func write<Value>(_ value: Value, for key: Key<Value>, durable: Bool = false) throws {
+        try JSONFile.writeAtomically(try encoded(value), to: file(key), durable: durable)
+    }
+
+    /// The record's bytes as the store keeps them.
+    func encoded<Value: Codable>(_ value: Value) throws -> Data {
+        try JSONFile.encode(Envelope(format: Self.format, value: value))
+    }
+
+    /// Removes what writers killed before their rename left in the store (temporaries of
+    /// processes that no longer run); the records themselves are whole either way.
+    public func removeAbandonedWrites() {
+        AtomicFile.removeTemporariesOfEndedWriters(in: directory.path)
+    }
+
+    /// Every record file in the store, for ``JSONFile/sync(_:)``.
+    public var recordFiles: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.sorted().map { directory.appendingPathComponent($0).path }
     }
 
     private struct Envelope<Value: Codable>: Codable {

@@ -49,12 +49,14 @@ public struct CommandResult: Sendable {
 /// and stopped (SIGTERM) when a `Cancellation` fires.
 public enum CommandRunner {
     /// Runs `command` to completion. A non-zero exit is not an error here (callers decide what it
-    /// means); not being able to start, or being cancelled, is.
+    /// means); not being able to start, or being cancelled, is. `started`: called with the
+    /// child's pid once it runs, before its output is read (``TestHooks`` pause there).
     public static func run(
         _ command: Command,
         cancellation: Cancellation? = nil,
         stdoutLine: (@Sendable (String) -> Void)? = nil,
-        stderrLine: (@Sendable (String) -> Void)? = nil
+        stderrLine: (@Sendable (String) -> Void)? = nil,
+        started: ((Int32) -> Void)? = nil
     ) throws -> CommandResult {
         let searchPath = command.environment?["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
         guard let executable = which(command.executable, searchPath: searchPath) else {
@@ -65,7 +67,7 @@ public enum CommandRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = command.arguments
-        if let environment = command.environment { process.environment = environment }
+        if let environment = command.environment { process.environment = ChildProcessOwner.marking(environment) }
         if let directory = command.workingDirectory { process.currentDirectoryURL = directory }
         let stdoutPipe = Pipe()
         let stderrPipe = Pipe()
@@ -85,6 +87,7 @@ public enum CommandRunner {
         let exited = Locked(false)
         let token = cancellation?.addHandler { stop(pid, exited: exited) }
         defer { cancellation?.removeHandler(token) }
+        started?(pid)
 
         let group = DispatchGroup()
         let stdoutBox = drain(stdoutPipe.fileHandleForReading, group: group, onLine: stdoutLine)

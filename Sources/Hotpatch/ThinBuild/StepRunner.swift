@@ -54,7 +54,7 @@ extension StepOutcome {
         for (metadata, archive) in step.metadataArchives.sorted(by: { $0.key < $1.key }) {
             try MetadataArchive.write(wrapping: metadata, to: archive)
         }
-        let result = try CommandRunner.run(step.command, cancellation: cancellation)
+        let result = try CommandRunner.run(step.command, cancellation: cancellation, started: { TestHooks.pause(at: .rustc, child: $0) })
         let diagnostics = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard result.succeeded else {
             throw ThinBuildError.rustcFailed(crate: step.crateName, exitStatus: result.exitStatus, diagnostics: diagnostics, command: step.command.displayString)

@@ -170,6 +170,7 @@ final class FakePipeline: PatchPipeline {
     }
 
     func isUpToDate(_ build: FatBuild) -> Bool { false }
+    func isPatchable(_ build: FatBuild) -> Bool { true }
 
     func sourcesUnchanged() throws -> Bool? { script.withLock { $0.sourcesUnchanged } }
 

@@ -15,8 +15,9 @@ final class SessionHarness {
     let session: ProjectSession
     private let recorded = Recorded()
 
-    /// `journal` is written where the session looks for one before it starts (a restart).
-    init(linkMode: PatchLinkMode = .shared, journal: Journal? = nil) throws {
+    /// `journal` is written where the session looks for one before it starts (a restart), and
+    /// `running` as the markers of jobs a killed server had started (``RunningJob``).
+    init(linkMode: PatchLinkMode = .shared, journal: Journal? = nil, running: [RunningJob] = []) throws {
         scratch = try TemporaryDirectory()
         let project = URL(fileURLWithPath: scratch.path).appendingPathComponent("project")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
@@ -28,6 +29,7 @@ final class SessionHarness {
             try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
             try journal.save(layout)
         }
+        for marker in running { try marker.save(layout) }
         pipeline = FakePipeline(layout: layout, clock: clock, linkMode: linkMode)
         // Quiet: the records and events are what the tests read.
         let logger = Logger(label: "whisker.test-session") { _ in SwiftLogNoOpLogHandler() }

@@ -8,11 +8,14 @@ final class DevServerProcess: @unchecked Sendable {
     let process: RunningProcess
     let url: String
 
-    init(workspace: CounterWorkspace, extraArguments: [String] = []) throws {
+    /// `environment`: more variables for the server (`WHISKER_TEST_HOOKS`, another
+    /// `WHISKER_CACHE_DIR`).
+    init(workspace: CounterWorkspace, extraArguments: [String] = [], environment extra: [String: String] = [:]) throws {
         self.workspace = workspace
         var environment = ProcessInfo.processInfo.environment
         environment["WHISKER_CACHE_DIR"] = workspace.cache.path
         environment["PATH"] = "\(NSHomeDirectory())/.cargo/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
+        for (key, value) in extra { environment[key] = value }
         process = try RunningProcess(
             executable: BuiltProducts.whiskerDev,
             arguments: ["serve", "--project", workspace.project.path]
@@ -35,6 +38,11 @@ final class DevServerProcess: @unchecked Sendable {
         if process.isRunning { process.terminate() }
         process.process.waitUntilExit()
         return process.process.terminationStatus
+    }
+
+    /// `kill -9`: the server gets no chance to stop its jobs or write its journal.
+    func killHard() {
+        process.terminate()
     }
 
     struct HTTPResult {
