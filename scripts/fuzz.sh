@@ -11,7 +11,7 @@
 # crashed (the input is kept under .build-fuzz/artifacts/<target>/; scripts/fuzz.sh --replay FILE
 # --targets T runs it once).
 #
-#   scripts/fuzz.sh [--seconds 600] [--targets fuzz-elf,rust-json,…] [--build-only] [--replay FILE]
+#   scripts/fuzz.sh [--seconds 600] [--targets fuzz-elf,rust-json,…] [--nice 19] [--build-only] [--replay FILE]
 #
 # Corpora grow across runs in .build-fuzz/corpus/<target>/ (git-ignored).
 set -euo pipefail
@@ -24,14 +24,16 @@ RUST_TARGETS=(rust-http-response rust-json)
 seconds=600
 targets=""
 build_only=0
+niceness=19  # the fuzzer yields to everything else on the machine
 replay=""
 while (($#)); do
     case "$1" in
         --seconds) seconds=$2; shift 2 ;;
         --targets) targets=$2; shift 2 ;;
         --build-only) build_only=1; shift ;;
+        --nice) niceness=$2; shift 2 ;;
         --replay) replay=$2; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "fuzz: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -69,6 +71,8 @@ if wants_any "${RUST_TARGETS[@]}"; then
         -C panic=abort -C codegen-units=1 -C passes=sancov-module
         -C llvm-args=-sanitizer-coverage-level=4 -C llvm-args=-sanitizer-coverage-inline-8bit-counters
         -C llvm-args=-sanitizer-coverage-pc-table -C llvm-args=-sanitizer-coverage-trace-compares)
+    # What cargo would set for the crate (the User-Agent names the version).
+    CARGO_PKG_VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' runtime/Cargo.toml | head -1) \
     rustc "${RUSTC_FLAGS[@]}" --crate-type rlib --crate-name whisker_hot --cfg 'feature="fuzzing"' \
         runtime/src/lib.rs -o "$SCRATCH/bin/libwhisker_hot.rlib" 2>"$SCRATCH/logs/rust-build.log" \
         || { tail -30 "$SCRATCH/logs/rust-build.log" >&2; exit 2; }
@@ -197,7 +201,7 @@ for t in "${selected[@]}"; do
     before=$(find "$artifacts" -type f | wc -l)
     echo "fuzz: $t for ${seconds} s (log: $log)" >&2
     # shellcheck disable=SC2046
-    nice -n 19 "$SCRATCH/bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    nice -n "$niceness" "$SCRATCH/bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
         -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$artifacts/" \
         "$corpus" $(seed_dirs "$t") >"$log" 2>&1 && status=0 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -219,7 +223,7 @@ for t in "${selected[@]}"; do
 done
 
 echo
-echo "| target | seconds | executions | coverage (edges) | features | corpus | crashes |"
+echo "| target | seconds | executions | coverage (edges) | features | corpus | crashes |"  # nice $niceness
 echo "|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 exit $crashed
