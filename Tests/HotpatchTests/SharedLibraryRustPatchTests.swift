@@ -187,6 +187,30 @@ import ObjectFile
         #expect(error.message.contains("section .text overlaps \(place)"), "\(error.message)")
     }
 
+    /// Found by `scripts/fuzz.sh` (fuzz-relocate): a `.symtab` linked to a string table whose type
+    /// says it has no bytes (`SHT_NOBITS`) was rewritten, and the table moved to the end empty —
+    /// here it was also the section-name table, so every section lost its name.
+    @Test func aSymbolStringTableWithoutBytesIsRefused() throws {
+        let directory = try LinkTestTools.makeScratchDirectory("shared-nobits-strtab")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = "\(directory)/t.c"
+        try "int counter; int bump(void) { return ++counter; }\n".write(toFile: source, atomically: true, encoding: .utf8)
+        try LinkTestTools.runChecked("/usr/bin/env", ["cc", "-c", "-mcmodel=large", source, "-o", "\(directory)/t.o"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/t.o")))
+        let elf = try ELFFile(file: MappedFile(bytes: bytes, name: "t.o"))
+        let symtab = try #require(elf.symbolTableSection(.symtab))
+        let field = Int(elf.sectionHeaderTableOffset) + Int(symtab.link) * ELF.Layout.elf64.sectionHeaderSize + 4  // sh_type
+        for (index, byte) in [UInt8](arrayLiteral: UInt8(ELF.SectionType.nobits), 0, 0, 0).enumerated() { bytes[field + index] = byte }
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/damaged.o"))
+
+        let error = try #require(throws: RelocateError.self) {
+            _ = try RelocatedObjects.make(
+                objects: ["\(directory)/damaged.o"], executable: try SymbolTable.make(contentsOf: "/proc/self/exe"),
+                directory: URL(fileURLWithPath: directory))
+        }
+        #expect(error.message.contains("is not an SHT_STRTAB section"), "\(error.message)")
+    }
+
     /// Flipped bytes anywhere in a real large-model object: the rewrite either succeeds or
     /// throws a `RelocateError`; it never traps on a bad offset, count or index.
     @Test func corruptedObjectsNeverCrashTheRewrite() throws {
