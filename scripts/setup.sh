@@ -11,6 +11,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl python3)
 # tmux: the terminal UI test runs `whisker-dev serve` in a tmux pane (send-keys, capture-pane).
 APT_PACKAGES+=(tmux)
+# wrk: benchmarks/server_bench.py's load (HTTP requests while SSE subscribers and devices wait).
+APT_PACKAGES+=(wrk)
 if [[ "${WHISKER_WITH_BROWSER:-0}" == 1 ]]; then APT_PACKAGES+=(chromium); fi
 
 # Debian's rustc 1.63 and cargo (at /usr/bin; rustup's stay first on PATH): the runtime crate's

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Hotpatch
+import ObjectFile
 
 /// The shared link on a real rustc executable: the edited crate, compiled with the large code
 /// model and made slide-independent, links ONCE; two processes of the build (different ASLR
@@ -154,6 +155,60 @@ import Testing
         let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/t.o"))
         let fat = try SymbolTable.make(contentsOf: "/proc/self/exe")
         try RelocateFuzzing.expectEveryPrefixRefused(bytes, parts: 40, executable: fat, directory: directory)
+    }
+
+    /// Found by `scripts/fuzz.sh` (fuzz-relocate): a relocated section whose `sh_offset` points
+    /// into the ELF header (or the section header table) was accepted, and the rewrite's edits of
+    /// its instructions overwrote `e_shoff` — an unreadable object instead of an error.
+    @Test(arguments: ["the ELF header", "the section header table"])
+    func aSectionOverTheHeadersIsRefused(place: String) throws {
+        let directory = try LinkTestTools.makeScratchDirectory("shared-overlap")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = "\(directory)/t.c"
+        try "int counter; int bump(void) { return ++counter; }\n".write(toFile: source, atomically: true, encoding: .utf8)
+        try LinkTestTools.runChecked("/usr/bin/env", ["cc", "-c", "-mcmodel=large", source, "-o", "\(directory)/t.o"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/t.o")))
+        let fat = try SymbolTable.make(contentsOf: "/proc/self/exe")
+        // The untouched object relocates: the damage below is what gets it refused.
+        _ = try RelocatedObjects.make(objects: ["\(directory)/t.o"], executable: fat, directory: URL(fileURLWithPath: directory))
+
+        let elf = try ELFFile(file: MappedFile(bytes: bytes, name: "t.o"))
+        let text = try #require(elf.sections.first { $0.name == ".text" })
+        #expect(!elf.relocationSections(forSection: text.index).isEmpty, "bump's access to counter is relocated")
+        let newOffset = place == "the ELF header" ? 0 : elf.sectionHeaderTableOffset
+        let field = Int(elf.sectionHeaderTableOffset) + text.index * ELF.Layout.elf64.sectionHeaderSize + 24  // sh_offset
+        for index in 0..<8 { bytes[field + index] = UInt8(truncatingIfNeeded: newOffset >> (8 * UInt64(index))) }
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/damaged.o"))
+
+        let error = try #require(throws: RelocateError.self) {
+            _ = try RelocatedObjects.make(
+                objects: ["\(directory)/damaged.o"], executable: fat, directory: URL(fileURLWithPath: directory))
+        }
+        #expect(error.message.contains("section .text overlaps \(place)"), "\(error.message)")
+    }
+
+    /// Found by `scripts/fuzz.sh` (fuzz-relocate): a `.symtab` linked to a string table whose type
+    /// says it has no bytes (`SHT_NOBITS`) was rewritten, and the table moved to the end empty —
+    /// here it was also the section-name table, so every section lost its name.
+    @Test func aSymbolStringTableWithoutBytesIsRefused() throws {
+        let directory = try LinkTestTools.makeScratchDirectory("shared-nobits-strtab")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = "\(directory)/t.c"
+        try "int counter; int bump(void) { return ++counter; }\n".write(toFile: source, atomically: true, encoding: .utf8)
+        try LinkTestTools.runChecked("/usr/bin/env", ["cc", "-c", "-mcmodel=large", source, "-o", "\(directory)/t.o"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/t.o")))
+        let elf = try ELFFile(file: MappedFile(bytes: bytes, name: "t.o"))
+        let symtab = try #require(elf.symbolTableSection(.symtab))
+        let field = Int(elf.sectionHeaderTableOffset) + Int(symtab.link) * ELF.Layout.elf64.sectionHeaderSize + 4  // sh_type
+        for (index, byte) in [UInt8](arrayLiteral: UInt8(ELF.SectionType.nobits), 0, 0, 0).enumerated() { bytes[field + index] = byte }
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/damaged.o"))
+
+        let error = try #require(throws: RelocateError.self) {
+            _ = try RelocatedObjects.make(
+                objects: ["\(directory)/damaged.o"], executable: try SymbolTable.make(contentsOf: "/proc/self/exe"),
+                directory: URL(fileURLWithPath: directory))
+        }
+        #expect(error.message.contains("is not an SHT_STRTAB section"), "\(error.message)")
     }
 
     /// Flipped bytes anywhere in a real large-model object: the rewrite either succeeds or

@@ -132,6 +132,35 @@ struct MachOReaderTests {
         #expect(thinMismatch.code == .architectureNotFound)
     }
 
+    /// Found by `scripts/fuzz.sh` (fuzz-macho, fuzz-universal): an `LC_SYMTAB` whose `nsyms` claims
+    /// billions of entries made `symbols()` reserve that many before the table was checked — a
+    /// 61 GB allocation and a crash instead of an error. The count is now bounded by the file.
+    @Test("an LC_SYMTAB claiming more symbols than the file holds is an error, not an allocation", arguments: ["arm64", "x86_64"])
+    func hugeSymbolCount(label: String) throws {
+        let directory = try Tools.temporaryDirectory("macho-nsyms-\(label)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try compile(label, in: directory))))
+        func u32(_ offset: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) } }
+        // mach_header_64 (32 bytes), then the load commands; LC_SYMTAB (2): symoff, nsyms, stroff, strsize.
+        var cursor = 32
+        var symtab: Int?
+        for _ in 0..<u32(16) {
+            if u32(cursor) == 2 { symtab = cursor; break }
+            cursor += Int(u32(cursor + 4))
+        }
+        let command = try #require(symtab, "clang's object has an LC_SYMTAB")
+        for (index, byte) in [UInt8](arrayLiteral: 0xff, 0xff, 0xff, 0x7f).enumerated() { bytes[command + 12 + index] = byte }
+
+        let macho = try MachOFile(file: MappedFile(bytes: bytes, name: "huge-nsyms.o"))
+        #expect(macho.symbolCount <= bytes.count / 16, "bounded by the file, not the header")
+        let error = try #require(throws: ObjectFileError.self) { try macho.symbols() }
+        #expect(error.code == .truncated)
+        let fat = UniversalBuilder.make([(UniversalBuilder.arm64.0, UniversalBuilder.arm64.1, bytes)])
+        let object = try ObjectFile(file: MappedFile(bytes: fat, name: "huge-nsyms-fat.o"), architecture: "arm64")
+        #expect(object.symbolCountEstimate <= fat.count / 16)
+        #expect(throws: ObjectFileError.self) { try object.symbols }
+    }
+
     @Test("a universal table claiming more slices than fit is rejected")
     func universalBounds() throws {
         var bytes: [UInt8] = [0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 20]

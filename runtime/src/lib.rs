@@ -46,6 +46,10 @@ mod client;
 mod dl;
 mod entry;
 mod error;
+// The fuzzers' entry points (scripts/fuzz.sh); absent from every normal build.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hot;
 mod http;
 mod json;

@@ -46,6 +46,11 @@ struct ObjectRewriter {
         guard stringSection > 0, stringSection < image.sections.count else {
             throw .malformedObject(path: image.path, reason: ".symtab links to section \(stringSection), which doesn't exist")
         }
+        // The rewrite moves this table, with the names it adds, to the end of the file: one with no
+        // bytes in the file (a damaged type; found by scripts/fuzz.sh) would be moved empty.
+        guard image.sections[stringSection].type == ELF.SectionType.strtab else {
+            throw .malformedObject(path: image.path, reason: ".symtab's string table (section \(stringSection)) is not an SHT_STRTAB section")
+        }
         do {
             strings = try image.file.contents(of: image.sections[stringSection])
         } catch {

@@ -95,6 +95,20 @@ struct RelocatableImage {
         } catch {
             throw .malformedObject(path: path, reason: "\(error)")
         }
+
+        // The rewrite edits these sections' bytes in place. One placed over the ELF header or the
+        // section header table (only a damaged object does that; found by scripts/fuzz.sh) would
+        // have its instruction and relocation edits rewrite those headers instead.
+        let headers = [(0, layout.headerSize, "the ELF header"),
+                       (headerOffset, sections.count * layout.sectionHeaderSize, "the section header table")]
+        for section in [symtab] + relocationTables.flatMap({ [$0.section, $0.target] }) where section.hasFileBytes {
+            let start = Int(clamping: section.offset)
+            let end = start.addingReportingOverflow(Int(clamping: section.size))
+            for (headerStart, headerSize, name) in headers
+            where start < headerStart + headerSize && (end.overflow || end.partialValue > headerStart) {
+                throw .malformedObject(path: path, reason: "section \(section.name) overlaps \(name)")
+            }
+        }
     }
 
     /// Whether `name` is an AAELF64 mapping symbol (`$x`, `$d`, optionally `.<suffix>`): a marker

@@ -1,6 +1,13 @@
 extension MachOFile {
-    /// Number of `nlist_64` entries `LC_SYMTAB` declares (0 without one).
-    public var symbolCount: Int { Int(symtab?.symbolCount ?? 0) }
+    /// Number of `nlist_64` entries `LC_SYMTAB` declares (0 without one), bounded by the bytes
+    /// after the table's offset: callers reserve capacity with it, and a damaged count (billions)
+    /// must not size an allocation before ``forEachSymbol(_:)`` reports the table as truncated.
+    public var symbolCount: Int {
+        guard let symtab else { return 0 }
+        let offset = UInt64(symtab.symbolOffset)
+        let available = offset < UInt64(view.count) ? UInt64(view.count) - offset : 0
+        return Int(min(UInt64(symtab.symbolCount), available / UInt64(MachO.nlist64Size)))
+    }
 
     /// Calls `body` for every `nlist_64` entry, debugging (`N_STAB`) entries included but flagged
     /// ``ObjectSymbolFlags/debug``. Mach-O records no sizes, so a defined symbol's size is the
