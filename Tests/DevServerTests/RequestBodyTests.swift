@@ -56,8 +56,11 @@ import Testing
         #expect(throws: (any Error).self) { try DeviceRegistration(Self.fields(body)) }
     }
 
-    @Test func logBatchesRefuseUnknownMembers() throws {
-        #expect(try DeviceLogBatch(Self.fields(#"{"lines": [{"stream": "stdout", "text": "hi", "extra": 1}], "dropped": null}"#)).lines.count == 1)
+    @Test func logBatchesReadTheirLinesAndRefuseUnknownMembers() throws {
+        let batch = try DeviceLogBatch(Self.fields(#"{"lines": [{"stream": "stdout", "text": "hi", "time": 1700000000123.25}], "dropped": null}"#))
+        #expect(batch.lines.map(\.text) == ["hi"] && batch.dropped == 0)
         #expect(throws: (any Error).self) { try DeviceLogBatch(Self.fields(#"{"lines": [], "color": 1}"#)) }
+        #expect(throws: (any Error).self) { try DeviceLogBatch(Self.fields(#"{"lines": [{"stream": "stdout", "text": "hi", "extra": 1}]}"#)) }
+        #expect(throws: (any Error).self) { try DeviceLogBatch(Self.fields(#"{"lines": [], "dropped": 2147483648}"#)) }
     }
 }

@@ -71,6 +71,7 @@ extension DeviceAck {
 extension PatchLatency.DeviceTimings {
     /// The ack's `timings` object (`DeviceTimings` in the spec).
     init(_ fields: JSONFields) throws {
+        try fields.rejectUnknownFields(allowed: ["parseMs", "fetchMs", "loadMs", "applyMs", "totalMs", "fetch"])
         let parse = try fields.optionalDouble("parseMs") ?? 0
         let fetch = try fields.optionalDouble("fetchMs") ?? 0
         let load = try fields.optionalDouble("loadMs") ?? 0
@@ -95,6 +96,7 @@ extension DeviceLogBatch {
         guard lines.count <= 1000 else { throw HTTPError.badRequest("at most 1000 lines per request") }
         let parsed = try lines.enumerated().map { index, line in
             let fields = try JSONFields(line, path: "lines[\(index)]")
+            try fields.rejectUnknownFields(allowed: ["stream", "text", "time"])
             let stream = try fields.oneOf("stream", as: DeviceLogLine.Stream.self)
             let time = try fields.optionalDouble("time")
             if let time, !time.isFinite || time < 0 {
@@ -148,7 +150,7 @@ extension JSONFields {
     /// 400 `invalid_field` for the first member not in `allowed`.
     func rejectUnknownFields(allowed: Set<String>) throws(HTTPError) {
         for key in object.keys where !allowed.contains(key) {
-            throw HTTPError.badRequest(code: "invalid_field", "unknown field '\(key)'")
+            throw HTTPError.badRequest(code: "invalid_field", "unknown field '\(fieldPath(key))'")
         }
     }
 }
