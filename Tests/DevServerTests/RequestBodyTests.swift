@@ -62,5 +62,6 @@ import Testing
         #expect(throws: (any Error).self) { try DeviceLogBatch(Self.fields(#"{"lines": [], "color": 1}"#)) }
         #expect(throws: (any Error).self) { try DeviceLogBatch(Self.fields(#"{"lines": [{"stream": "stdout", "text": "hi", "extra": 1}]}"#)) }
         #expect(throws: (any Error).self) { try DeviceLogBatch(Self.fields(#"{"lines": [], "dropped": 2147483648}"#)) }
+        #expect(throws: (any Error).self) { try DeviceLogBatch(Self.fields(#"{"lines": [{"stream": "stdout", "text": "", "time": 253402300800000}]}"#)) }
     }
 }

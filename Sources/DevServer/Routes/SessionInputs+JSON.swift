@@ -99,8 +99,9 @@ extension DeviceLogBatch {
             try fields.rejectUnknownFields(allowed: ["stream", "text", "time"])
             let stream = try fields.oneOf("stream", as: DeviceLogLine.Stream.self)
             let time = try fields.optionalDouble("time")
-            if let time, !time.isFinite || time < 0 {
-                throw HTTPError.badRequest("\(fields.fieldPath("time")) must be milliseconds since the Unix epoch")
+            // Up to the end of the year 9999: later instants have no RFC 3339 form to show them in.
+            if let time, !time.isFinite || time < 0 || time > 253_402_300_799_999 {
+                throw HTTPError.badRequest("\(fields.fieldPath("time")) must be milliseconds since the Unix epoch, at most 253402300799999 (the year 9999)")
             }
             return DeviceLogLine(
                 stream: stream, text: try fields.string("text"), time: time.map { Date(timeIntervalSince1970: $0 / 1000) })
