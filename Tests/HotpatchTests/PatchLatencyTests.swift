@@ -1,5 +1,5 @@
 import Foundation
-import Hotpatch
+@testable import Hotpatch
 import Testing
 
 /// `PatchLatency`: segments in path order, and a device clock that is off cannot invert them.
