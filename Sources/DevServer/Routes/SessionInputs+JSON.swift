@@ -78,8 +78,9 @@ extension PatchLatency.DeviceTimings {
         let apply = try fields.optionalDouble("applyMs") ?? 0
         let total = try fields.optionalDouble("totalMs") ?? (parse + fetch + load + apply)
         for (name, value) in [("parseMs", parse), ("fetchMs", fetch), ("loadMs", load), ("applyMs", apply), ("totalMs", total)]
-        where value < 0 || !value.isFinite {
-            throw HTTPError.badRequest("\(fields.fieldPath(name)) must be a non-negative number of milliseconds")
+        where value < 0 || !value.isFinite || value > 1e12 {
+            // Bounded so sums of them stay finite (an infinite segment would be JSON null).
+            throw HTTPError.badRequest("\(fields.fieldPath(name)) must be a number of milliseconds from 0 to 1e12")
         }
         self.init(
             parseMs: parse, fetchMs: fetch, loadMs: load, applyMs: apply, totalMs: total,
