@@ -8,7 +8,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # Debian packages: the two C libraries the server is built on, pkg-config to find them, and the
 # LLVM tools the tests compare against (llvm-nm, llvm-objdump) plus lld for linking patches.
-APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl python3)
+APT_PACKAGES=(pkg-config libmicrohttpd-dev libjansson-dev llvm lld curl python3 python3-venv)
 # tmux: the terminal UI test runs `whisker-dev serve` in a tmux pane (send-keys, capture-pane).
 APT_PACKAGES+=(tmux)
 # wrk: benchmarks/server_bench.py's load (HTTP requests while SSE subscribers and devices wait).
@@ -56,6 +56,24 @@ if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# schemathesis 4 (PyPI): the API contract test (Tests/EndToEndTests/APIContractEndToEndTests.swift)
+# runs `schemathesis run openapi/openapi.yaml --checks all` against a real `serve`. Installed into
+# the python3 on PATH with its pip; Debian's own python3 refuses pip installs (PEP 668), so there
+# it goes into a venv under the cache dir, whose bin/ the test also looks in.
+SCHEMATHESIS_SPEC='schemathesis>=4,<5'
+schemathesis_ok() { "$1" -c 'import schemathesis, sys; sys.exit(0 if schemathesis.__version__.startswith("4.") else 1)' 2>/dev/null; }
+if ! schemathesis_ok python3; then
+    echo "setup: installing $SCHEMATHESIS_SPEC from PyPI" >&2
+    if ! python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$SCHEMATHESIS_SPEC"; then
+        venv="${XDG_CACHE_HOME:-$HOME/.cache}/whisker-hotpatch/schemathesis-venv"
+        if ! schemathesis_ok "$venv/bin/python3"; then
+            echo "setup: python3's pip refused; using a venv at $venv" >&2
+            python3 -m venv "$venv"
+            "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "$SCHEMATHESIS_SPEC"
+        fi
+    fi
 fi
 
 # Every crate the examples' Cargo.lock files name must be in Debian's registry: a missing one

@@ -90,7 +90,7 @@ function renderQueue(queue) {
   }
   list.replaceChildren(...queue.map((job) => {
     const cancel = element("button", { text: "Cancel", attrs: { type: "button", "aria-label": `Cancel ${job.kind} ${job.id}` } });
-    cancel.addEventListener("click", () => act("DELETE", `/api/${job.kind === "build" ? "builds" : "patches"}/${job.id}`, "cancelling"));
+    cancel.addEventListener("click", () => act("POST", `/api/${job.kind === "build" ? "builds" : "patches"}/${job.id}/cancel`, "cancelling"));
     return element("li", { data: { jobKind: job.kind, jobId: String(job.id), state: job.state } },
       element("div", { className: "row" }, element("strong", { text: `${job.kind} ${job.id}` }), stateBadge(job.state), cancel));
   }));

@@ -191,6 +191,28 @@ import Testing
         #expect(error?.description == message)
     }
 
+    @Test func integersMayBeWrittenWithAZeroFraction() throws {
+        // JSON Schema's `integer` is any number whose fraction is zero; some encoders write 3.0.
+        let fields = try JSONFields(JSONValue.parse(#"{"a": 3798.0, "b": 1e3, "c": 2.5, "d": 1e300, "e": -0.0}"#))
+        #expect(try fields.int("a") == 3798)
+        #expect(try fields.int("b", as: Int32.self) == 1000)
+        #expect(try fields.int("e") == 0)
+        #expect(throws: JSONFieldError(field: "c", problem: .wrongType(expected: "an integer", got: "a number"))) { try fields.int("c") }
+        #expect(throws: JSONFieldError.self) { try fields.int("d") }
+    }
+
+    @Test(arguments: ["0x", "0x+1", "0x-1", "0x 1", "0x12345678901234567", "0xg1", "1234", "0x１２"])
+    func hexAddressesAreExactlyZeroXAndOneToSixteenDigits(text: String) throws {
+        let fields = JSONFields(["a": .string(text)] as JSONObject)
+        #expect(throws: JSONFieldError.self) { try fields.hexAddress("a") }
+    }
+
+    @Test func hexAddressesTakeEitherCase() throws {
+        let fields = JSONFields(["a": "0XfFfFfFfFfFfFfFfF", "b": "0x0"] as JSONObject)
+        #expect(try fields.hexAddress("a") == UInt64.max)
+        #expect(try fields.hexAddress("b") == 0)
+    }
+
     @Test func nonObjectBodyIsReportedAsTheRequestBody() {
         #expect(throws: JSONFieldError(field: "", problem: .wrongType(expected: "an object", got: "an array"))) {
             try JSONFields(JSONValue.parse("[1]"))

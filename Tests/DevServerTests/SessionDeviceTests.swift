@@ -57,6 +57,24 @@ import Testing
         #expect(session.takePendingPatches(for: device.id, after: 3) == nil)
     }
 
+    /// Found by schemathesis: an ack whose timings were near `Double.greatestFiniteMagnitude`
+    /// trapped the server while it logged the latency line (`Int(1e308)`).
+    @Test func anAckWithHugeTimingsIsRecordedNotACrash() throws {
+        let harness = try SessionHarness()
+        let session = harness.session
+        try harness.build()
+        let device = try harness.register("app", at: 0x5555_0000_1000).id
+        harness.settle()
+        try session.enqueuePatch(trigger: .watch, savedAt: ManualClock.start)
+        harness.settle()
+        #expect(session.takePendingPatches(for: device, after: 0)?.map(\.id) == [1])
+        try session.acknowledge(deviceId: device, DeviceAck(
+            patch: 1, status: .failed, error: "x",
+            timings: PatchLatency.DeviceTimings(parseMs: 1.7976931348623157e308, fetchMs: 3e293, loadMs: 2.5e307, applyMs: 0, totalMs: 1e308, fetch: "download")))
+        #expect(session.deviceRecord(device)?.state == .failed)
+        #expect(session.patchRecord(1)?.latency?.devices.first?.timings?.parseMs == 1.7976931348623157e308)
+    }
+
     @Test func acksOfAppliedAndFailedPatchesUpdateTheDeviceAndThePatch() throws {
         let harness = try SessionHarness()
         let session = harness.session

@@ -153,6 +153,28 @@ import Testing
         ])
     }
 
+    @Test func aBuildAskedForWhileOneWaitsJoinsItAndOtherSettingsAreRefused() throws {
+        let harness = try SessionHarness()
+        let session = harness.session
+        let gate = harness.pipeline.holdNext(.fatBuild)
+        let running = try session.enqueueBuild(trigger: .api)
+        #expect(gate.waitUntilReached())
+        let queued = try session.enqueueBuild(trigger: .api)
+        // The same sources and settings: the waiting build is the one asked for.
+        let joined = try session.enqueueBuild(BuildRequest(profile: "dev", features: []), trigger: .api)
+        #expect(queued != running && joined == queued)
+        #expect(session.status().queue.map(\.key) == [running.rawValue, queued.rawValue])
+        for request in [BuildRequest(profile: "release"), BuildRequest(package: "other"), BuildRequest(bin: "other"), BuildRequest(features: ["extra"])] {
+            let refused = try #require(throws: SessionError.self) { try session.enqueueBuild(request, trigger: .api) }
+            #expect(refused.identifier == "build_settings_mismatch", "\(request)")
+            #expect(refused.code == .conflict)
+        }
+        try session.cancelBuild(queued.rawValue)
+        try session.cancelBuild(running.rawValue)
+        harness.settle()
+        #expect(session.builds.count == 2)
+    }
+
     @Test func aPatchNeedsASucceededBuildAndSomethingToPatch() throws {
         let harness = try SessionHarness()
         let session = harness.session

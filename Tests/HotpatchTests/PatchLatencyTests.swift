@@ -1,5 +1,5 @@
 import Foundation
-import Hotpatch
+@testable import Hotpatch
 import Testing
 
 /// `PatchLatency`: segments in path order, and a device clock that is off cannot invert them.
@@ -25,6 +25,9 @@ struct PatchLatencyTests {
         #expect(latency.saveToAppliedMs(device) == 207)
         #expect(latency.saveToFinishedMs == 203)
         #expect(PatchLatency.summary(latency.serverSegments) == "watch 6, queue 1, job 194, commit 3")
+        // A device's own figure may be any JSON number: printed, never a trap.
+        #expect(PatchLatency.summary([.init(name: "parse", durationMs: 1e308), .init(name: "load", durationMs: -.infinity)])
+            == "parse 1e+308, load -inf")
 
         // A second ack of the same device replaces the first.
         latency.record(PatchLatency.Device(device: "d1", status: "failed", sentAt: at(204), receivedAt: nil, appliedAt: nil, ackedAt: at(300), timings: nil))

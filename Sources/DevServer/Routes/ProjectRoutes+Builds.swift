@@ -32,10 +32,13 @@ extension ProjectRoutes {
         router.get("/api/builds/{id}") { request in
             .json(json.build(try session.build(try request.pathParameter("id"))))
         }
-        router.delete("/api/builds/{id}") { request in
+        // A cancel is an action on the build, not its removal: the record (its log, its phases)
+        // stays, so this is a POST, and `GET /api/builds/{id}` answers as before.
+        router.post("/api/builds/{id}/cancel") { request in
             let id = try request.pathParameter("id")
             try session.cancelBuild(id)
-            return .json(session.buildRecord(id).map(json.build) ?? .null, status: .accepted)
+            let record = session.buildRecord(id)
+            return .json(record.map(json.build) ?? .null, status: record?.state == .cancelled ? .ok : .accepted)
         }
         router.post("/api/builds/{id}/revert", runs: .offThread) { request in
             try revertAnswer(request, id: try session.enqueueRevertToFatBuild(try request.pathParameter("id")))

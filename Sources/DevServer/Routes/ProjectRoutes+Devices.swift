@@ -21,7 +21,7 @@ extension ProjectRoutes {
         router.get("/api/devices/{id}/patches") { request in
             let id = try request.pathParameter("id")
             let after = Int(try request.query.int("after", in: 0...Int64(Int32.max)) ?? 0)
-            let wait = Int(try request.query.int("wait", in: 0...120) ?? 0)
+            let wait = Int(try request.query.int("wait", in: 0...60) ?? 0)
             try session.beginPatchPoll(deviceId: id)
             return parked.devicePolls.wait(
                 for: id, timeout: .seconds(wait),

@@ -43,10 +43,12 @@ extension ProjectRoutes {
             let record = try patch(request)
             return .json(json.patch(record, for: try reference(request)))
         }
-        router.delete("/api/patches/{id}") { request in
+        // As a build's cancel: the record stays (POST, not DELETE).
+        router.post("/api/patches/{id}/cancel") { request in
             let record = try patch(request)
             try session.cancelPatch(record.id)
-            return .json(session.patchRecord(record.id).map { json.patch($0) } ?? .null, status: .accepted)
+            let fresh = session.patchRecord(record.id)
+            return .json(fresh.map { json.patch($0) } ?? .null, status: fresh?.state == .cancelled ? .ok : .accepted)
         }
         router.get("/api/patches/{id}/library", runs: .offThread) { request in
             let record = try patch(request)

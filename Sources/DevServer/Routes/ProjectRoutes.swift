@@ -73,8 +73,10 @@ public struct ProjectRoutes: RouteCollection, Sendable {
         let (jobState, resource, failure) = answer
         if jobState == .succeeded { return .json(resource) }
         let output = failure?.diagnostics.map { "\n\($0)" } ?? ""
+        // A cancelled job (asked to, or finding nothing to patch) is the server's state,
+        // not the request's content: 409; a failed one is 422.
         return Response(error: HTTPError(
-            .unprocessableContent, code: "\(kind)_\(jobState.rawValue)",
+            jobState == .cancelled ? .conflict : .unprocessableContent, code: "\(kind)_\(jobState.rawValue)",
             message: (failure?.message ?? "\(kind) \(key) was \(jobState.rawValue)") + output,
             hint: "\(kind) \(key); GET /api/\(kind)es/\(key) for details".replacingOccurrences(of: "buildes", with: "builds")))
     }

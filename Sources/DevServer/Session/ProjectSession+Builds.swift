@@ -32,14 +32,41 @@ extension ProjectSession {
     /// Queues a fat build with the server's settings, which `request` may only confirm.
     @discardableResult
     public func enqueueBuild(_ request: BuildRequest = BuildRequest(), trigger: JobTrigger) throws(SessionError) -> BuildID {
-        if let profile = request.profile, profile != configuration.profile {
-            // Refused rather than silently ignored: the caller would get a build it did not ask for.
-            throw SessionError(.invalidInput, "invalid_field", "field 'profile' must be '\(configuration.profile)' for this server")
+        try confirmSettings(request)
+        // A queued build that has not started is the build asked for (same sources, same
+        // settings): join it rather than queue a second, as a save joins a queued patch.
+        if let queued = read({ $0.queue.pending.first { $0.kind == .build }?.key }), let id = BuildID(queued) {
+            return id
         }
         let now = clock.now()
         let record = BuildRecord(id: BuildID.make(date: now), state: .queued, trigger: trigger, createdAt: now)
         try enqueue(record)
         return record.id
+    }
+
+    /// 409 `build_settings_mismatch` when the request names another profile, package, binary,
+    /// target or features than the server builds. Refused rather than silently ignored: the caller
+    /// would get a build it did not ask for.
+    private func confirmSettings(_ request: BuildRequest) throws(SessionError) {
+        let host = read { $0.toolchain?.host }
+        let checks: [(field: String, asked: String?, builds: String?, flag: String)] = [
+            ("profile", request.profile, configuration.profile, configuration.release ? "without --release" : "with --release"),
+            ("package", request.package, configuration.package, "with --package"),
+            ("bin", request.bin, configuration.bin, "with --bin"),
+            ("target", request.target, configuration.target ?? host, "with --target"),
+        ]
+        for check in checks {
+            guard let asked = check.asked, asked != check.builds else { continue }
+            let builds = check.builds.map { "'\($0)'" } ?? "cargo's default"
+            throw .conflict(
+                "build_settings_mismatch", "this server builds \(check.field) \(builds), not '\(asked)'",
+                hint: "restart whisker-dev serve \(check.flag) to build that")
+        }
+        if let features = request.features, !features.isEmpty {
+            throw .conflict(
+                "build_settings_mismatch", "this server builds the default features only, not --features \(features.joined(separator: ","))",
+                hint: "leave features out (or send []): the fat build passes no --features")
+        }
     }
 
     /// Cancels a queued or running build.

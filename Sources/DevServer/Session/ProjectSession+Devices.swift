@@ -154,6 +154,8 @@ extension ProjectSession {
             guard state.visibleDevice(id) != nil else { throw .notFound("device", id: id) }
             state.update(DeviceRecord.self, id) { $0.removed = true }
             state.deviceLogs[id] = nil
+            // A forgotten device's saved state goes too: `GET …/state` answers 404 like the rest.
+            state.savedStates.forget(id)
             state.emitDevice(.removed, id)
             state.journalDidChange()
         }

@@ -24,4 +24,10 @@ struct SavedStates: Sendable {
             bytesByDevice[order.removeFirst()] = nil
         }
     }
+
+    /// Forgets what `deviceId` saved (the device was removed: its state is gone with it).
+    mutating func forget(_ deviceId: String) {
+        order.removeAll { $0 == deviceId }
+        bytesByDevice[deviceId] = nil
+    }
 }

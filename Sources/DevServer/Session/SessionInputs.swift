@@ -2,13 +2,24 @@ import Foundation
 import Hotpatch
 
 /// What a caller asks of a new fat build. The project's build settings are the server's
-/// (`serve --bin/--release`); a request can only confirm them.
+/// (`serve --bin/--package/--target/--release`); a request can only confirm them: every member
+/// given must be what the server builds (`nil` takes the server's).
 public struct BuildRequest: Sendable, Equatable {
-    /// The cargo profile the caller expects (`dev` or `release`); `nil` takes the server's.
+    /// The cargo profile the caller expects (`dev` or `release`).
     public var profile: String?
+    public var package: String?
+    public var bin: String?
+    /// The target triple; the server's is the host's unless `serve --target` named one.
+    public var target: String?
+    /// Cargo features; the server passes none (the default features), so only `[]` confirms it.
+    public var features: [String]?
 
-    public init(profile: String? = nil) {
+    public init(profile: String? = nil, package: String? = nil, bin: String? = nil, target: String? = nil, features: [String]? = nil) {
         self.profile = profile
+        self.package = package
+        self.bin = bin
+        self.target = target
+        self.features = features
     }
 }
 

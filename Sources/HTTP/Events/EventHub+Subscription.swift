@@ -2,11 +2,11 @@ extension EventHub {
     /// The SSE response for `GET /api/events`: replays what the client missed (its
     /// `Last-Event-ID` header or `?lastEventId=`), then streams live events.
     public func subscribe(_ request: Request, filter: EventFilter? = nil) throws -> Response {
-        let header = request.headers["Last-Event-ID"]
-        let text = (header?.isEmpty == false ? header : nil) ?? request.query["lastEventId"]
+        // Present means an id: an empty or signed value is as wrong as a word (`^[0-9]+$`), in
+        // either place; the header wins when both are sent.
         var lastSeen: UInt64?
-        if let text, !text.isEmpty {
-            guard let id = UInt64(text) else {
+        for text in [request.query["lastEventId"], request.headers["Last-Event-ID"]].compactMap({ $0 }) {
+            guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
                 throw HTTPError(
                     .badRequest,
                     code: "invalid_last_event_id",
@@ -14,7 +14,8 @@ extension EventHub {
                     hint: "send back the 'id:' of the last event received"
                 )
             }
-            lastSeen = id
+            // Beyond 64 bits is an id from the future: replayed as `replay.incomplete`.
+            lastSeen = UInt64(text) ?? .max
         }
         return try subscribe(lastEventID: lastSeen, filter: filter)
     }

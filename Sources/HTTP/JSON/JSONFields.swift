@@ -90,10 +90,23 @@ public struct JSONFields: Sendable {
         return text
     }
 
+    /// An integer member. `3798.0` and `1e3` count: JSON Schema's `integer` is any number with a
+    /// zero fractional part, and some encoders write every number with a fraction.
     public func optionalInt(_ name: String) throws(JSONFieldError) -> Int64? {
         guard let value = value(name) else { return nil }
-        guard case .int(let number) = value else { throw wrongType(name, "an integer", value) }
-        return number
+        switch value {
+        case .int(let number):
+            return number
+        case .double(let number) where number.rounded(.towardZero) == number:
+            guard let exact = Int64(exactly: number) else {
+                throw JSONFieldError(
+                    field: fieldPath(name),
+                    problem: .invalid("must be between \(Int64.min) and \(Int64.max), got \(number)"))
+            }
+            return exact
+        default:
+            throw wrongType(name, "an integer", value)
+        }
     }
 
     public func optionalInt<Integer: FixedWidthInteger>(_ name: String, as type: Integer.Type) throws(JSONFieldError) -> Integer? {
@@ -133,8 +146,12 @@ public struct JSONFields: Sendable {
 
     public func optionalHexAddress(_ name: String) throws(JSONFieldError) -> UInt64? {
         guard let text = try optionalString(name) else { return nil }
-        let lowered = text.lowercased()
-        guard lowered.hasPrefix("0x"), let address = UInt64(lowered.dropFirst(2), radix: 16) else {
+        // `0x`/`0X` and 1–16 ASCII hex digits, exactly (`UInt64(_:radix:)` alone would take a sign).
+        let digits = text.utf8.dropFirst(2)
+        let isHex = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte) }
+        guard text.hasPrefix("0x") || text.hasPrefix("0X"), (1...16).contains(digits.count), digits.allSatisfy(isHex),
+              let address = UInt64(String(decoding: digits, as: UTF8.self), radix: 16)
+        else {
             throw JSONFieldError(
                 field: fieldPath(name),
                 problem: .invalid("must be a hex address string such as \"0x55d0c0a01234\", got '\(text)'")

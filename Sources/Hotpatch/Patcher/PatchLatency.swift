@@ -148,7 +148,15 @@ public struct PatchLatency: Codable, Sendable, Equatable {
 
     /// `watch 2, queue 0, job 412, …` for one log line.
     public static func summary(_ segments: [Segment]) -> String {
-        segments.map { "\($0.name) \(Int($0.durationMs.rounded()))" }.joined(separator: ", ")
+        segments.map { "\($0.name) \(wholeMilliseconds($0.durationMs))" }.joined(separator: ", ")
+    }
+
+    /// `412` for 411.6; a device's own figures can be anything a JSON number holds (1e308), which
+    /// `Int(_:)` would trap on, so those are printed as they are.
+    static func wholeMilliseconds(_ value: Double) -> String {
+        let rounded = value.rounded()
+        guard let whole = Int(exactly: rounded) else { return "\(value)" }
+        return String(whole)
     }
 
     static func ms(_ from: Date, _ to: Date) -> Double {

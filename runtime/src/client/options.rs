@@ -99,9 +99,9 @@ impl ConnectOptions {
         self
     }
 
-    /// How long the server may hold a poll open (whole seconds, at least 1).
+    /// How long the server may hold a poll open (whole seconds, 1 to 60: the server's `wait` range).
     pub fn poll_wait(mut self, wait: Duration) -> ConnectOptions {
-        self.poll_wait = wait.max(Duration::from_secs(1));
+        self.poll_wait = wait.max(Duration::from_secs(1)).min(Duration::from_secs(60));
         self
     }
 
