@@ -38,15 +38,17 @@ struct Journal: Codable, Sendable {
     /// Returns whether it changed anything.
     @discardableResult
     mutating func markInterrupted() -> Bool {
-        let before = (builds.map(\.state), builds.map { $0.warmUp?.state }, patches.map(\.state))
+        var changed = false
         for index in builds.indices where !builds[index].state.isFinished {
             let when = builds[index].state == .queued ? "before the build started"
                 : "during the build" + (builds[index].phases.last.map { " (after its \($0.name) phase)" } ?? "")
             builds[index].state = .failed
             builds[index].error = .serverStopped("the server stopped \(when)")
+            changed = true
         }
         for index in builds.indices where builds[index].warmUp.map({ !$0.state.isFinished }) == true {
             builds[index].warmUp = WarmUpRecord(state: .failed, message: "the server stopped during the warm-up")
+            changed = true
         }
         for index in patches.indices where !patches[index].state.isFinished {
             let patch = patches[index]
@@ -56,11 +58,12 @@ struct Journal: Codable, Sendable {
             patches[index].error = .serverStopped("the server stopped \(when)")
             // A library linked before the stop was never committed: not listed, not served.
             patches[index].links = []
+            changed = true
         }
         for index in devices.indices where devices[index].state != .lost {
             devices[index].state = .lost
         }
-        return before != (builds.map(\.state), builds.map { $0.warmUp?.state }, patches.map(\.state))
+        return changed
     }
 
     /// Adds the record of a job the server had started but not yet journaled (``RunningJob``);

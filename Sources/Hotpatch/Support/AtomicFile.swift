@@ -109,29 +109,36 @@ enum AtomicFile {
     /// Removes temporary files in `directory` whose writer no longer runs (the pid in the name):
     /// what a process killed between its write and its rename left behind.
     static func removeTemporariesOfEndedWriters(in directory: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+        removeTemporaries(in: directory) { name, _ in
             guard let marker = name.range(of: temporaryMarker),
-                  let pid = name[marker.upperBound...].split(separator: "-").first.flatMap({ Int32($0) }),
-                  kill(pid, 0) != 0, errno == ESRCH
-            else { continue }
-            unlink("\(directory)/\(name)")
+                  let pid = name[marker.upperBound...].split(separator: "-").first.flatMap({ Int32($0) })
+            else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
         }
     }
 
     /// Removes temporary files in `directory` that a writer killed before its rename left behind
     /// (older than `age` seconds, so a write in progress is never touched).
     static func removeAbandonedTemporaries(in directory: String, olderThan age: Int = 600) {
+        let now = Int64(time(nil))
+        removeTemporaries(in: directory) { _, path in
+            guard let modified = FileStatus(path: path)?.modifiedSeconds else { return false }
+            return now - modified > Int64(age)
+        }
+    }
+
+    /// Unlinks each temporary file (its name holds ``temporaryMarker``) in `directory` that
+    /// `abandoned` (given its name and path) says no writer will rename.
+    private static func removeTemporaries(in directory: String, where abandoned: (String, String) -> Bool) {
         guard let handle = opendir(directory) else { return }
         defer { closedir(handle) }
-        let now = time(nil)
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard name.contains(temporaryMarker) else { continue }
             let path = "\(directory)/\(name)"
-            guard let modified = FileStatus(path: path)?.modifiedSeconds else { continue }
-            if Int64(now) - modified > Int64(age) { unlink(path) }
+            if abandoned(name, path) { unlink(path) }
         }
     }
 }
